@@ -1,0 +1,146 @@
+"""Runs the Docker-free local cloud (ministack) in the background, from its own virtualenv."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from bootstrap.config import ENGINE_VENV, STATE_DIR, KitConfig, KitError
+
+PID_FILE = STATE_DIR / "engine.pid"
+LOG_FILE = STATE_DIR / "engine.log"
+READY_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    started: bool  # True when this call started it, False when it was already running
+    pid: int | None
+    python_version: str
+
+
+def engine_python() -> Path:
+    return ENGINE_VENV / "bin" / "python"
+
+
+def engine_python_version() -> str:
+    python = engine_python()
+    if not python.exists():
+        raise KitError(f"the engine virtualenv is missing ({ENGINE_VENV}); run `make up`")
+    out = subprocess.run(
+        [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def is_ready(config: KitConfig, timeout: float = 1.0) -> bool:
+    try:
+        url = f"{config.endpoint}/_ministack/health"  # always http on loopback
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+            return response.status == 200 and "services" in json.load(response)
+    except (OSError, ValueError, urllib.error.URLError):
+        return False
+
+
+def _port_taken(config: KitConfig) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((config.engine_host, config.engine_port)) == 0
+
+
+def _read_pid() -> int | None:
+    try:
+        pid = int(PID_FILE.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    command = subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True)
+    # A stale pid file may name a pid that now belongs to another program.
+    return pid if "ministack" in command.stdout else None
+
+
+def _gone(pid: int) -> bool:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reap it when it is our own child (tests start the engine)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def _log_tail(lines: int = 15) -> str:
+    try:
+        return "\n".join(LOG_FILE.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def start(config: KitConfig) -> EngineStatus:
+    version = engine_python_version()
+    if is_ready(config):
+        return EngineStatus(started=False, pid=_read_pid(), python_version=version)
+    if _port_taken(config):
+        raise KitError(
+            f"port {config.engine_port} is taken by a program that is not the local engine; "
+            f"stop it, or choose another port: make up ENGINE_PORT=4567"
+        )
+    STATE_DIR.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "GATEWAY_PORT": str(config.engine_port),
+        "BIND_HOST": config.engine_host,
+        "AWS_DEFAULT_REGION": config.region,
+    }
+    with LOG_FILE.open("ab") as log:
+        process = subprocess.Popen(
+            [str(ENGINE_VENV / "bin" / "ministack")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=STATE_DIR,
+            start_new_session=True,  # its Lambda workers share its process group, stopped together
+        )
+    PID_FILE.write_text(str(process.pid))
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            PID_FILE.unlink(missing_ok=True)
+            raise KitError(
+                f"the local engine exited with code {process.returncode}; its log ({LOG_FILE}) ends with:\n"
+                + _log_tail()
+            )
+        if is_ready(config, timeout=0.5):
+            return EngineStatus(started=True, pid=process.pid, python_version=version)
+        time.sleep(0.1)
+    stop()
+    raise KitError(f"the local engine did not answer within {READY_TIMEOUT_SECONDS:.0f} s; see {LOG_FILE}")
+
+
+def stop() -> int | None:
+    """Stop the engine this kit started (by its pid file); returns its pid, or None if none ran."""
+    pid = _read_pid()
+    PID_FILE.unlink(missing_ok=True)
+    if pid is None:
+        return None
+    os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if _gone(pid):
+            return pid
+        time.sleep(0.1)
+    os.killpg(pid, signal.SIGKILL)
+    return pid

@@ -1,0 +1,97 @@
+"""`make up` in one function: engine, zips, MySQL, SSM and the stack, each step timed and printed."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from bootstrap import build, engine, provision
+from bootstrap.config import KitConfig
+
+
+class Progress:
+    """Prints one line per step with the time it took, so a slow step is visible at once."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.started = time.monotonic()
+
+    def say(self, message: str) -> None:
+        if not self.quiet:
+            print(message, flush=True)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[list[str]]:
+        details: list[str] = []
+        began = time.monotonic()
+        yield details
+        took = time.monotonic() - began
+        self.say(f"  {name:<10} {took:6.2f}s  {' '.join(details)}")
+
+    def total(self) -> float:
+        return time.monotonic() - self.started
+
+
+@dataclass(frozen=True)
+class Stack:
+    outputs: dict[str, str]
+    api_url: str
+    engine_started: bool
+
+
+def build_target(engine_version: str) -> build.Target:
+    if engine_version == build.AWS_TARGET.version:
+        return build.AWS_TARGET
+    return build.Target(version=engine_version, python=str(engine.engine_python()))
+
+
+def up(config: KitConfig, progress: Progress) -> Stack:
+    progress.say(f"Local cloud at {config.endpoint}, stack {config.stack_name}")
+    with progress.step("mysql") as note:
+        note.append(f"{provision.check_mysql(config)} on {config.mysql_host}:{config.mysql_port}")
+    with progress.step("engine") as note:
+        status = engine.start(config)
+        state = f"started (pid {status.pid})" if status.started else "already running"
+        note.append(f"ministack {state}, Lambdas on Python {status.python_version}")
+    target = build_target(status.python_version)
+    if target is not build.AWS_TARGET:
+        progress.say(
+            f"  note: the engine runs Python {target.version}, not 3.12; the local zips are built for it"
+        )
+    with progress.step("build") as note:
+        zips = build.build(target)
+        note.append(", ".join(f"{z.path.name} {z.path.stat().st_size / 1e6:.1f} MB" for z in zips))
+    with progress.step("artifacts") as note:
+        sent = provision.upload_artifacts(config, zips)
+        note.append(f"{sent} uploaded, {len(zips) - sent} already in s3://{config.artifact_bucket}")
+    with progress.step("mysql-init") as note:
+        note.append("applied " + ", ".join(provision.apply_mysql_init(config)))
+    with progress.step("ssm") as note:
+        note.append(
+            f"{len(provision.put_db_parameters(config))} parameters under {config.db_parameters_prefix}"
+        )
+    with progress.step("stack") as note:
+        note.append(provision.deploy_stack(config, provision.stack_parameters(config, zips)))
+    outputs = provision.stack_outputs(config)
+    api_url = config.api_url(outputs["ApiId"])
+    progress.say(f"Ready in {progress.total():.1f}s.")
+    return Stack(outputs=outputs, api_url=api_url, engine_started=status.started)
+
+
+def curl_examples(api_url: str) -> list[str]:
+    post = "curl -s -X POST {url}/appointments -H 'content-type: application/json' -d '{body}'"
+    return [
+        post.format(url=api_url, body='{"insuredId": "PE001", "scheduleId": 1, "countryISO": "PE"}'),
+        post.format(url=api_url, body='{"insuredId": "CL001", "scheduleId": 1, "countryISO": "CL"}'),
+        f"curl -s {api_url}/appointments/PE001",
+    ]
+
+
+def print_usage(stack: Stack) -> None:
+    print(f"\nAPI: {stack.api_url}\n\nTry it:")
+    for example in curl_examples(stack.api_url):
+        print(f"  {example}")
+    sys.stdout.flush()

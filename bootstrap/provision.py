@@ -1,0 +1,184 @@
+"""Provisions the stack on an engine: artifacts, SSM parameters, MySQL schemas, CloudFormation.
+
+Every step is idempotent, so running it again on a provisioned engine changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import pymysql
+from botocore.exceptions import ClientError, WaiterError
+from pymysql.constants import CLIENT
+
+from bootstrap.build import BuiltZip
+from bootstrap.config import LOCAL_COUNTRY_DATABASES, MYSQL_INIT, TEMPLATE, KitConfig, KitError
+
+WAITER = {"Delay": 2, "MaxAttempts": 900}
+NO_CHANGES = ("didn't contain changes", "No updates are to be performed", "No changes")
+CAPABILITIES: list[Any] = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
+
+
+def check_mysql(config: KitConfig) -> str:
+    """Connect as the admin user; returns the server version."""
+    try:
+        connection = pymysql.connect(
+            host=config.mysql_host,
+            port=config.mysql_port,
+            user=config.mysql_user,
+            password=config.mysql_password,
+            connect_timeout=3,
+        )
+    except pymysql.MySQLError as error:
+        raise KitError(
+            f"MySQL is not answering on {config.mysql_host}:{config.mysql_port} as {config.mysql_user!r} "
+            f"({error.args[-1]}); start it (MariaDB: start-stop-daemon --start --oknodo --background "
+            f'--exec "$(command -v mariadbd)") or set MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD'
+        ) from None
+    with connection:
+        return str(connection.get_server_info())
+
+
+def apply_mysql_init(config: KitConfig) -> list[str]:
+    """Run mysql-init/*.sql in name order as the admin user; the scripts are safe to re-run."""
+    scripts = sorted(MYSQL_INIT.glob("*.sql"))
+    connection = pymysql.connect(
+        host=config.mysql_host,
+        port=config.mysql_port,
+        user=config.mysql_user,
+        password=config.mysql_password,
+        client_flag=CLIENT.MULTI_STATEMENTS,
+        autocommit=True,
+    )
+    with connection, connection.cursor() as cursor:
+        for script in scripts:
+            try:
+                cursor.execute(script.read_text())
+                while cursor.nextset():
+                    pass
+            except pymysql.MySQLError as error:
+                raise KitError(f"{script.name} failed on MySQL: {error.args[-1]}") from None
+    return [script.name for script in scripts]
+
+
+def put_db_parameters(config: KitConfig) -> list[str]:
+    """Write /rimac/db/{pe,cl}/{host,port,user,password,name}; the password as a SecureString.
+
+    CloudFormation cannot create SecureString parameters, so they are written here.
+    """
+    ssm = config.client("ssm")
+    written = []
+    for database in LOCAL_COUNTRY_DATABASES:
+        values = {
+            "host": (config.mysql_host, "String"),
+            "port": (str(config.mysql_port), "String"),
+            "user": (database.user, "String"),
+            "password": (database.password, "SecureString"),
+            "name": (database.schema, "String"),
+        }
+        for name, (value, kind) in values.items():
+            parameter = f"{config.db_parameters_prefix}/{database.country}/{name}"
+            ssm.put_parameter(Name=parameter, Value=value, Type=kind, Overwrite=True)
+            written.append(parameter)
+    return written
+
+
+def upload_artifacts(config: KitConfig, zips: Sequence[BuiltZip]) -> int:
+    """Upload each zip under its content-hash key, unless already there; returns how many were sent."""
+    s3 = config.client("s3")
+    try:
+        s3.head_bucket(Bucket=config.artifact_bucket)
+    except ClientError:
+        s3.create_bucket(Bucket=config.artifact_bucket)
+    sent = 0
+    for built in zips:
+        try:
+            s3.head_object(Bucket=config.artifact_bucket, Key=built.s3_key)
+        except ClientError:
+            s3.upload_file(str(built.path), config.artifact_bucket, built.s3_key)
+            sent += 1
+    return sent
+
+
+def stack_parameters(config: KitConfig, zips: Sequence[BuiltZip]) -> list[Any]:
+    keys = {built.name: built.s3_key for built in zips}
+    values = {
+        "Stage": config.stage,
+        "ArtifactBucket": config.artifact_bucket,
+        "HttpCodeKey": keys["http"],
+        "ProcessorCodeKey": keys["processor"],
+        "CallbackCodeKey": keys["callback"],
+        "DbParametersPrefix": config.db_parameters_prefix,
+    }
+    return [{"ParameterKey": key, "ParameterValue": value} for key, value in values.items()]
+
+
+def _stack_status(cfn: Any, name: str) -> str | None:
+    try:
+        return str(cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"])
+    except ClientError as error:
+        if "does not exist" in str(error):
+            return None
+        raise
+
+
+def _failure_reasons(cfn: Any, name: str) -> str:
+    events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+    reasons = [
+        f"{event['LogicalResourceId']}: {event.get('ResourceStatusReason', event['ResourceStatus'])}"
+        for event in events
+        if event["ResourceStatus"].endswith("FAILED")
+    ]
+    return "; ".join(reasons[:5]) or "no failure reason recorded"
+
+
+def deploy_stack(config: KitConfig, parameters: list[Any]) -> str:
+    """Create or update the stack through a change set; returns what happened."""
+    cfn = config.client("cloudformation")
+    name = config.stack_name
+    status = _stack_status(cfn, name)
+    if status in ("ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS"):
+        cfn.delete_stack(StackName=name)
+        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAITER)
+        status = None
+    change_type = "CREATE" if status is None else "UPDATE"
+    change_set = f"{name}-{time.time_ns()}"  # unique even for two deploys in the same second
+    cfn.create_change_set(
+        StackName=name,
+        ChangeSetName=change_set,
+        ChangeSetType=change_type,
+        TemplateBody=TEMPLATE.read_text(),
+        Parameters=parameters,
+        Capabilities=CAPABILITIES,
+    )
+    try:
+        cfn.get_waiter("change_set_create_complete").wait(
+            StackName=name, ChangeSetName=change_set, WaiterConfig=WAITER
+        )
+    except WaiterError:
+        described = cfn.describe_change_set(StackName=name, ChangeSetName=change_set)
+        reason = described.get("StatusReason", "")
+        if any(marker in reason for marker in NO_CHANGES):
+            cfn.delete_change_set(StackName=name, ChangeSetName=change_set)
+            return "unchanged"
+        raise KitError(f"stack {name}: the change set failed: {reason}") from None
+    cfn.execute_change_set(StackName=name, ChangeSetName=change_set)
+    waiter = "stack_create_complete" if change_type == "CREATE" else "stack_update_complete"
+    try:
+        cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig=WAITER)
+    except WaiterError:
+        raise KitError(f"stack {name} failed: {_failure_reasons(cfn, name)}") from None
+    return "created" if change_type == "CREATE" else "updated"
+
+
+def stack_outputs(config: KitConfig) -> dict[str, str]:
+    cfn = config.client("cloudformation")
+    try:
+        stack = cfn.describe_stacks(StackName=config.stack_name)["Stacks"][0]
+    except ClientError:
+        raise KitError(
+            f"stack {config.stack_name} is not deployed on {config.endpoint}; run `make up`"
+        ) from None
+    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}

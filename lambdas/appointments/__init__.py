@@ -1,0 +1,1 @@
+"""Medical appointments backend: domain, use cases, adapters and Lambda entry points."""

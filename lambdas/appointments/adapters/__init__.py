@@ -1,0 +1,1 @@
+"""Real implementations of the ports, one module per AWS service or database."""

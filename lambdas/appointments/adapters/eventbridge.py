@@ -1,0 +1,45 @@
+"""Puts AppointmentScheduled events on the appointments event bus."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from appointments.domain import AppointmentScheduled
+from appointments.ports import ScheduledEventPublisher
+from appointments.schemas import (
+    SCHEDULED_EVENT_DETAIL_TYPE,
+    SCHEDULED_EVENT_SOURCE,
+    AppointmentScheduledDetail,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+
+
+class EventPublishFailed(RuntimeError):
+    pass
+
+
+class EventBridgeScheduledPublisher(ScheduledEventPublisher):
+    def __init__(self, bus_name: str, client: EventBridgeClient) -> None:
+        self._bus_name = bus_name
+        self._client = client
+
+    def publish(self, event: AppointmentScheduled) -> None:
+        response = self._client.put_events(
+            Entries=[
+                {
+                    "EventBusName": self._bus_name,
+                    "Source": SCHEDULED_EVENT_SOURCE,
+                    "DetailType": SCHEDULED_EVENT_DETAIL_TYPE,
+                    "Detail": AppointmentScheduledDetail.from_domain(event).model_dump_json(),
+                }
+            ]
+        )
+        # PutEvents answers 200 even when an entry is rejected; the entry carries the error.
+        if response.get("FailedEntryCount", 0):
+            entry = response["Entries"][0]
+            raise EventPublishFailed(
+                f"event for appointment {event.appointment_id} rejected: "
+                f"{entry.get('ErrorCode')} {entry.get('ErrorMessage')}"
+            )

@@ -1,0 +1,29 @@
+"""Publishes new appointments to the SNS topic; subscriptions filter on the countryISO attribute."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from appointments.domain import Appointment
+from appointments.ports import AppointmentRequestPublisher
+from appointments.schemas import AppointmentMessage
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+
+COUNTRY_ATTRIBUTE = "countryISO"
+
+
+class SnsAppointmentPublisher(AppointmentRequestPublisher):
+    def __init__(self, topic_arn: str, client: SNSClient) -> None:
+        self._topic_arn = topic_arn
+        self._client = client
+
+    def publish(self, appointment: Appointment) -> None:
+        self._client.publish(
+            TopicArn=self._topic_arn,
+            Message=AppointmentMessage.from_domain(appointment).model_dump_json(),
+            MessageAttributes={
+                COUNTRY_ATTRIBUTE: {"DataType": "String", "StringValue": appointment.country.value}
+            },
+        )

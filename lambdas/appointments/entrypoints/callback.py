@@ -1,0 +1,40 @@
+"""appointmentCallback: marks appointments completed when their AppointmentScheduled event arrives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from appointments import services
+from appointments.adapters.dynamodb import DynamoAppointmentRepository
+from appointments.schemas import ScheduledEventEnvelope
+from appointments.settings import CallbackSettings, load_settings
+
+logger = Logger()
+settings = load_settings(CallbackSettings)
+repository = DynamoAppointmentRepository(settings.TABLE_NAME, boto3.client("dynamodb"))
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def record_handler(record: SQSRecord) -> None:
+    event = ScheduledEventEnvelope.model_validate_json(record.body).detail.to_domain()
+    with logger.append_context_keys(appointment_id=event.appointment_id, message_id=record.message_id):
+        changed = services.complete_appointment(event, repository)
+        logger.info("appointment completed" if changed else "appointment already completed")
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,26 @@
+"""appointmentHttp: POST /appointments and GET /appointments/{insuredId} behind the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from appointments.adapters.dynamodb import DynamoAppointmentRepository
+from appointments.adapters.sns import SnsAppointmentPublisher
+from appointments.api import create_app
+from appointments.settings import HttpSettings, load_settings
+
+logger = Logger()
+settings = load_settings(HttpSettings)
+app = create_app(
+    repository=DynamoAppointmentRepository(settings.TABLE_NAME, boto3.client("dynamodb")),
+    publisher=SnsAppointmentPublisher(settings.TOPIC_ARN, boto3.client("sns")),
+)
+
+
+@logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

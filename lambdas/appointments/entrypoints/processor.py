@@ -1,0 +1,48 @@
+"""appointmentPe / appointmentCl: one code, deployed per country (COUNTRY_ISO).
+
+Consumes the country queue in batches, writes each appointment to the country's MySQL
+schema and emits AppointmentScheduled. Failed records are reported one by one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from appointments import services
+from appointments.adapters.eventbridge import EventBridgeScheduledPublisher
+from appointments.adapters.mysql import MySqlAppointmentStore, mysql_settings_from_ssm
+from appointments.schemas import AppointmentMessage
+from appointments.settings import ProcessorSettings, load_settings
+
+logger = Logger()
+settings = load_settings(ProcessorSettings)
+store = MySqlAppointmentStore(
+    lambda: mysql_settings_from_ssm(settings.DB_PARAMETERS_PATH, settings.DB_PARAMETERS_MAX_AGE)
+)
+events = EventBridgeScheduledPublisher(settings.EVENT_BUS_NAME, boto3.client("events"))
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def record_handler(record: SQSRecord) -> None:
+    message = AppointmentMessage.model_validate_json(record.body)
+    with logger.append_context_keys(appointment_id=message.appointmentId, message_id=record.message_id):
+        services.schedule_in_country(message.to_domain(), settings.COUNTRY_ISO, store, events)
+        logger.info("appointment scheduled", country=settings.COUNTRY_ISO.value)
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
