@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from appointments.domain import (
     Appointment,
@@ -21,7 +21,7 @@ from appointments.domain import (
 
 INSURED_ID_PATTERN = r"^[A-Za-z0-9]{1,32}$"
 InsuredId = Annotated[str, StringConstraints(pattern=INSURED_ID_PATTERN)]
-ScheduleId = Annotated[StrictInt, PositiveInt]
+ScheduleId = Annotated[int, Strict(), Field(gt=0)]
 
 SCHEDULED_EVENT_SOURCE = "rimac.appointments"
 SCHEDULED_EVENT_DETAIL_TYPE = "AppointmentScheduled"

@@ -76,7 +76,7 @@ class MySqlAppointmentStore(CountryAppointmentStore):
     def _connect(self) -> pymysql.connections.Connection:
         if self._connection is not None:
             try:
-                self._connection.ping(reconnect=True)
+                self._connection.ping(reconnect=False)
                 return self._connection
             except pymysql.MySQLError:
                 self.close()

@@ -1,0 +1,65 @@
+# The kit's front door. `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+ENGINE_VENV := .engine-venv
+PY          := $(VENV)/bin/python
+PIP_FLAGS   := --quiet --disable-pip-version-check --progress-bar off
+# Python 3.12 (the AWS runtime) when one is found, on PATH or under pyenv; evaluated only when a
+# virtualenv has to be created.
+KIT_PYTHON   = $(shell python3 bootstrap/find_python.py)
+
+.PHONY: help up down build test lint unit integration e2e lock clean
+
+help: ## List the targets
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/dev.txt
+	@echo "Creating $(VENV) and installing requirements/dev.txt ..."
+	@rm -rf $(VENV) && "$(KIT_PYTHON)" -m venv $(VENV)
+	@$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements/dev.txt
+	@touch $@
+
+$(ENGINE_VENV)/.installed: requirements/engine.txt
+	@echo "Creating $(ENGINE_VENV) (the local engine, kept apart: it pins botocore) ..."
+	@rm -rf $(ENGINE_VENV) && "$(KIT_PYTHON)" -m venv $(ENGINE_VENV)
+	@$(ENGINE_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/engine.txt
+	@touch $@
+
+venvs: $(VENV)/.installed $(ENGINE_VENV)/.installed
+
+up: venvs ## Start the local cloud (no Docker) and provision everything; prints the API URL and curls
+	@$(PY) -m bootstrap up
+
+down: ## Stop the local engine that `make up` started
+	@if [ -x $(PY) ]; then $(PY) -m bootstrap down; else echo "nothing to stop"; fi
+
+build: $(VENV)/.installed ## Build the Lambda zips for the AWS python3.12 runtime into dist/
+	@$(PY) -m bootstrap build
+
+lint: $(VENV)/.installed ## ruff (lint and format), mypy, cfn-lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/cfn-lint bootstrap/template.yaml
+
+unit: $(VENV)/.installed ## Unit tests: domain, services, handlers with in-memory fakes (no network)
+	$(PY) -m pytest -m unit
+
+integration: venvs ## Adapter tests against the engine and MySQL (starts the engine if needed)
+	$(PY) -m pytest -m integration
+
+e2e: venvs ## The full flow through the HTTP API (starts the stack if it is not running)
+	$(PY) -m pytest -m e2e
+
+test: venvs lint ## The whole suite: lint, unit, integration, e2e (starts what it needs)
+	$(PY) -m pytest
+
+lock: $(VENV)/.installed ## Re-resolve requirements/*.txt from requirements/*.in
+	cd requirements && for f in lambda engine dev; do \
+	  ../$(VENV)/bin/pip-compile --quiet --strip-extras --no-header --no-emit-index-url \
+	    --no-emit-find-links --annotation-style=line $$f.in -o $$f.txt; done
+
+clean: down ## Remove virtualenvs, build output and local state
+	rm -rf $(VENV) $(ENGINE_VENV) build dist .local .mypy_cache .ruff_cache .pytest_cache

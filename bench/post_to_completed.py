@@ -1,0 +1,71 @@
+"""How long one appointment takes from POST to `completed`, through the public HTTP API.
+
+Usage: .venv/bin/python -m bench.post_to_completed [--count 20] [--country PE]
+Needs a running stack (`make up`). Posts one appointment at a time and polls GET every 10 ms
+until it reads `completed`, so each figure is the whole event chain plus at most one poll interval.
+The first figure after `make up` includes the cold start of every function in the chain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+import uuid
+
+from bootstrap import provision
+from bootstrap.config import KitConfig
+from tests.e2e.api_client import AppointmentsApi
+
+POLL_SECONDS = 0.01
+TIMEOUT_SECONDS = 30.0
+
+
+def one(api: AppointmentsApi, insured: str, schedule: int, country: str) -> tuple[float, float]:
+    """Returns (POST latency, POST-to-completed latency) in seconds."""
+    started = time.perf_counter()
+    reply = api.create({"insuredId": insured, "scheduleId": schedule, "countryISO": country})
+    posted = time.perf_counter() - started
+    if reply.status != 202:
+        raise SystemExit(f"POST failed: {reply}")
+    appointment_id = reply.body["appointmentId"]
+    deadline = started + TIMEOUT_SECONDS
+    while time.perf_counter() < deadline:
+        if api.status_of(insured, appointment_id) == "completed":
+            return posted, time.perf_counter() - started
+        time.sleep(POLL_SECONDS)
+    raise SystemExit(f"appointment {appointment_id} not completed within {TIMEOUT_SECONDS:.0f}s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=20)
+    parser.add_argument("--country", choices=["PE", "CL"], default="PE")
+    args = parser.parse_args()
+
+    config = KitConfig.from_env()
+    api = AppointmentsApi(config.api_url(provision.stack_outputs(config)["ApiId"]))
+    insured = "BENCH" + uuid.uuid4().hex[:12].upper()
+    runs = [one(api, insured, n, args.country) for n in range(1, args.count + 1)]
+    completed_ms = [round(total * 1000, 1) for _, total in runs]
+    post_ms = [round(posted * 1000, 1) for posted, _ in runs]
+    report = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "count": args.count,
+        "country": args.country,
+        "first_post_to_completed_ms": completed_ms[0],
+        "post_to_completed_ms": {
+            "median": statistics.median(completed_ms),
+            "min": min(completed_ms),
+            "max": max(completed_ms),
+        },
+        "post_ms_median": statistics.median(post_ms),
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Integration fixtures: real clients for the running engine, and throw-away test resources."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from bootstrap import kit
+from bootstrap.config import KitConfig
+
+
+@pytest.fixture(scope="session")
+def aws(kit_config: KitConfig, stack: kit.Stack) -> Callable[[str], Any]:
+    """A client factory for the engine the stack runs on."""
+    return kit_config.client
+
+
+@pytest.fixture(scope="session")
+def engine_env(kit_config: KitConfig, stack: kit.Stack) -> Iterator[None]:
+    """Point the default boto3 session (used by powertools' parameter provider) at the engine."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AWS_ENDPOINT_URL", kit_config.endpoint)
+    patch.setenv("AWS_DEFAULT_REGION", kit_config.region)
+    patch.setenv("AWS_ACCESS_KEY_ID", "test")
+    patch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    yield
+    patch.undo()
+
+
+@pytest.fixture
+def unique_id() -> str:
+    return "IT" + uuid.uuid4().hex[:20].upper()
+
+
+@pytest.fixture
+def listening_queue(aws: Callable[[str], Any]) -> Iterator[tuple[str, str]]:
+    """A test-only queue that accepts messages from SNS and EventBridge; yields (url, arn)."""
+    sqs = aws("sqs")
+    url = sqs.create_queue(QueueName=f"it-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["sns.amazonaws.com", "events.amazonaws.com"]},
+                "Action": "sqs:SendMessage",
+                "Resource": arn,
+            }
+        ],
+    }
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    yield url, arn
+    sqs.delete_queue(QueueUrl=url)
+
+
+def receive_one(sqs: Any, url: str, timeout: int = 10) -> dict[str, Any]:
+    """Long-poll the queue once (the engine answers as soon as a message lands)."""
+    messages = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=timeout, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+    assert messages, f"no message reached {url} within {timeout}s"
+    return dict(messages[0])

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from appointments.adapters.dynamodb import DynamoAppointmentRepository
+from appointments.domain import (
+    Appointment,
+    AppointmentNotFound,
+    AppointmentRequest,
+    AppointmentStatus,
+    Country,
+)
+from appointments.services import new_appointment_id
+from bootstrap.kit import Stack
+
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def repository(aws: Callable[[str], Any], stack: Stack) -> DynamoAppointmentRepository:
+    return DynamoAppointmentRepository(stack.outputs["TableName"], aws("dynamodb"))
+
+
+def pending(insured: str, schedule: int = 1, country: Country = Country.PE) -> Appointment:
+    return Appointment.pending(new_appointment_id(), AppointmentRequest(insured, schedule, country), T0)
+
+
+def test_an_added_appointment_reads_back_identical(
+    repository: DynamoAppointmentRepository, unique_id: str
+) -> None:
+    appointment = pending(unique_id, schedule=7, country=Country.CL)
+
+    repository.add(appointment)
+
+    assert repository.list_for_insured(unique_id) == [appointment]
+    assert repository.get(unique_id, appointment.appointment_id) == appointment
+
+
+def test_the_list_is_newest_first_and_scoped_to_the_insured(
+    repository: DynamoAppointmentRepository, unique_id: str
+) -> None:
+    mine = [pending(unique_id, schedule=n) for n in range(1, 4)]
+    for appointment in mine:
+        repository.add(appointment)
+    repository.add(pending(unique_id + "X"))
+
+    listed = repository.list_for_insured(unique_id)
+
+    assert [a.schedule_id for a in listed] == [3, 2, 1]
+    assert repository.list_for_insured("NOBODY" + unique_id) == []
+
+
+def test_an_existing_id_is_never_overwritten(repository: DynamoAppointmentRepository, unique_id: str) -> None:
+    appointment = pending(unique_id)
+    repository.add(appointment)
+
+    with pytest.raises(Exception, match="ConditionalCheckFailed"):
+        repository.add(appointment.completed(T0))
+
+    assert repository.list_for_insured(unique_id)[0].status is AppointmentStatus.PENDING
+
+
+def test_completion_happens_once_and_only_from_pending(
+    repository: DynamoAppointmentRepository, unique_id: str
+) -> None:
+    appointment = pending(unique_id)
+    repository.add(appointment)
+    later = T0 + timedelta(seconds=5)
+
+    assert repository.mark_completed(unique_id, appointment.appointment_id, later) is True
+    assert repository.mark_completed(unique_id, appointment.appointment_id, later + timedelta(1)) is False
+
+    stored = repository.get(unique_id, appointment.appointment_id)
+    assert stored is not None
+    assert (stored.status, stored.updated_at) == (AppointmentStatus.COMPLETED, later)
+
+
+def test_completing_a_missing_appointment_raises_not_found(
+    repository: DynamoAppointmentRepository, unique_id: str
+) -> None:
+    with pytest.raises(AppointmentNotFound):
+        repository.mark_completed(unique_id, new_appointment_id(), T0)

@@ -1,0 +1,170 @@
+"""The HTTP function's routes, validation and error mapping, driven with API Gateway v2 events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from appointments.api import create_app
+from appointments.domain import AppointmentStatus
+from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryRequestPublisher
+
+
+@dataclass
+class FakeContext:
+    function_name: str = "appointments-http"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:appointments-http"
+    aws_request_id: str = "request-1"
+
+
+def http_event(
+    method: str, path: str, body: str | None = None, content_type: str | None = "application/json"
+) -> dict[str, Any]:
+    headers = {"content-type": content_type} if content_type else {}
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
+            "requestId": "request-1",
+            "stage": "$default",
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+class Api:
+    def __init__(self) -> None:
+        self.repository = InMemoryAppointmentRepository()
+        self.publisher = InMemoryRequestPublisher()
+        self.app = create_app(self.repository, self.publisher)
+
+    def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> tuple[int, Any]:
+        raw = body if isinstance(body, str) or body is None else json.dumps(body)
+        response = self.app.resolve(http_event(method, path, raw, **kwargs), FakeContext())
+        return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
+
+
+@pytest.fixture
+def api() -> Api:
+    return Api()
+
+
+def test_a_valid_request_is_accepted_stored_pending_and_published(api: Api) -> None:
+    status, body = api.call(
+        "POST", "/appointments", {"insuredId": "PE001", "scheduleId": 1, "countryISO": "PE"}
+    )
+
+    assert status == 202
+    assert body["status"] == "pending"
+    assert (body["insuredId"], body["scheduleId"], body["countryISO"]) == ("PE001", 1, "PE")
+    [stored] = api.repository.list_for_insured("PE001")
+    assert stored.appointment_id == body["appointmentId"]
+    assert stored.status is AppointmentStatus.PENDING
+    assert [a.appointment_id for a in api.publisher.published] == [body["appointmentId"]]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("insuredId", ""),
+        ("insuredId", "P" * 33),
+        ("insuredId", "PE-001"),
+        ("insuredId", "PE 001"),
+        ("insuredId", 1001),
+        ("scheduleId", 0),
+        ("scheduleId", -5),
+        ("scheduleId", "1"),
+        ("scheduleId", 1.5),
+        ("scheduleId", True),
+        ("countryISO", "AR"),
+        ("countryISO", "pe"),
+        ("countryISO", None),
+    ],
+)
+def test_a_bad_field_gets_400_naming_the_field_and_nothing_is_stored(
+    api: Api, field: str, value: Any
+) -> None:
+    body = {"insuredId": "PE001", "scheduleId": 1, "countryISO": "PE", field: value}
+
+    status, answer = api.call("POST", "/appointments", body)
+
+    assert status == 400
+    assert [error["field"] for error in answer["errors"]] == [field]
+    assert api.repository.items == {}
+    assert api.publisher.published == []
+
+
+def test_every_bad_field_is_named_at_once_including_unknown_and_missing_ones(api: Api) -> None:
+    status, answer = api.call("POST", "/appointments", {"insuredId": "x!", "scheduleId": 0, "vip": True})
+
+    assert status == 400
+    assert sorted(error["field"] for error in answer["errors"]) == [
+        "countryISO",
+        "insuredId",
+        "scheduleId",
+        "vip",
+    ]
+    assert {e["field"]: e["message"] for e in answer["errors"]}["vip"] == "unknown field"
+
+
+@pytest.mark.parametrize("raw", ["not json", "{", "[1, 2]", '"PE001"', ""])
+def test_a_body_that_is_not_a_json_object_gets_400(api: Api, raw: str) -> None:
+    status, answer = api.call("POST", "/appointments", raw)
+
+    assert status == 400
+    assert answer["message"] == "invalid request"
+    assert api.repository.items == {}
+
+
+def test_a_form_body_gets_415_with_the_content_type_to_use(api: Api) -> None:
+    status, answer = api.call(
+        "POST",
+        "/appointments",
+        '{"insuredId": "PE001", "scheduleId": 1, "countryISO": "PE"}',
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert status == 415
+    assert "application/json" in answer["message"]
+    assert api.repository.items == {}
+
+
+def test_listing_returns_the_insureds_appointments_newest_first(api: Api) -> None:
+    created = [
+        api.call("POST", "/appointments", {"insuredId": insured, "scheduleId": n, "countryISO": "CL"})[1]
+        for n, insured in enumerate(["CL001", "CL002", "CL001", "CL001"], start=1)
+    ]
+
+    status, body = api.call("GET", "/appointments/CL001")
+
+    assert status == 200
+    assert [item["scheduleId"] for item in body["items"]] == [4, 3, 1]
+    assert {item["appointmentId"] for item in body["items"]} == {
+        c["appointmentId"] for c in created if c["insuredId"] == "CL001"
+    }
+
+
+def test_an_unknown_insured_gets_an_empty_list(api: Api) -> None:
+    assert api.call("GET", "/appointments/NOBODY") == (200, {"items": []})
+
+
+def test_a_malformed_insured_id_in_the_path_gets_400(api: Api) -> None:
+    status, answer = api.call("GET", "/appointments/" + "X" * 40)
+
+    assert status == 400
+    assert [error["field"] for error in answer["errors"]] == ["insuredId"]
+
+
+def test_an_unknown_route_gets_404(api: Api) -> None:
+    status, _ = api.call("DELETE", "/appointments/PE001")
+
+    assert status == 404

@@ -1,0 +1,75 @@
+"""Static checks of the CloudFormation template: the wiring the flow depends on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from cfnlint.decode import decode
+
+from bootstrap.config import TEMPLATE
+
+
+@pytest.fixture(scope="module")
+def resources() -> dict[str, dict[str, Any]]:
+    template, problems = decode(str(TEMPLATE))
+    assert not problems, problems
+    assert template is not None
+    return {name: dict(body) for name, body in template["Resources"].items()}
+
+
+def of_type(resources: dict[str, dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: body for name, body in resources.items() if body["Type"] == kind}
+
+
+def test_every_work_queue_has_its_own_dead_letter_queue(resources: dict[str, dict[str, Any]]) -> None:
+    queues = of_type(resources, "AWS::SQS::Queue")
+    work = {name: q for name, q in queues.items() if not name.endswith("DeadLetterQueue")}
+
+    assert sorted(work) == ["CallbackQueue", "ClQueue", "PeQueue"]
+    targets = [
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] for q in work.values()
+    ]
+    assert sorted(targets) == ["CallbackDeadLetterQueue", "ClDeadLetterQueue", "PeDeadLetterQueue"]
+
+
+def test_each_country_queue_is_fed_by_a_filtered_raw_subscription(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    subscriptions = of_type(resources, "AWS::SNS::Subscription")
+    routes = {
+        body["Properties"]["Endpoint"]["Fn::GetAtt"][0]: body["Properties"]["FilterPolicy"]["countryISO"]
+        for body in subscriptions.values()
+    }
+
+    assert routes == {"PeQueue": ["PE"], "ClQueue": ["CL"]}
+    for body in subscriptions.values():
+        assert body["Properties"]["RawMessageDelivery"] is True
+        assert body["Properties"]["FilterPolicyScope"] == "MessageAttributes"
+
+
+def test_every_queue_consumer_reports_partial_batch_failures(resources: dict[str, dict[str, Any]]) -> None:
+    mappings = of_type(resources, "AWS::Lambda::EventSourceMapping")
+
+    assert len(mappings) == 3
+    for body in mappings.values():
+        assert body["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_the_processor_code_is_deployed_once_per_country(resources: dict[str, dict[str, Any]]) -> None:
+    functions = of_type(resources, "AWS::Lambda::Function")
+    processors = {n: f["Properties"] for n, f in functions.items() if "Processor" in n}
+
+    assert sorted(processors) == ["ClProcessorFunction", "PeProcessorFunction"]
+    assert {p["Handler"] for p in processors.values()} == {
+        "appointments.entrypoints.processor.lambda_handler"
+    }
+    assert {p["Environment"]["Variables"]["COUNTRY_ISO"] for p in processors.values()} == {"PE", "CL"}
+
+
+def test_each_function_has_a_role_of_its_own(resources: dict[str, dict[str, Any]]) -> None:
+    functions = of_type(resources, "AWS::Lambda::Function")
+    roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
+
+    assert len(functions) == 4
+    assert len(set(roles)) == 4
