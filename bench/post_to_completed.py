@@ -41,7 +41,9 @@ def one(api: AppointmentsApi, insured: str, schedule: int, country: str) -> tupl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--country", choices=["PE", "CL"], default="PE")
     args = parser.parse_args()
