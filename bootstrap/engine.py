@@ -66,7 +66,7 @@ def _read_pid() -> int | None:
         pid = int(PID_FILE.read_text().strip())
     except (OSError, ValueError):
         return None
-    command = subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True)
+    command = subprocess.run(["ps", "-ww", "-o", "command=", "-p", str(pid)], capture_output=True, text=True)
     # A stale pid file may name a pid that now belongs to another program.
     return pid if "ministack" in command.stdout else None
 
