@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from bootstrap import build, engine, kit, provision
 from bootstrap.config import KitConfig, KitError
 
@@ -38,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({**outputs, "ApiUrl": config.api_url(outputs["ApiId"])}, indent=2))
     except KitError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as error:
+        print(f"error: the engine at {config.endpoint} answered: {error}", file=sys.stderr)
         return 1
     return 0
 

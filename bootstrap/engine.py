@@ -89,14 +89,14 @@ def _log_tail(lines: int = 15) -> str:
 
 
 def start(config: KitConfig) -> EngineStatus:
-    version = engine_python_version()
     if is_ready(config):
-        return EngineStatus(started=False, pid=_read_pid(), python_version=version)
+        return EngineStatus(started=False, pid=_read_pid(), python_version=engine_python_version())
     if _port_taken(config):
         raise KitError(
             f"port {config.engine_port} is taken by a program that is not the local engine; "
-            f"stop it, or choose another port: make up ENGINE_PORT=4567"
+            f"stop it, or choose another port: make up ENGINE_PORT={config.engine_port + 1}"
         )
+    version = engine_python_version()
     STATE_DIR.mkdir(exist_ok=True)
     env = {
         **os.environ,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pymysql
@@ -30,6 +31,7 @@ def check_mysql(config: KitConfig) -> str:
             user=config.mysql_user,
             password=config.mysql_password,
             connect_timeout=3,
+            read_timeout=5,  # a program on that port that is not MySQL never sends a greeting
         )
     except pymysql.MySQLError as error:
         raise KitError(
@@ -134,7 +136,7 @@ def _failure_reasons(cfn: Any, name: str) -> str:
     return "; ".join(reasons[:5]) or "no failure reason recorded"
 
 
-def deploy_stack(config: KitConfig, parameters: list[Any]) -> str:
+def deploy_stack(config: KitConfig, parameters: list[Any], template: Path = TEMPLATE) -> str:
     """Create or update the stack through a change set; returns what happened."""
     cfn = config.client("cloudformation")
     name = config.stack_name
@@ -145,14 +147,17 @@ def deploy_stack(config: KitConfig, parameters: list[Any]) -> str:
         status = None
     change_type = "CREATE" if status is None else "UPDATE"
     change_set = f"{name}-{time.time_ns()}"  # unique even for two deploys in the same second
-    cfn.create_change_set(
-        StackName=name,
-        ChangeSetName=change_set,
-        ChangeSetType=change_type,
-        TemplateBody=TEMPLATE.read_text(),
-        Parameters=parameters,
-        Capabilities=CAPABILITIES,
-    )
+    try:
+        cfn.create_change_set(
+            StackName=name,
+            ChangeSetName=change_set,
+            ChangeSetType=change_type,
+            TemplateBody=template.read_text(),
+            Parameters=parameters,
+            Capabilities=CAPABILITIES,
+        )
+    except ClientError as error:
+        raise KitError(f"stack {name} was refused: {error.response['Error'].get('Message', error)}") from None
     try:
         cfn.get_waiter("change_set_create_complete").wait(
             StackName=name, ChangeSetName=change_set, WaiterConfig=WAITER
