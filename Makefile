@@ -9,6 +9,7 @@ PIP_FLAGS   := --quiet --disable-pip-version-check --progress-bar off
 # Python 3.12 (the AWS runtime) when one is found, on PATH or under pyenv; evaluated only when a
 # virtualenv has to be created.
 KIT_PYTHON   = $(shell python3 bootstrap/find_python.py)
+LOCK_PYTHON ?= python3.11
 
 .PHONY: help up down build test lint unit integration e2e lock clean
 
@@ -56,9 +57,11 @@ e2e: venvs ## The full flow through the HTTP API (starts the stack if it is not 
 test: venvs lint ## The whole suite: lint, unit, integration, e2e (starts what it needs)
 	$(PY) -m pytest
 
-lock: $(VENV)/.installed ## Re-resolve requirements/*.txt from requirements/*.in
+lock: ## Re-resolve requirements/*.txt from *.in, on Python 3.11 (the oldest supported) so the pins fit 3.11 and 3.12
+	@rm -rf build/lock-venv && $(LOCK_PYTHON) -m venv build/lock-venv
+	@build/lock-venv/bin/pip install $(PIP_FLAGS) pip-tools
 	cd requirements && for f in lambda engine dev; do \
-	  ../$(VENV)/bin/pip-compile --quiet --strip-extras --no-header --no-emit-index-url \
+	  ../build/lock-venv/bin/pip-compile --quiet --strip-extras --no-header --no-emit-index-url \
 	    --no-emit-find-links --annotation-style=line $$f.in -o $$f.txt; done
 
 clean: down ## Remove virtualenvs, build output and local state
