@@ -60,7 +60,7 @@ test: venvs lint ## The whole suite: lint, unit, integration, e2e (starts what i
 lock: ## Re-resolve requirements/*.txt from *.in, on Python 3.11 (the oldest supported) so the pins fit 3.11 and 3.12
 	@rm -rf build/lock-venv && $(LOCK_PYTHON) -m venv build/lock-venv
 	@build/lock-venv/bin/pip install $(PIP_FLAGS) pip-tools
-	cd requirements && for f in lambda engine dev; do \
+	cd requirements && for f in lambda engine bootstrap dev; do \
 	  ../build/lock-venv/bin/pip-compile --quiet --strip-extras --no-header --no-emit-index-url \
 	    --no-emit-find-links --annotation-style=line $$f.in -o $$f.txt; done
 

@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
 
     config = KitConfig.from_env()
-    api = AppointmentsApi(config.api_url(provision.stack_outputs(config)["ApiId"]))
+    api = AppointmentsApi(config.api_url(provision.stack_outputs(config)))
     insured = "BENCH" + uuid.uuid4().hex[:12].upper()
     runs = [one(api, insured, n, args.country) for n in range(1, args.count + 1)]
     completed_ms = [round(total * 1000, 1) for _, total in runs]

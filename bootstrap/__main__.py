@@ -3,13 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bootstrap import build, engine, kit, provision
-from bootstrap.config import KitConfig, KitError
+from bootstrap import build, deploy, engine, kit, provision
+from bootstrap.config import API_FLAVOURS, KitConfig, KitError
+
+
+def deploy_config(args: argparse.Namespace) -> KitConfig:
+    import boto3
+
+    region = args.region or boto3.session.Session().region_name
+    if not region and not args.endpoint:
+        raise KitError("no AWS region: pass --region or set AWS_REGION (or configure a default region)")
+    if bool(args.subnet_ids) != bool(args.security_group_id):
+        raise KitError("--subnet-ids and --security-group-id go together")
+    return KitConfig(
+        engine_url=args.endpoint,
+        on_aws=args.endpoint is None,
+        stage=args.stage,
+        region=region or "us-east-1",
+        api_flavour=args.api_flavour,
+        db_parameters_prefix=args.db_parameters_prefix,
+        artifact_bucket_name=args.bucket,
+        subnet_ids=tuple(s for s in args.subnet_ids.split(",") if s),
+        security_group_id=args.security_group_id,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("down", help="stop the local engine that `up` started")
     commands.add_parser("build", help="build the Lambda zips for the AWS python3.12 runtime into dist/")
     commands.add_parser("outputs", help="print the stack outputs and the API URL as JSON")
+    to_aws = commands.add_parser("deploy", help="deploy the same template and zips to AWS (or --endpoint)")
+    to_aws.add_argument("--stage", required=True, help="stage name, suffix of every resource")
+    to_aws.add_argument("--api-flavour", choices=API_FLAVOURS, default="http")
+    to_aws.add_argument("--db-parameters-prefix", default="/rimac/db", help="SSM path of pe/ and cl/")
+    to_aws.add_argument("--subnet-ids", default="", help="comma-separated subnets for the processors")
+    to_aws.add_argument("--security-group-id", default="", help="security group for the processors")
+    to_aws.add_argument("--bucket", help="artifact bucket (default: one named after stage, account, region)")
+    to_aws.add_argument("--region", help="AWS region (default: from the AWS configuration)")
+    to_aws.add_argument("--endpoint", help="deploy to this local engine instead of AWS")
     args = parser.parse_args(argv)
 
     try:
@@ -35,9 +66,14 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "build":
             for built in build.build():
                 print(f"{built.path.relative_to(built.path.parent.parent)}  sha256 {built.sha256[:16]}")
+        elif args.command == "deploy":
+            target = deploy_config(args)
+            if not target.artifact_bucket_name:
+                target = dataclasses.replace(target, artifact_bucket_name=deploy.default_bucket(target))
+            print(json.dumps(deploy.deploy(target, kit.Progress()), indent=2))
         elif args.command == "outputs":
             outputs = provision.stack_outputs(config)
-            print(json.dumps({**outputs, "ApiUrl": config.api_url(outputs["ApiId"])}, indent=2))
+            print(json.dumps({**outputs, "ApiUrl": config.api_url(outputs)}, indent=2))
     except KitError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

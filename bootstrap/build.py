@@ -18,6 +18,7 @@ from bootstrap.config import BUILD_DIR, DIST_DIR, LAMBDA_REQUIREMENTS, LAMBDA_SO
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 SKIPPED_PARTS = {"__pycache__"}
+SKIPPED_TOP = {"bin"}  # console scripts of the dependencies: nothing runs them in a Lambda
 SKIPPED_SUFFIXES = {".pyc", ".pyo"}
 
 
@@ -28,10 +29,12 @@ class FunctionZip:
     excluded: tuple[str, ...] = ()
 
 
+# Only the processor talks to MySQL: the others leave out PyMySQL and its RSA support.
+MYSQL_ONLY = ("pymysql", "PyMySQL", "cryptography", "cffi", "_cffi_backend", "pycparser")
 FUNCTIONS = (
-    FunctionZip("http", excluded=("pymysql", "PyMySQL")),
+    FunctionZip("http", excluded=MYSQL_ONLY),
     FunctionZip("processor"),
-    FunctionZip("callback", excluded=("pymysql", "PyMySQL")),
+    FunctionZip("callback", excluded=MYSQL_ONLY),
 )
 
 
@@ -110,7 +113,9 @@ def _files(root: Path, excluded: tuple[str, ...]) -> Iterator[tuple[str, Path]]:
         if SKIPPED_PARTS.intersection(relative.parts) or path.suffix in SKIPPED_SUFFIXES:
             continue
         top = relative.parts[0]
-        if any(top == name or top.startswith(f"{name}-") for name in excluded):
+        if top in SKIPPED_TOP:
+            continue
+        if any(top == name or top.startswith((f"{name}-", f"{name}.")) for name in excluded):
             continue
         yield relative.as_posix(), path
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,12 @@ STATE_DIR = ROOT / ".local"
 BUILD_DIR = ROOT / "build"
 DIST_DIR = ROOT / "dist"
 ENGINE_VENV = ROOT / ".engine-venv"
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOTENV = ROOT / ".env"
 
 COUNTRIES = ("pe", "cl")
+ENGINES = ("ministack", "localstack")
+API_FLAVOURS = ("http", "rest")
 
 
 class KitError(Exception):
@@ -42,39 +46,89 @@ LOCAL_COUNTRY_DATABASES = tuple(
 )
 
 
+def read_dotenv(path: Path = DOTENV) -> dict[str, str]:
+    """KEY=VALUE lines of a .env file (comments and blanks skipped); empty when there is none."""
+    values: dict[str, str] = {}
+    if not path.exists():
+        return values
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
 @dataclass(frozen=True)
 class KitConfig:
-    engine_host: str
-    engine_port: int
-    stage: str
-    region: str
-    db_parameters_prefix: str
-    mysql_host: str
-    mysql_port: int
-    mysql_user: str
-    mysql_password: str
+    """Where the stack goes and how to reach what it needs.
+
+    The engine is reached on 127.0.0.1:`engine_port`, or at `engine_url` when set (the compose
+    provisioning container reaches LocalStack by its service name); `on_aws` means real AWS,
+    with credentials and region from the usual boto3 chain.
+    The `lambda_mysql_*` pair is MySQL as the functions see it: the same as the kit's on the
+    Docker-free engine, the compose service name inside LocalStack's Lambda containers.
+    """
+
+    engine_port: int = 4566
+    engine_url: str | None = None
+    on_aws: bool = False
+    engine: str = "ministack"
+    stage: str = "local"
+    region: str = "us-east-1"
+    api_flavour: str = "http"
+    db_parameters_prefix: str = "/rimac/db"
+    mysql_host: str = "127.0.0.1"
+    mysql_port: int = 3306
+    mysql_user: str = "root"
+    mysql_password: str = ""
+    lambda_mysql_host: str = "127.0.0.1"
+    lambda_mysql_port: int = 3306
+    artifact_bucket_name: str | None = None
+    subnet_ids: tuple[str, ...] = field(default=())
+    security_group_id: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> KitConfig:
-        env = os.environ if environ is None else environ
+        env = dict(os.environ if environ is None else environ)
         try:
-            return cls(
-                engine_host="127.0.0.1",
-                engine_port=int(env.get("ENGINE_PORT", "4566")),
-                stage=env.get("STAGE", "local"),
-                region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
-                db_parameters_prefix=env.get("DB_PARAMETERS_PREFIX", "/rimac/db"),
-                mysql_host=env.get("MYSQL_HOST", "127.0.0.1"),
-                mysql_port=int(env.get("MYSQL_PORT", "3306")),
-                mysql_user=env.get("MYSQL_USER", "root"),
-                mysql_password=env.get("MYSQL_PASSWORD", ""),
-            )
+            port = int(env.get("ENGINE_PORT", "4566"))
+            mysql_port = int(env.get("MYSQL_PORT", "3306"))
+            lambda_mysql_port = int(env.get("LAMBDA_MYSQL_PORT", str(mysql_port)))
         except ValueError as error:
-            raise KitError(f"ENGINE_PORT and MYSQL_PORT must be integers ({error})") from None
+            raise KitError(
+                f"ENGINE_PORT, MYSQL_PORT and LAMBDA_MYSQL_PORT must be integers ({error})"
+            ) from None
+        flavour = env.get("API_FLAVOUR", "http")
+        if flavour not in API_FLAVOURS:
+            raise KitError(f"API_FLAVOUR must be one of {', '.join(API_FLAVOURS)}, not {flavour!r}")
+        mysql_host = env.get("MYSQL_HOST", "127.0.0.1")
+        return cls(
+            engine_port=port,
+            engine_url=env.get("ENGINE_URL") or None,
+            engine=env.get("ENGINE", "ministack"),
+            stage=env.get("STAGE", "local"),
+            region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
+            api_flavour=flavour,
+            db_parameters_prefix=env.get("DB_PARAMETERS_PREFIX", "/rimac/db"),
+            mysql_host=mysql_host,
+            mysql_port=mysql_port,
+            mysql_user=env.get("MYSQL_USER", "root"),
+            mysql_password=env.get("MYSQL_PASSWORD", ""),
+            lambda_mysql_host=env.get("LAMBDA_MYSQL_HOST", mysql_host),
+            lambda_mysql_port=lambda_mysql_port,
+        )
 
     @property
-    def endpoint(self) -> str:
-        return f"http://{self.engine_host}:{self.engine_port}"
+    def engine_host(self) -> str:
+        return "127.0.0.1"
+
+    @property
+    def endpoint(self) -> str | None:
+        if self.on_aws:
+            return None
+        return self.engine_url or f"http://{self.engine_host}:{self.engine_port}"
 
     @property
     def stack_name(self) -> str:
@@ -82,20 +136,26 @@ class KitConfig:
 
     @property
     def artifact_bucket(self) -> str:
-        return f"rimac-appointments-{self.stage}-artifacts"
+        return self.artifact_bucket_name or f"rimac-appointments-{self.stage}-artifacts"
 
-    def api_url(self, api_id: str) -> str:
-        # The engine's ApiEndpoint output (<id>.execute-api.localhost) does not resolve everywhere;
-        # the path form always does.
-        return f"{self.endpoint}/_aws/execute-api/{api_id}"
+    def api_url(self, outputs: dict[str, str]) -> str:
+        """The API's base URL. A local engine is reached through its path form: the template's
+        `<id>.execute-api.localhost` endpoint does not resolve everywhere."""
+        if self.endpoint is None:
+            return outputs["ApiUrl"]
+        stage = outputs.get("ApiStage", "$default")
+        suffix = "" if stage == "$default" else f"/{stage}"
+        return f"{self.endpoint}/_aws/execute-api/{outputs['ApiId']}{suffix}"
 
     def client(self, service: str) -> Any:
         import boto3
 
+        if self.endpoint is None:
+            return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
         return boto3.client(
             service,  # type: ignore[call-overload]
             endpoint_url=self.endpoint,
             region_name=self.region,
             aws_access_key_id="test",
-            aws_secret_access_key="test",  # noqa: S106 (the local engine takes any key)
+            aws_secret_access_key="test",  # noqa: S106 (local engines take any key)
         )

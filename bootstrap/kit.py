@@ -76,7 +76,7 @@ def up(config: KitConfig, progress: Progress) -> Stack:
     with progress.step("stack") as note:
         note.append(provision.deploy_stack(config, provision.stack_parameters(config, zips)))
     outputs = provision.stack_outputs(config)
-    api_url = config.api_url(outputs["ApiId"])
+    api_url = config.api_url(outputs)
     progress.say(f"Ready in {progress.total():.1f}s.")
     return Stack(outputs=outputs, api_url=api_url, engine_started=status.started)
 

@@ -74,8 +74,8 @@ def put_db_parameters(config: KitConfig) -> list[str]:
     written = []
     for database in LOCAL_COUNTRY_DATABASES:
         values = {
-            "host": (config.mysql_host, "String"),
-            "port": (str(config.mysql_port), "String"),
+            "host": (config.lambda_mysql_host, "String"),
+            "port": (str(config.lambda_mysql_port), "String"),
             "user": (database.user, "String"),
             "password": (database.password, "SecureString"),
             "name": (database.schema, "String"),
@@ -93,7 +93,13 @@ def upload_artifacts(config: KitConfig, zips: Sequence[BuiltZip]) -> int:
     try:
         s3.head_bucket(Bucket=config.artifact_bucket)
     except ClientError:
-        s3.create_bucket(Bucket=config.artifact_bucket)
+        if config.region == "us-east-1":
+            s3.create_bucket(Bucket=config.artifact_bucket)
+        else:
+            s3.create_bucket(
+                Bucket=config.artifact_bucket,
+                CreateBucketConfiguration={"LocationConstraint": config.region},
+            )
     sent = 0
     for built in zips:
         try:
@@ -113,6 +119,9 @@ def stack_parameters(config: KitConfig, zips: Sequence[BuiltZip]) -> list[Any]:
         "ProcessorCodeKey": keys["processor"],
         "CallbackCodeKey": keys["callback"],
         "DbParametersPrefix": config.db_parameters_prefix,
+        "ApiFlavour": config.api_flavour,
+        "SubnetIds": ",".join(config.subnet_ids),
+        "SecurityGroupId": config.security_group_id,
     }
     return [{"ParameterKey": key, "ParameterValue": value} for key, value in values.items()]
 

@@ -1,4 +1,8 @@
-"""The HTTP API: routes, request validation and the one place where errors become status codes."""
+"""The HTTP API: routes, request validation and the one place where errors become status codes.
+
+The same routes serve both front doors the template offers: an HTTP API (API Gateway v2,
+payload format 2.0) and a REST API (API Gateway v1, payload format 1.0).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,18 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import (
+    APIGatewayHttpResolver,
+    APIGatewayRestResolver,
+    Response,
+    content_types,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from appointments import services
 from appointments.ports import AppointmentRepository, AppointmentRequestPublisher
@@ -45,10 +55,15 @@ def _json(status: HTTPStatus, body: dict[str, Any]) -> Response[dict[str, Any]]:
     return Response(status_code=status.value, content_type=content_types.APPLICATION_JSON, body=body)
 
 
+Resolver = APIGatewayHttpResolver | APIGatewayRestResolver
+
+
 def create_app(
-    repository: AppointmentRepository, publisher: AppointmentRequestPublisher
-) -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    repository: AppointmentRepository,
+    publisher: AppointmentRequestPublisher,
+    resolver: type[Resolver] = APIGatewayHttpResolver,
+) -> Resolver:
+    app = resolver(enable_validation=True)
 
     @app.post("/appointments", summary="Request an appointment")
     def create_appointment(
@@ -91,3 +106,15 @@ def create_app(
     app.exception_handler(RequestUnsupportedContentType)(unsupported_media_type)
 
     return app
+
+
+class AppointmentsApi:
+    """Both front doors over the same routes: picks the resolver by the event's payload format."""
+
+    def __init__(self, repository: AppointmentRepository, publisher: AppointmentRequestPublisher) -> None:
+        self.http = create_app(repository, publisher, APIGatewayHttpResolver)
+        self.rest = create_app(repository, publisher, APIGatewayRestResolver)
+
+    def resolve(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        app = self.http if event.get("version") == "2.0" else self.rest
+        return app.resolve(event, context)

@@ -26,7 +26,7 @@ def busy_port() -> Iterator[int]:
 def test_a_port_taken_by_another_program_is_named_with_the_way_out(
     kit_config: KitConfig, busy_port: int
 ) -> None:
-    config = dataclasses.replace(kit_config, engine_port=busy_port)
+    config = dataclasses.replace(kit_config, engine_port=busy_port, engine_url=None)
 
     with pytest.raises(KitError) as raised:
         engine.start(config)

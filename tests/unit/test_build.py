@@ -17,6 +17,9 @@ def make_tree(root: Path) -> None:
     (root / "pymysql" / "__init__.py").write_text("")
     (root / "PyMySQL-1.2.4.dist-info").mkdir()
     (root / "PyMySQL-1.2.4.dist-info" / "METADATA").write_text("Name: PyMySQL\n")
+    (root / "bin").mkdir()
+    (root / "bin" / "jp.py").write_text("#!python\n")
+    (root / "_cffi_backend.cpython-312-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
 
 
 def test_the_same_files_give_byte_identical_zips(tmp_path: Path) -> None:
@@ -32,6 +35,6 @@ def test_the_same_files_give_byte_identical_zips(tmp_path: Path) -> None:
 def test_bytecode_and_excluded_packages_stay_out(tmp_path: Path) -> None:
     make_tree(tmp_path / "src")
 
-    _write_zip(tmp_path / "a.zip", list(_files(tmp_path / "src", ("pymysql", "PyMySQL"))))
+    _write_zip(tmp_path / "a.zip", list(_files(tmp_path / "src", ("pymysql", "PyMySQL", "_cffi_backend"))))
 
     assert zipfile.ZipFile(tmp_path / "a.zip").namelist() == ["pkg/__init__.py"]

@@ -1,4 +1,5 @@
-"""The HTTP function's routes, validation and error mapping, driven with API Gateway v2 events."""
+"""The HTTP function's routes, validation and error mapping, driven with API Gateway events of both
+payload formats: 2.0 (HTTP API) and 1.0 (REST API). Every test runs once per format."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from appointments.api import create_app
+from appointments.api import AppointmentsApi
 from appointments.domain import AppointmentStatus
 from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryRequestPublisher
 
@@ -21,10 +22,8 @@ class FakeContext:
     aws_request_id: str = "request-1"
 
 
-def http_event(
-    method: str, path: str, body: str | None = None, content_type: str | None = "application/json"
-) -> dict[str, Any]:
-    headers = {"content-type": content_type} if content_type else {}
+def http_event(method: str, path: str, body: str | None, headers: dict[str, str]) -> dict[str, Any]:
+    """Payload format 2.0, as an HTTP API (API Gateway v2) sends it."""
     return {
         "version": "2.0",
         "routeKey": "$default",
@@ -41,21 +40,52 @@ def http_event(
     }
 
 
+def rest_event(method: str, path: str, body: str | None, headers: dict[str, str]) -> dict[str, Any]:
+    """Payload format 1.0, as a REST API (API Gateway v1) sends it."""
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {key: [value] for key, value in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "requestId": "request-1",
+            "stage": "local",
+            "httpMethod": method,
+            "path": f"/local{path}",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+EVENT_FORMATS = {"http-api-v2": http_event, "rest-api-v1": rest_event}
+
+
 class Api:
-    def __init__(self) -> None:
+    def __init__(self, payload_format: str) -> None:
         self.repository = InMemoryAppointmentRepository()
         self.publisher = InMemoryRequestPublisher()
-        self.app = create_app(self.repository, self.publisher)
+        self.api = AppointmentsApi(self.repository, self.publisher)
+        self.make_event = EVENT_FORMATS[payload_format]
 
-    def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> tuple[int, Any]:
+    def call(
+        self, method: str, path: str, body: Any = None, content_type: str | None = "application/json"
+    ) -> tuple[int, Any]:
         raw = body if isinstance(body, str) or body is None else json.dumps(body)
-        response = self.app.resolve(http_event(method, path, raw, **kwargs), FakeContext())
+        headers = {"content-type": content_type} if content_type else {}
+        response = self.api.resolve(self.make_event(method, path, raw, headers), FakeContext())  # type: ignore[arg-type]
         return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 
 
-@pytest.fixture
-def api() -> Api:
-    return Api()
+@pytest.fixture(params=sorted(EVENT_FORMATS))
+def api(request: pytest.FixtureRequest) -> Api:
+    return Api(request.param)
 
 
 def test_a_valid_request_is_accepted_stored_pending_and_published(api: Api) -> None:

@@ -1,4 +1,4 @@
-"""appointmentHttp: POST /appointments and GET /appointments/{insuredId} behind the HTTP API."""
+"""appointmentHttp: POST /appointments and GET /appointments/{insuredId}, behind an HTTP or a REST API."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
 from appointments.adapters.sns import SnsAppointmentPublisher
-from appointments.api import create_app
+from appointments.api import AppointmentsApi
 from appointments.settings import HttpSettings, load_settings
 
 logger = Logger()
 settings = load_settings(HttpSettings)
-app = create_app(
+api = AppointmentsApi(
     repository=DynamoAppointmentRepository(settings.TABLE_NAME, boto3.client("dynamodb")),
     publisher=SnsAppointmentPublisher(settings.TOPIC_ARN, boto3.client("sns")),
 )
@@ -23,4 +23,4 @@ app = create_app(
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return api.resolve(event, context)

@@ -1,0 +1,58 @@
+"""`make deploy`: the same template and the same zips to AWS, through a CloudFormation change set.
+
+With an endpoint it deploys to a local engine instead, which is how the deploy path is tested.
+The database parameters are the user's to write (they hold a real password); deploy checks that
+they are there before it deploys functions that need them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bootstrap import build, provision
+from bootstrap.config import COUNTRIES, KitConfig, KitError
+from bootstrap.kit import Progress
+
+DB_PARAMETERS = ("host", "port", "user", "password", "name")
+
+
+def default_bucket(config: KitConfig) -> str:
+    """Bucket names are global on AWS: the account and region make this one ours."""
+    account = config.client("sts").get_caller_identity()["Account"]
+    return f"rimac-appointments-{config.stage}-{account}-{config.region}"
+
+
+def missing_db_parameters(config: KitConfig) -> list[str]:
+    ssm = config.client("ssm")
+    missing = []
+    for country in COUNTRIES:
+        path = f"{config.db_parameters_prefix}/{country}"
+        found: set[str] = set()
+        for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=path):
+            found |= {parameter["Name"].rsplit("/", 1)[-1] for parameter in page["Parameters"]}
+        missing += [f"{path}/{name}" for name in DB_PARAMETERS if name not in found]
+    return missing
+
+
+def deploy(config: KitConfig, progress: Progress) -> dict[str, Any]:
+    where = config.endpoint or f"AWS {config.region}"
+    progress.say(f"Deploying stack {config.stack_name} ({config.api_flavour} API) to {where}")
+    with progress.step("ssm") as note:
+        missing = missing_db_parameters(config)
+        if missing:
+            raise KitError(
+                f"missing SSM parameters: {', '.join(missing)}; write them first, e.g. aws ssm put-parameter "
+                f"--name {missing[0]} --type SecureString --value ..."
+            )
+        note.append(f"database parameters present under {config.db_parameters_prefix}")
+    with progress.step("build") as note:
+        zips = build.build(build.AWS_TARGET)
+        note.append(", ".join(f"{z.path.name} {z.sha256[:12]}" for z in zips))
+    with progress.step("artifacts") as note:
+        sent = provision.upload_artifacts(config, zips)
+        note.append(f"{sent} uploaded, {len(zips) - sent} already in s3://{config.artifact_bucket}")
+    with progress.step("stack") as note:
+        note.append(provision.deploy_stack(config, provision.stack_parameters(config, zips)))
+    outputs = provision.stack_outputs(config)
+    progress.say(f"Deployed in {progress.total():.1f}s.")
+    return {**outputs, "ApiUrl": config.api_url(outputs)}
