@@ -11,7 +11,7 @@ PIP_FLAGS   := --quiet --disable-pip-version-check --progress-bar off
 KIT_PYTHON   = $(shell python3 bootstrap/find_python.py)
 LOCK_PYTHON ?= python3.11
 
-.PHONY: help up down build test lint unit integration e2e lock clean
+.PHONY: help venvs up down build deploy awslocal test lint unit integration e2e lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,17 @@ down: ## Stop the local engine that `make up` started
 
 build: $(VENV)/.installed ## Build the Lambda zips for the AWS python3.12 runtime into dist/
 	@$(PY) -m bootstrap build
+
+deploy: $(VENV)/.installed ## Deploy to AWS: STAGE=dev [API_FLAVOUR=rest] [SUBNET_IDS=a,b SECURITY_GROUP_ID=sg] [ENDPOINT=url]
+	@test -n "$(STAGE)" || { echo "error: name the stage: make deploy STAGE=dev"; exit 1; }
+	@$(PY) -m bootstrap deploy --stage "$(STAGE)" --api-flavour "$(or $(API_FLAVOUR),http)" \
+	  --db-parameters-prefix "$(or $(DB_PARAMETERS_PREFIX),/rimac/db)" \
+	  $(if $(SUBNET_IDS),--subnet-ids "$(SUBNET_IDS)") $(if $(SECURITY_GROUP_ID),--security-group-id "$(SECURITY_GROUP_ID)") \
+	  $(if $(BUCKET),--bucket "$(BUCKET)") $(if $(ENDPOINT),--endpoint "$(ENDPOINT)")
+
+awslocal: $(VENV)/.installed ## Run the AWS CLI against the local engine: make awslocal ARGS="sqs list-queues"
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" LOCALSTACK_HOST="127.0.0.1:$(or $(ENGINE_PORT),4566)" \
+	  DISABLE_DEPRECATION_NOTICE=1 $(VENV)/bin/awslocal $(ARGS)
 
 lint: $(VENV)/.installed ## ruff (lint and format), mypy, cfn-lint
 	$(VENV)/bin/ruff check .

@@ -9,7 +9,7 @@ import sys
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bootstrap import build, deploy, engine, kit, provision
+from bootstrap import build, deploy, engine, kit, localstack, provision
 from bootstrap.config import API_FLAVOURS, KitConfig, KitError
 
 
@@ -53,16 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        config = KitConfig.from_env()
+        config, choice = kit.resolve()
         if args.command == "up":
-            kit.print_usage(kit.up(config, kit.Progress()))
+            kit.print_usage(kit.up(config, kit.Progress(), reason=choice.reason))
         elif args.command == "down":
             pid = engine.stop()
-            print(
-                f"stopped the local engine (pid {pid})"
-                if pid
-                else "no local engine started by `make up` is running"
-            )
+            composed = localstack.stop()
+            if pid:
+                print(f"stopped the local engine (pid {pid})")
+            if composed:
+                print("stopped LocalStack and MySQL (docker compose down)")
+            if not (pid or composed):
+                print("no local engine started by `make up` is running")
         elif args.command == "build":
             for built in build.build():
                 print(f"{built.path.relative_to(built.path.parent.parent)}  sha256 {built.sha256[:16]}")

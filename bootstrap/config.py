@@ -90,24 +90,28 @@ class KitConfig:
     security_group_id: str = ""
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> KitConfig:
+    def from_env(cls, environ: dict[str, str] | None = None, engine: str = "ministack") -> KitConfig:
+        """Settings for `engine`. With LocalStack the defaults follow docker-compose.yml: MySQL 8.4
+        published on 127.0.0.1:3307, reached by the functions as mysql:3306, and the REST API
+        (LocalStack's free plan has no API Gateway v2)."""
         env = dict(os.environ if environ is None else environ)
+        compose = engine == "localstack"
         try:
             port = int(env.get("ENGINE_PORT", "4566"))
-            mysql_port = int(env.get("MYSQL_PORT", "3306"))
-            lambda_mysql_port = int(env.get("LAMBDA_MYSQL_PORT", str(mysql_port)))
+            mysql_port = int(env.get("MYSQL_PORT", "3307" if compose else "3306"))
+            lambda_mysql_port = int(env.get("LAMBDA_MYSQL_PORT", "3306" if compose else str(mysql_port)))
         except ValueError as error:
             raise KitError(
                 f"ENGINE_PORT, MYSQL_PORT and LAMBDA_MYSQL_PORT must be integers ({error})"
             ) from None
-        flavour = env.get("API_FLAVOUR", "http")
+        flavour = env.get("API_FLAVOUR", "rest" if compose else "http")
         if flavour not in API_FLAVOURS:
             raise KitError(f"API_FLAVOUR must be one of {', '.join(API_FLAVOURS)}, not {flavour!r}")
         mysql_host = env.get("MYSQL_HOST", "127.0.0.1")
         return cls(
             engine_port=port,
             engine_url=env.get("ENGINE_URL") or None,
-            engine=env.get("ENGINE", "ministack"),
+            engine=engine,
             stage=env.get("STAGE", "local"),
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
             api_flavour=flavour,
@@ -115,8 +119,8 @@ class KitConfig:
             mysql_host=mysql_host,
             mysql_port=mysql_port,
             mysql_user=env.get("MYSQL_USER", "root"),
-            mysql_password=env.get("MYSQL_PASSWORD", ""),
-            lambda_mysql_host=env.get("LAMBDA_MYSQL_HOST", mysql_host),
+            mysql_password=env.get("MYSQL_PASSWORD", "rimac-local" if compose else ""),
+            lambda_mysql_host=env.get("LAMBDA_MYSQL_HOST", "mysql" if compose else mysql_host),
             lambda_mysql_port=lambda_mysql_port,
         )
 

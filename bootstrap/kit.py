@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from bootstrap import build, engine, provision
+from bootstrap import build, engine, localstack, provision
 from bootstrap.config import KitConfig
+from bootstrap.engine_choice import EngineChoice, choose_engine, docker_answers
 
 
 class Progress:
@@ -48,11 +50,20 @@ def build_target(engine_version: str) -> build.Target:
     return build.Target(version=engine_version, python=str(engine.engine_python()))
 
 
-def up(config: KitConfig, progress: Progress) -> Stack:
-    progress.say(f"Local cloud at {config.endpoint}, stack {config.stack_name}")
-    with progress.step("mysql") as note:
-        note.append(f"{provision.check_mysql(config)} on {config.mysql_host}:{config.mysql_port}")
+def resolve(environ: dict[str, str] | None = None) -> tuple[KitConfig, EngineChoice]:
+    """Pick the engine (ENGINE, or LocalStack when Docker answers) and the settings that go with it."""
+    env = dict(os.environ if environ is None else environ)
+    choice = choose_engine(env.get("ENGINE"), docker_answers)
+    return KitConfig.from_env(env, engine=choice.engine), choice
+
+
+def start_engine(config: KitConfig, progress: Progress) -> tuple[bool, build.Target]:
+    """Start the configured engine unless it runs; returns (started here, what to build the zips for)."""
     with progress.step("engine") as note:
+        if config.engine == "localstack":
+            started = localstack.start(config, dict(os.environ))
+            note.append(f"LocalStack and MySQL 8.4 {'started' if started else 'already running'} (compose)")
+            return started, build.AWS_TARGET
         status = engine.start(config)
         state = f"started (pid {status.pid})" if status.started else "already running"
         note.append(f"ministack {state}, Lambdas on Python {status.python_version}")
@@ -61,6 +72,23 @@ def up(config: KitConfig, progress: Progress) -> Stack:
         progress.say(
             f"  note: the engine runs Python {target.version}, not 3.12; the local zips are built for it"
         )
+    return status.started, target
+
+
+def check_mysql(config: KitConfig, progress: Progress) -> None:
+    with progress.step("mysql") as note:
+        note.append(f"{provision.check_mysql(config)} on {config.mysql_host}:{config.mysql_port}")
+
+
+def up(config: KitConfig, progress: Progress, reason: str = "") -> Stack:
+    because = f" ({reason})" if reason else ""
+    progress.say(f"Local cloud: {config.engine} at {config.endpoint}{because}")
+    progress.say(f"Stack {config.stack_name}, {config.api_flavour} API")
+    if config.engine == "ministack":  # the machine's MySQL must answer before anything starts
+        check_mysql(config, progress)
+    started, target = start_engine(config, progress)
+    if config.engine == "localstack":  # MySQL came up with the compose project
+        check_mysql(config, progress)
     with progress.step("build") as note:
         zips = build.build(target)
         note.append(", ".join(f"{z.path.name} {z.path.stat().st_size / 1e6:.1f} MB" for z in zips))
@@ -78,7 +106,7 @@ def up(config: KitConfig, progress: Progress) -> Stack:
     outputs = provision.stack_outputs(config)
     api_url = config.api_url(outputs)
     progress.say(f"Ready in {progress.total():.1f}s.")
-    return Stack(outputs=outputs, api_url=api_url, engine_started=status.started)
+    return Stack(outputs=outputs, api_url=api_url, engine_started=started)
 
 
 def curl_examples(api_url: str) -> list[str]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pymysql
 import pytest
 
-from bootstrap import engine, kit
-from bootstrap.config import KitConfig
+from bootstrap import engine, kit, localstack
+from bootstrap.config import COMPOSE_FILE, ROOT, KitConfig
+from bootstrap.engine_choice import EngineChoice, FixturePlan, plan_test_stack
 
 LEVELS = ("unit", "integration", "e2e")
 
@@ -22,14 +24,32 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def kit_config() -> KitConfig:
-    return KitConfig.from_env()
+def resolved() -> tuple[KitConfig, EngineChoice]:
+    return kit.resolve()
 
 
 @pytest.fixture(scope="session")
-def stack(kit_config: KitConfig) -> Iterator[kit.Stack]:
-    """The provisioned stack: reused when it is running, otherwise started here and stopped after."""
-    deployed = kit.up(kit_config, kit.Progress())
+def kit_config(resolved: tuple[KitConfig, EngineChoice]) -> KitConfig:
+    return resolved[0]
+
+
+@pytest.fixture(scope="session")
+def stack(resolved: tuple[KitConfig, EngineChoice]) -> Iterator[kit.Stack]:
+    """The provisioned stack. A running one is reused as it is. Otherwise, with Docker, LocalStack
+    and MySQL come up through testcontainers (torn down after); without, ministack is started
+    here and stopped after."""
+    config, choice = resolved
+    running = localstack.is_ready(config) if config.engine == "localstack" else engine.is_ready(config)
+    plan = plan_test_stack(choice, running)
+    print(f"\ntest stack: {plan} ({choice.reason})")
+    if plan is FixturePlan.COMPOSE:
+        localstack.auth_token(dict(os.environ))  # one clear line instead of a compose error
+        from testcontainers.compose import DockerCompose
+
+        with DockerCompose(ROOT, compose_file_name=COMPOSE_FILE.name, services=list(localstack.SERVICES)):
+            yield kit.up(config, kit.Progress(), reason=choice.reason)
+        return
+    deployed = kit.up(config, kit.Progress(), reason=choice.reason)
     yield deployed
     if deployed.engine_started:
         engine.stop()

@@ -16,7 +16,9 @@ class Reply:
 
 
 class AppointmentsApi:
-    def __init__(self, base_url: str, timeout: float = 15.0) -> None:
+    # Generous: a burst on a cold local engine starts one worker per concurrent request (as AWS
+    # starts one environment each), and on a 2-core machine twenty cold starts queue for the CPU.
+    def __init__(self, base_url: str, timeout: float = 60.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
 
