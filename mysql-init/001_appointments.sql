@@ -1,34 +1,58 @@
--- Both country schemas, their appointments tables and one least-privilege user per country.
+-- Both country schemas, their tables and one least-privilege user per country.
 -- Safe to run again. Valid on MySQL 8.4 and MariaDB 10.11.
 -- The passwords below are for the local kit only; on AWS the bootstrap writes real ones to SSM.
 
 CREATE DATABASE IF NOT EXISTS mysql_pe CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE DATABASE IF NOT EXISTS mysql_cl CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 
+-- A schedule slot (schedule_id within a country) is held by one appointment: the unique key
+-- decides, not a read-then-write.
 CREATE TABLE IF NOT EXISTS mysql_pe.appointments (
     appointment_id CHAR(26)        NOT NULL,
-    insured_id     VARCHAR(32)     NOT NULL,
+    insured_id     VARCHAR(64)     NOT NULL,
     schedule_id    BIGINT UNSIGNED NOT NULL,
     country_iso    CHAR(2)         NOT NULL,
     created_at     DATETIME(3)     NOT NULL,
     stored_at      DATETIME(3)     NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     PRIMARY KEY (appointment_id),
+    UNIQUE KEY appointments_slot (schedule_id),
     KEY appointments_by_insured (insured_id, created_at)
 ) ENGINE = InnoDB;
 
 CREATE TABLE IF NOT EXISTS mysql_cl.appointments (
     appointment_id CHAR(26)        NOT NULL,
-    insured_id     VARCHAR(32)     NOT NULL,
+    insured_id     VARCHAR(64)     NOT NULL,
     schedule_id    BIGINT UNSIGNED NOT NULL,
     country_iso    CHAR(2)         NOT NULL,
     created_at     DATETIME(3)     NOT NULL,
     stored_at      DATETIME(3)     NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     PRIMARY KEY (appointment_id),
+    UNIQUE KEY appointments_slot (schedule_id),
     KEY appointments_by_insured (insured_id, created_at)
+) ENGINE = InnoDB;
+
+-- Appointments refused because their slot was taken: one row each, so a repeated delivery is
+-- recognised and announced once.
+CREATE TABLE IF NOT EXISTS mysql_pe.appointment_rejections (
+    appointment_id CHAR(26)        NOT NULL,
+    insured_id     VARCHAR(64)     NOT NULL,
+    schedule_id    BIGINT UNSIGNED NOT NULL,
+    created_at     DATETIME(3)     NOT NULL,
+    rejected_at    DATETIME(3)     NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    PRIMARY KEY (appointment_id)
+) ENGINE = InnoDB;
+
+CREATE TABLE IF NOT EXISTS mysql_cl.appointment_rejections (
+    appointment_id CHAR(26)        NOT NULL,
+    insured_id     VARCHAR(64)     NOT NULL,
+    schedule_id    BIGINT UNSIGNED NOT NULL,
+    created_at     DATETIME(3)     NOT NULL,
+    rejected_at    DATETIME(3)     NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    PRIMARY KEY (appointment_id)
 ) ENGINE = InnoDB;
 
 -- A country processor may only add and read rows of its own country.
 CREATE USER IF NOT EXISTS 'rimac_pe'@'%' IDENTIFIED BY 'rimac_pe_local';
 CREATE USER IF NOT EXISTS 'rimac_cl'@'%' IDENTIFIED BY 'rimac_cl_local';
-GRANT SELECT, INSERT ON mysql_pe.appointments TO 'rimac_pe'@'%';
-GRANT SELECT, INSERT ON mysql_cl.appointments TO 'rimac_cl'@'%';
+GRANT SELECT, INSERT ON mysql_pe.* TO 'rimac_pe'@'%';
+GRANT SELECT, INSERT ON mysql_cl.* TO 'rimac_cl'@'%';

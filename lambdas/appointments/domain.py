@@ -16,8 +16,19 @@ class Country(StrEnum):
 
 
 class AppointmentStatus(StrEnum):
+    """Status only moves forward: pending, then completed or rejected, never back."""
+
     PENDING = "pending"
     COMPLETED = "completed"
+    REJECTED = "rejected"
+
+
+class SlotOutcome(StrEnum):
+    """What a country processor did with an appointment."""
+
+    SCHEDULED = "scheduled"  # stored: the slot was free
+    REJECTED = "rejected"  # the slot was already held by another appointment
+    ALREADY_HANDLED = "already handled"  # a repeated delivery: stored or rejected before
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,7 @@ class Appointment:
     status: AppointmentStatus
     created_at: datetime
     updated_at: datetime
+    rejection_reason: str | None = None
 
     @classmethod
     def pending(cls, appointment_id: str, request: AppointmentRequest, now: datetime) -> Appointment:
@@ -51,19 +63,24 @@ class Appointment:
             updated_at=now,
         )
 
-    def completed(self, now: datetime) -> Appointment:
-        return dataclasses.replace(self, status=AppointmentStatus.COMPLETED, updated_at=now)
+    def settled(self, status: AppointmentStatus, now: datetime, reason: str | None = None) -> Appointment:
+        if self.status is not AppointmentStatus.PENDING or status is AppointmentStatus.PENDING:
+            raise StatusMovesForwardOnly(self.status, status)
+        return dataclasses.replace(self, status=status, updated_at=now, rejection_reason=reason)
 
 
 @dataclass(frozen=True)
-class AppointmentScheduled:
-    """Emitted by a country processor once the appointment is stored in its MySQL schema."""
+class AppointmentSettled:
+    """Emitted by a country processor: the appointment was scheduled (stored in its MySQL schema)
+    or rejected (its slot was taken). `reason` is set only for a rejection."""
 
     appointment_id: str
     insured_id: str
     schedule_id: int
     country: Country
-    scheduled_at: datetime
+    status: AppointmentStatus
+    settled_at: datetime
+    reason: str | None = None
 
 
 class AppointmentError(Exception):
@@ -75,6 +92,11 @@ class AppointmentNotFound(AppointmentError):
         super().__init__(f"appointment {appointment_id} of insured {insured_id} does not exist")
         self.insured_id = insured_id
         self.appointment_id = appointment_id
+
+
+class StatusMovesForwardOnly(AppointmentError):
+    def __init__(self, current: AppointmentStatus, wanted: AppointmentStatus) -> None:
+        super().__init__(f"an appointment cannot go from {current} to {wanted}")
 
 
 class WrongCountry(AppointmentError):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from datetime import datetime
 
-from appointments.domain import Appointment, AppointmentScheduled
+from appointments.domain import Appointment, AppointmentSettled, AppointmentStatus, SlotOutcome
 
 
 class AppointmentRepository(abc.ABC):
@@ -20,11 +21,18 @@ class AppointmentRepository(abc.ABC):
         """The insured's appointments, newest first."""
 
     @abc.abstractmethod
-    def mark_completed(self, insured_id: str, appointment_id: str, now: datetime) -> bool:
-        """Move a pending appointment to completed.
+    def settle(
+        self,
+        insured_id: str,
+        appointment_id: str,
+        status: AppointmentStatus,
+        reason: str | None,
+        now: datetime,
+    ) -> bool:
+        """Move a pending appointment to `status` (completed or rejected).
 
-        Returns False when it was no longer pending (a repeated delivery); raises
-        AppointmentNotFound when it does not exist.
+        Returns False when it was no longer pending (a repeated delivery): status only moves
+        forward. Raises AppointmentNotFound when it does not exist.
         """
 
 
@@ -36,15 +44,20 @@ class AppointmentRequestPublisher(abc.ABC):
 
 
 class CountryAppointmentStore(abc.ABC):
-    """A country's own appointments database (MySQL schema)."""
+    """A country's own appointments database (MySQL schema), where a schedule slot is held once."""
 
     @abc.abstractmethod
-    def save(self, appointment: Appointment) -> bool:
-        """Insert the appointment; returns False when it was already there (a repeated delivery)."""
+    def save(self, appointment: Appointment, announce: Callable[[SlotOutcome], None]) -> SlotOutcome:
+        """Store the appointment, or record its rejection when its slot is taken, and call
+        `announce` with that outcome before committing.
+
+        A failed announcement undoes the write, so the retry does both again; a repeated delivery
+        of a committed one does neither and returns ALREADY_HANDLED. Hence one row and one event.
+        """
 
 
-class ScheduledEventPublisher(abc.ABC):
-    """Tells the rest of the system that an appointment was scheduled (EventBridge)."""
+class SettledEventPublisher(abc.ABC):
+    """Tells the rest of the system an appointment was scheduled or rejected (EventBridge)."""
 
     @abc.abstractmethod
-    def publish(self, event: AppointmentScheduled) -> None: ...
+    def publish(self, event: AppointmentSettled) -> None: ...

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 from appointments.domain import (
     Appointment,
     AppointmentRequest,
-    AppointmentScheduled,
+    AppointmentSettled,
     AppointmentStatus,
     Country,
 )
@@ -23,8 +23,12 @@ INSURED_ID_PATTERN = r"^[A-Za-z0-9]{1,32}$"
 InsuredId = Annotated[str, StringConstraints(pattern=INSURED_ID_PATTERN)]
 ScheduleId = Annotated[int, Strict(), Field(gt=0)]
 
-SCHEDULED_EVENT_SOURCE = "rimac.appointments"
-SCHEDULED_EVENT_DETAIL_TYPE = "AppointmentScheduled"
+EVENT_SOURCE = "rimac.appointments"
+# The EventBridge detail-type names the outcome; the callback maps it back to the status.
+DETAIL_TYPES = {
+    AppointmentStatus.COMPLETED: "AppointmentScheduled",
+    AppointmentStatus.REJECTED: "AppointmentRejected",
+}
 
 
 class _CamelModel(BaseModel):
@@ -54,6 +58,7 @@ class AppointmentView(_CamelModel):
     status: AppointmentStatus
     createdAt: datetime
     updatedAt: datetime
+    rejectionReason: str | None = Field(default=None, description="Why, when status is rejected")
 
     @classmethod
     def from_domain(cls, appointment: Appointment) -> AppointmentView:
@@ -65,6 +70,7 @@ class AppointmentView(_CamelModel):
             status=appointment.status,
             createdAt=appointment.created_at,
             updatedAt=appointment.updated_at,
+            rejectionReason=appointment.rejection_reason,
         )
 
 
@@ -84,43 +90,49 @@ class AppointmentMessage(AppointmentView):
             status=self.status,
             created_at=self.createdAt,
             updated_at=self.updatedAt,
+            rejection_reason=self.rejectionReason,
         )
 
 
-class AppointmentScheduledDetail(_CamelModel):
-    """The `detail` of an AppointmentScheduled event on EventBridge."""
+class AppointmentSettledDetail(_CamelModel):
+    """The `detail` of an AppointmentScheduled or AppointmentRejected event on EventBridge."""
 
     appointmentId: str
-    insuredId: InsuredId
+    insuredId: str
     scheduleId: int
     countryISO: Country
-    scheduledAt: datetime
+    settledAt: datetime
+    reason: str | None = None
 
     @classmethod
-    def from_domain(cls, event: AppointmentScheduled) -> AppointmentScheduledDetail:
+    def from_domain(cls, event: AppointmentSettled) -> AppointmentSettledDetail:
         return cls(
             appointmentId=event.appointment_id,
             insuredId=event.insured_id,
             scheduleId=event.schedule_id,
             countryISO=event.country,
-            scheduledAt=event.scheduled_at,
-        )
-
-    def to_domain(self) -> AppointmentScheduled:
-        return AppointmentScheduled(
-            appointment_id=self.appointmentId,
-            insured_id=self.insuredId,
-            schedule_id=self.scheduleId,
-            country=self.countryISO,
-            scheduled_at=self.scheduledAt,
+            settledAt=event.settled_at,
+            reason=event.reason,
         )
 
 
-class ScheduledEventEnvelope(BaseModel):
+class SettledEventEnvelope(BaseModel):
     """An EventBridge event as the rule delivers it to the callback queue."""
 
     model_config = ConfigDict(populate_by_name=True)
 
     source: Literal["rimac.appointments"]
-    detail_type: Literal["AppointmentScheduled"] = Field(alias="detail-type")
-    detail: AppointmentScheduledDetail
+    detail_type: Literal["AppointmentScheduled", "AppointmentRejected"] = Field(alias="detail-type")
+    detail: AppointmentSettledDetail
+
+    def to_domain(self) -> AppointmentSettled:
+        status = next(status for status, name in DETAIL_TYPES.items() if name == self.detail_type)
+        return AppointmentSettled(
+            appointment_id=self.detail.appointmentId,
+            insured_id=self.detail.insuredId,
+            schedule_id=self.detail.scheduleId,
+            country=self.detail.countryISO,
+            status=status,
+            settled_at=self.detail.settledAt,
+            reason=self.detail.reason,
+        )

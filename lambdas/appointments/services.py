@@ -10,15 +10,17 @@ from ulid import ULID
 from appointments.domain import (
     Appointment,
     AppointmentRequest,
-    AppointmentScheduled,
+    AppointmentSettled,
+    AppointmentStatus,
     Country,
+    SlotOutcome,
     WrongCountry,
 )
 from appointments.ports import (
     AppointmentRepository,
     AppointmentRequestPublisher,
     CountryAppointmentStore,
-    ScheduledEventPublisher,
+    SettledEventPublisher,
 )
 
 Clock = Callable[[], datetime]
@@ -55,32 +57,38 @@ def schedule_in_country(
     appointment: Appointment,
     country: Country,
     store: CountryAppointmentStore,
-    events: ScheduledEventPublisher,
+    events: SettledEventPublisher,
     clock: Clock = utc_now,
-) -> AppointmentScheduled:
-    """Write the appointment to the country's database and announce it.
+) -> SlotOutcome:
+    """Hold the appointment's slot in the country's database and announce the outcome.
 
-    The event is published even when the row was already there: a retry after a
-    failed publish must still reach the callback.
+    The slot is held by the first appointment that asks for it; a later one is rejected with a
+    reason. The store commits only once the announcement is published.
     """
     if appointment.country != country:
         raise WrongCountry(expected=country, received=appointment.country)
-    store.save(appointment)
-    event = AppointmentScheduled(
-        appointment_id=appointment.appointment_id,
-        insured_id=appointment.insured_id,
-        schedule_id=appointment.schedule_id,
-        country=appointment.country,
-        scheduled_at=clock(),
-    )
-    events.publish(event)
-    return event
+
+    def announce(outcome: SlotOutcome) -> None:
+        taken = outcome is SlotOutcome.REJECTED
+        events.publish(
+            AppointmentSettled(
+                appointment_id=appointment.appointment_id,
+                insured_id=appointment.insured_id,
+                schedule_id=appointment.schedule_id,
+                country=appointment.country,
+                status=AppointmentStatus.REJECTED if taken else AppointmentStatus.COMPLETED,
+                settled_at=clock(),
+                reason=f"schedule {appointment.schedule_id} in {country} is already taken" if taken else None,
+            )
+        )
+
+    return store.save(appointment, announce)
 
 
-def complete_appointment(
-    event: AppointmentScheduled,
+def settle_appointment(
+    event: AppointmentSettled,
     repository: AppointmentRepository,
     clock: Clock = utc_now,
 ) -> bool:
-    """Mark the scheduled appointment completed; False when it already was."""
-    return repository.mark_completed(event.insured_id, event.appointment_id, clock())
+    """Record the processor's outcome on the appointment; False when it was already settled."""
+    return repository.settle(event.insured_id, event.appointment_id, event.status, event.reason, clock())

@@ -59,28 +59,45 @@ def test_an_existing_id_is_never_overwritten(repository: DynamoAppointmentReposi
     repository.add(appointment)
 
     with pytest.raises(Exception, match="ConditionalCheckFailed"):
-        repository.add(appointment.completed(T0))
+        repository.add(appointment.settled(AppointmentStatus.COMPLETED, T0))
 
     assert repository.list_for_insured(unique_id)[0].status is AppointmentStatus.PENDING
 
 
-def test_completion_happens_once_and_only_from_pending(
+def test_settling_happens_once_and_only_from_pending(
     repository: DynamoAppointmentRepository, unique_id: str
 ) -> None:
     appointment = pending(unique_id)
     repository.add(appointment)
     later = T0 + timedelta(seconds=5)
+    settle = repository.settle
 
-    assert repository.mark_completed(unique_id, appointment.appointment_id, later) is True
-    assert repository.mark_completed(unique_id, appointment.appointment_id, later + timedelta(1)) is False
+    assert settle(unique_id, appointment.appointment_id, AppointmentStatus.COMPLETED, None, later) is True
+    assert settle(unique_id, appointment.appointment_id, AppointmentStatus.COMPLETED, None, later) is False
+    assert settle(unique_id, appointment.appointment_id, AppointmentStatus.REJECTED, "late", later) is False
 
     stored = repository.get(unique_id, appointment.appointment_id)
     assert stored is not None
-    assert (stored.status, stored.updated_at) == (AppointmentStatus.COMPLETED, later)
+    assert (stored.status, stored.updated_at, stored.rejection_reason) == (
+        AppointmentStatus.COMPLETED,
+        later,
+        None,
+    )
 
 
-def test_completing_a_missing_appointment_raises_not_found(
+def test_a_rejection_keeps_its_reason(repository: DynamoAppointmentRepository, unique_id: str) -> None:
+    appointment = pending(unique_id)
+    repository.add(appointment)
+
+    assert repository.settle(unique_id, appointment.appointment_id, AppointmentStatus.REJECTED, "taken", T0)
+
+    stored = repository.get(unique_id, appointment.appointment_id)
+    assert stored is not None
+    assert (stored.status, stored.rejection_reason) == (AppointmentStatus.REJECTED, "taken")
+
+
+def test_settling_a_missing_appointment_raises_not_found(
     repository: DynamoAppointmentRepository, unique_id: str
 ) -> None:
     with pytest.raises(AppointmentNotFound):
-        repository.mark_completed(unique_id, new_appointment_id(), T0)
+        repository.settle(unique_id, new_appointment_id(), AppointmentStatus.COMPLETED, None, T0)

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from appointments.adapters.eventbridge import EventBridgeScheduledPublisher
-from appointments.domain import AppointmentScheduled, Country
-from appointments.schemas import ScheduledEventEnvelope
+from appointments.adapters.eventbridge import EventBridgeSettledPublisher
+from appointments.domain import AppointmentSettled, AppointmentStatus, Country
+from appointments.schemas import SettledEventEnvelope
 from appointments.services import new_appointment_id
 from tests.integration.conftest import receive_one
 
@@ -21,7 +21,10 @@ def bus_to_queue(aws: Callable[[str], Any], listening_queue: tuple[str, str]) ->
     queue_url, queue_arn = listening_queue
     bus = f"it-{new_appointment_id().lower()}"
     events.create_event_bus(Name=bus)
-    pattern = {"source": ["rimac.appointments"], "detail-type": ["AppointmentScheduled"]}
+    pattern = {
+        "source": ["rimac.appointments"],
+        "detail-type": ["AppointmentScheduled", "AppointmentRejected"],
+    }
     events.put_rule(Name="scheduled", EventBusName=bus, EventPattern=json.dumps(pattern))
     events.put_targets(Rule="scheduled", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
     yield bus, queue_url
@@ -30,19 +33,29 @@ def bus_to_queue(aws: Callable[[str], Any], listening_queue: tuple[str, str]) ->
     events.delete_event_bus(Name=bus)
 
 
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [(AppointmentStatus.COMPLETED, None), (AppointmentStatus.REJECTED, "schedule 3 in PE is already taken")],
+)
 def test_the_event_reaches_a_rule_target_in_the_shape_the_callback_reads(
-    aws: Callable[[str], Any], bus_to_queue: tuple[str, str], unique_id: str
+    aws: Callable[[str], Any],
+    bus_to_queue: tuple[str, str],
+    unique_id: str,
+    status: AppointmentStatus,
+    reason: str | None,
 ) -> None:
     bus, queue_url = bus_to_queue
-    event = AppointmentScheduled(
+    event = AppointmentSettled(
         appointment_id=new_appointment_id(),
         insured_id=unique_id,
         schedule_id=3,
         country=Country.PE,
-        scheduled_at=datetime(2026, 11, 27, 12, 0, 1, 250000, tzinfo=UTC),
+        status=status,
+        settled_at=datetime(2026, 11, 27, 12, 0, 1, 250000, tzinfo=UTC),
+        reason=reason,
     )
 
-    EventBridgeScheduledPublisher(bus, aws("events")).publish(event)
+    EventBridgeSettledPublisher(bus, aws("events")).publish(event)
 
-    envelope = ScheduledEventEnvelope.model_validate_json(receive_one(aws("sqs"), queue_url)["Body"])
-    assert envelope.detail.to_domain() == event
+    body = receive_one(aws("sqs"), queue_url)["Body"]
+    assert SettledEventEnvelope.model_validate_json(body).to_domain() == event

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from appointments.domain import (
     Appointment,
     AppointmentNotFound,
-    AppointmentScheduled,
+    AppointmentSettled,
     AppointmentStatus,
+    SlotOutcome,
 )
 from appointments.ports import (
     AppointmentRepository,
     AppointmentRequestPublisher,
     CountryAppointmentStore,
-    ScheduledEventPublisher,
+    SettledEventPublisher,
 )
 
 
@@ -32,13 +34,20 @@ class InMemoryAppointmentRepository(AppointmentRepository):
         mine = [a for (insured, _), a in self.items.items() if insured == insured_id]
         return sorted(mine, key=lambda a: a.appointment_id, reverse=True)
 
-    def mark_completed(self, insured_id: str, appointment_id: str, now: datetime) -> bool:
+    def settle(
+        self,
+        insured_id: str,
+        appointment_id: str,
+        status: AppointmentStatus,
+        reason: str | None,
+        now: datetime,
+    ) -> bool:
         current = self.items.get((insured_id, appointment_id))
         if current is None:
             raise AppointmentNotFound(insured_id, appointment_id)
         if current.status is not AppointmentStatus.PENDING:
             return False
-        self.items[(insured_id, appointment_id)] = current.completed(now)
+        self.items[(insured_id, appointment_id)] = current.settled(status, now, reason)
         return True
 
 
@@ -51,19 +60,29 @@ class InMemoryRequestPublisher(AppointmentRequestPublisher):
 
 
 class InMemoryCountryStore(CountryAppointmentStore):
+    """Slots held once; nothing is kept when the announcement fails, as with the MySQL transaction."""
+
     def __init__(self) -> None:
         self.rows: dict[str, Appointment] = {}
+        self.rejections: dict[str, Appointment] = {}
 
-    def save(self, appointment: Appointment) -> bool:
-        if appointment.appointment_id in self.rows:
-            return False
-        self.rows[appointment.appointment_id] = appointment
-        return True
+    def save(self, appointment: Appointment, announce: Callable[[SlotOutcome], None]) -> SlotOutcome:
+        if appointment.appointment_id in self.rows or appointment.appointment_id in self.rejections:
+            return SlotOutcome.ALREADY_HANDLED
+        taken = any(row.schedule_id == appointment.schedule_id for row in self.rows.values())
+        outcome = SlotOutcome.REJECTED if taken else SlotOutcome.SCHEDULED
+        announce(outcome)
+        (self.rejections if taken else self.rows)[appointment.appointment_id] = appointment
+        return outcome
 
 
-class InMemoryEventPublisher(ScheduledEventPublisher):
-    def __init__(self) -> None:
-        self.events: list[AppointmentScheduled] = []
+class InMemoryEventPublisher(SettledEventPublisher):
+    def __init__(self, fail_times: int = 0) -> None:
+        self.events: list[AppointmentSettled] = []
+        self.fail_times = fail_times
 
-    def publish(self, event: AppointmentScheduled) -> None:
+    def publish(self, event: AppointmentSettled) -> None:
+        if self.fail_times:
+            self.fail_times -= 1
+            raise ConnectionError("event bus unavailable")
         self.events.append(event)

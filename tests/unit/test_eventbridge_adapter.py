@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from appointments.adapters.eventbridge import EventBridgeScheduledPublisher, EventPublishFailed
-from appointments.domain import AppointmentScheduled, Country
+from appointments.adapters.eventbridge import EventBridgeSettledPublisher, EventPublishFailed
+from appointments.domain import AppointmentSettled, AppointmentStatus, Country
 
 
 class RejectingEventsClient:
@@ -26,8 +26,10 @@ class RejectingEventsClient:
 
 def test_a_rejected_entry_raises_so_the_record_is_retried() -> None:
     client = RejectingEventsClient()
-    publisher = EventBridgeScheduledPublisher("bus", client)  # type: ignore[arg-type]
-    event = AppointmentScheduled("01ABC", "PE001", 1, Country.PE, datetime(2026, 1, 1, tzinfo=UTC))
+    publisher = EventBridgeSettledPublisher("bus", client)  # type: ignore[arg-type]
+    event = AppointmentSettled(
+        "01ABC", "PE001", 1, Country.PE, AppointmentStatus.COMPLETED, datetime(2026, 1, 1, tzinfo=UTC)
+    )
 
     with pytest.raises(EventPublishFailed, match="01ABC rejected: InternalFailure try again"):
         publisher.publish(event)

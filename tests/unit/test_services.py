@@ -7,10 +7,14 @@ import pytest
 
 from appointments import services
 from appointments.domain import (
+    Appointment,
     AppointmentNotFound,
     AppointmentRequest,
+    AppointmentSettled,
     AppointmentStatus,
     Country,
+    SlotOutcome,
+    StatusMovesForwardOnly,
     WrongCountry,
 )
 from tests.unit.fakes import (
@@ -68,42 +72,86 @@ def test_an_insured_sees_only_their_appointments_newest_first() -> None:
     assert services.list_appointments("NOBODY", repository) == []
 
 
-def test_the_processor_stores_the_appointment_and_announces_it() -> None:
-    store, events = InMemoryCountryStore(), InMemoryEventPublisher()
-    appointment = services.request_appointment(
-        request(country=Country.CL), InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+def new_appointment(country: Country = Country.PE, schedule: int = 1, insured: str = "PE001") -> Appointment:
+    return services.request_appointment(
+        request(insured=insured, schedule=schedule, country=country),
+        InMemoryAppointmentRepository(),
+        InMemoryRequestPublisher(),
+        clock=lambda: T0,
     )
 
-    event = services.schedule_in_country(appointment, Country.CL, store, events, clock=lambda: T0)
 
+def test_the_processor_holds_the_slot_and_announces_it_scheduled() -> None:
+    store, events = InMemoryCountryStore(), InMemoryEventPublisher()
+    appointment = new_appointment(country=Country.CL, schedule=7)
+
+    outcome = services.schedule_in_country(appointment, Country.CL, store, events, clock=lambda: T0)
+
+    assert outcome is SlotOutcome.SCHEDULED
     assert store.rows == {appointment.appointment_id: appointment}
-    assert events.events == [event]
-    assert (event.appointment_id, event.insured_id, event.country, event.scheduled_at) == (
+    [event] = events.events
+    assert (event.appointment_id, event.status, event.reason, event.settled_at) == (
         appointment.appointment_id,
-        "PE001",
-        Country.CL,
+        AppointmentStatus.COMPLETED,
+        None,
         T0,
     )
 
 
-def test_a_repeated_delivery_writes_one_row_but_announces_again_so_a_lost_event_is_recovered() -> None:
+def test_a_repeated_delivery_gives_one_row_and_one_event() -> None:
     store, events = InMemoryCountryStore(), InMemoryEventPublisher()
-    appointment = services.request_appointment(
-        request(), InMemoryAppointmentRepository(), InMemoryRequestPublisher()
-    )
+    appointment = new_appointment()
 
-    services.schedule_in_country(appointment, Country.PE, store, events)
-    services.schedule_in_country(appointment, Country.PE, store, events)
+    first = services.schedule_in_country(appointment, Country.PE, store, events)
+    again = services.schedule_in_country(appointment, Country.PE, store, events)
 
+    assert (first, again) == (SlotOutcome.SCHEDULED, SlotOutcome.ALREADY_HANDLED)
     assert len(store.rows) == 1
-    assert len(events.events) == 2
+    assert len(events.events) == 1
+
+
+def test_a_failed_announcement_keeps_nothing_so_the_retry_does_both() -> None:
+    store, events = InMemoryCountryStore(), InMemoryEventPublisher(fail_times=1)
+    appointment = new_appointment()
+
+    with pytest.raises(ConnectionError):
+        services.schedule_in_country(appointment, Country.PE, store, events)
+    assert store.rows == {}
+
+    assert services.schedule_in_country(appointment, Country.PE, store, events) is SlotOutcome.SCHEDULED
+    assert len(store.rows) == 1
+    assert len(events.events) == 1
+
+
+def test_a_taken_slot_rejects_the_second_booking_once_with_a_reason() -> None:
+    store, events = InMemoryCountryStore(), InMemoryEventPublisher()
+    first, second = new_appointment(schedule=5), new_appointment(schedule=5, insured="PE002")
+
+    services.schedule_in_country(first, Country.PE, store, events)
+    outcome = services.schedule_in_country(second, Country.PE, store, events)
+    again = services.schedule_in_country(second, Country.PE, store, events)
+
+    assert (outcome, again) == (SlotOutcome.REJECTED, SlotOutcome.ALREADY_HANDLED)
+    assert list(store.rows) == [first.appointment_id]
+    assert [(e.appointment_id, e.status) for e in events.events] == [
+        (first.appointment_id, AppointmentStatus.COMPLETED),
+        (second.appointment_id, AppointmentStatus.REJECTED),
+    ]
+    assert events.events[1].reason == "schedule 5 in PE is already taken"
+
+
+def test_the_same_schedule_in_another_country_is_another_slot() -> None:
+    pe_store, cl_store, events = InMemoryCountryStore(), InMemoryCountryStore(), InMemoryEventPublisher()
+
+    pe = services.schedule_in_country(new_appointment(Country.PE, 9), Country.PE, pe_store, events)
+    cl = services.schedule_in_country(new_appointment(Country.CL, 9), Country.CL, cl_store, events)
+
+    assert (pe, cl) == (SlotOutcome.SCHEDULED, SlotOutcome.SCHEDULED)
 
 
 def test_a_processor_refuses_an_appointment_of_another_country_and_writes_nothing() -> None:
     store, events = InMemoryCountryStore(), InMemoryEventPublisher()
-    appointment = services.request_appointment(
-        request(country=Country.CL), InMemoryAppointmentRepository(), InMemoryRequestPublisher()
-    )
+    appointment = new_appointment(country=Country.CL)
 
     with pytest.raises(WrongCountry, match="processor for PE received an appointment for CL"):
         services.schedule_in_country(appointment, Country.PE, store, events)
@@ -112,33 +160,59 @@ def test_a_processor_refuses_an_appointment_of_another_country_and_writes_nothin
     assert events.events == []
 
 
-def test_the_callback_completes_a_pending_appointment_once() -> None:
-    repository, store, events = (
-        InMemoryAppointmentRepository(),
-        InMemoryCountryStore(),
-        InMemoryEventPublisher(),
+def settled_event(
+    appointment: Appointment, status: AppointmentStatus, reason: str | None = None
+) -> AppointmentSettled:
+    return AppointmentSettled(
+        appointment.appointment_id,
+        appointment.insured_id,
+        appointment.schedule_id,
+        appointment.country,
+        status,
+        T0,
+        reason,
     )
+
+
+def test_the_callback_settles_a_pending_appointment_once_and_status_only_moves_forward() -> None:
+    repository = InMemoryAppointmentRepository()
     appointment = services.request_appointment(
         request(), repository, InMemoryRequestPublisher(), clock=lambda: T0
     )
-    event = services.schedule_in_country(appointment, Country.PE, store, events)
     later = T0 + timedelta(seconds=2)
 
-    assert services.complete_appointment(event, repository, clock=lambda: later) is True
-    assert services.complete_appointment(event, repository, clock=lambda: later) is False
+    completed = settled_event(appointment, AppointmentStatus.COMPLETED)
+    assert services.settle_appointment(completed, repository, clock=lambda: later) is True
+    assert services.settle_appointment(completed, repository, clock=lambda: later) is False
+    late_rejection = settled_event(appointment, AppointmentStatus.REJECTED, "too late")
+    assert services.settle_appointment(late_rejection, repository) is False
 
     [stored] = repository.list_for_insured("PE001")
-    assert stored.status is AppointmentStatus.COMPLETED
+    assert (stored.status, stored.rejection_reason) == (AppointmentStatus.COMPLETED, None)
     assert (stored.created_at, stored.updated_at) == (T0, later)
 
 
-def test_completing_an_unknown_appointment_is_an_error_not_a_silent_success() -> None:
+def test_a_rejection_is_recorded_with_its_reason() -> None:
     repository = InMemoryAppointmentRepository()
-    other_repository = InMemoryAppointmentRepository()
-    appointment = services.request_appointment(request(), other_repository, InMemoryRequestPublisher())
-    event = services.schedule_in_country(
-        appointment, Country.PE, InMemoryCountryStore(), InMemoryEventPublisher()
-    )
+    appointment = services.request_appointment(request(), repository, InMemoryRequestPublisher())
 
+    services.settle_appointment(settled_event(appointment, AppointmentStatus.REJECTED, "taken"), repository)
+
+    [stored] = repository.list_for_insured("PE001")
+    assert (stored.status, stored.rejection_reason) == (AppointmentStatus.REJECTED, "taken")
+
+
+def test_an_appointment_never_goes_back_to_pending() -> None:
+    appointment = new_appointment()
+
+    with pytest.raises(StatusMovesForwardOnly):
+        appointment.settled(AppointmentStatus.PENDING, T0)
+    with pytest.raises(StatusMovesForwardOnly):
+        appointment.settled(AppointmentStatus.COMPLETED, T0).settled(AppointmentStatus.REJECTED, T0)
+
+
+def test_settling_an_unknown_appointment_is_an_error_not_a_silent_success() -> None:
     with pytest.raises(AppointmentNotFound):
-        services.complete_appointment(event, repository)
+        services.settle_appointment(
+            settled_event(new_appointment(), AppointmentStatus.COMPLETED), InMemoryAppointmentRepository()
+        )

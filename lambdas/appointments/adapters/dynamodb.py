@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from appointments.domain import Appointment, AppointmentNotFound, AppointmentStatus, Country
+from appointments.domain import (
+    Appointment,
+    AppointmentNotFound,
+    AppointmentStatus,
+    Country,
+    StatusMovesForwardOnly,
+)
 from appointments.ports import AppointmentRepository
 
 if TYPE_CHECKING:
@@ -14,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def _to_item(appointment: Appointment) -> dict[str, AttributeValueTypeDef]:
-    return {
+    item: dict[str, AttributeValueTypeDef] = {
         "insuredId": {"S": appointment.insured_id},
         "appointmentId": {"S": appointment.appointment_id},
         "scheduleId": {"N": str(appointment.schedule_id)},
@@ -23,6 +29,9 @@ def _to_item(appointment: Appointment) -> dict[str, AttributeValueTypeDef]:
         "createdAt": {"S": appointment.created_at.isoformat()},
         "updatedAt": {"S": appointment.updated_at.isoformat()},
     }
+    if appointment.rejection_reason is not None:
+        item["rejectionReason"] = {"S": appointment.rejection_reason}
+    return item
 
 
 def _from_item(item: dict[str, AttributeValueTypeDef]) -> Appointment:
@@ -34,6 +43,7 @@ def _from_item(item: dict[str, AttributeValueTypeDef]) -> Appointment:
         status=AppointmentStatus(item["status"]["S"]),
         created_at=datetime.fromisoformat(item["createdAt"]["S"]),
         updated_at=datetime.fromisoformat(item["updatedAt"]["S"]),
+        rejection_reason=item["rejectionReason"]["S"] if "rejectionReason" in item else None,
     )
 
 
@@ -68,19 +78,34 @@ class DynamoAppointmentRepository(AppointmentRepository):
         )
         return [_from_item(item) for page in pages for item in page["Items"]]
 
-    def mark_completed(self, insured_id: str, appointment_id: str, now: datetime) -> bool:
+    def settle(
+        self,
+        insured_id: str,
+        appointment_id: str,
+        status: AppointmentStatus,
+        reason: str | None,
+        now: datetime,
+    ) -> bool:
+        if status is AppointmentStatus.PENDING:
+            raise StatusMovesForwardOnly(AppointmentStatus.PENDING, status)
+        update = "SET #status = :status, updatedAt = :now"
+        values: dict[str, AttributeValueTypeDef] = {
+            ":status": {"S": status.value},
+            ":pending": {"S": AppointmentStatus.PENDING.value},
+            ":now": {"S": now.isoformat()},
+        }
+        if reason is not None:
+            update += ", rejectionReason = :reason"
+            values[":reason"] = {"S": reason}
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key={"insuredId": {"S": insured_id}, "appointmentId": {"S": appointment_id}},
-                UpdateExpression="SET #status = :completed, updatedAt = :now",
+                UpdateExpression=update,
+                # Status only moves forward: a repeated or late event finds it settled already.
                 ConditionExpression="attribute_exists(appointmentId) AND #status = :pending",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":completed": {"S": AppointmentStatus.COMPLETED.value},
-                    ":pending": {"S": AppointmentStatus.PENDING.value},
-                    ":now": {"S": now.isoformat()},
-                },
+                ExpressionAttributeValues=values,
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             if self.get(insured_id, appointment_id) is None:

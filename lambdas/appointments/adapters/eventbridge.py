@@ -1,16 +1,12 @@
-"""Puts AppointmentScheduled events on the appointments event bus."""
+"""Puts AppointmentScheduled and AppointmentRejected events on the appointments event bus."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from appointments.domain import AppointmentScheduled
-from appointments.ports import ScheduledEventPublisher
-from appointments.schemas import (
-    SCHEDULED_EVENT_DETAIL_TYPE,
-    SCHEDULED_EVENT_SOURCE,
-    AppointmentScheduledDetail,
-)
+from appointments.domain import AppointmentSettled
+from appointments.ports import SettledEventPublisher
+from appointments.schemas import DETAIL_TYPES, EVENT_SOURCE, AppointmentSettledDetail
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -20,19 +16,19 @@ class EventPublishFailed(RuntimeError):
     pass
 
 
-class EventBridgeScheduledPublisher(ScheduledEventPublisher):
+class EventBridgeSettledPublisher(SettledEventPublisher):
     def __init__(self, bus_name: str, client: EventBridgeClient) -> None:
         self._bus_name = bus_name
         self._client = client
 
-    def publish(self, event: AppointmentScheduled) -> None:
+    def publish(self, event: AppointmentSettled) -> None:
         response = self._client.put_events(
             Entries=[
                 {
                     "EventBusName": self._bus_name,
-                    "Source": SCHEDULED_EVENT_SOURCE,
-                    "DetailType": SCHEDULED_EVENT_DETAIL_TYPE,
-                    "Detail": AppointmentScheduledDetail.from_domain(event).model_dump_json(),
+                    "Source": EVENT_SOURCE,
+                    "DetailType": DETAIL_TYPES[event.status],
+                    "Detail": AppointmentSettledDetail.from_domain(event).model_dump_json(),
                 }
             ]
         )

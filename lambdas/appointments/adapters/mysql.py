@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 import pymysql
 from aws_lambda_powertools.utilities import parameters
 from pymysql.constants import ER
+from pymysql.cursors import Cursor
 
-from appointments.domain import Appointment
+from appointments.domain import Appointment, SlotOutcome
 from appointments.ports import CountryAppointmentStore
 
 DB_PARAMETER_NAMES = ("host", "port", "user", "password", "name")
@@ -60,13 +61,21 @@ def _naive_utc(moment: datetime) -> datetime:
 
 
 class MySqlAppointmentStore(CountryAppointmentStore):
-    """Keeps one connection per warm container, checked with ping before each use."""
+    """One transaction per appointment: the row (or its rejection) is committed only after the
+    outcome is announced. The country user needs INSERT and SELECT, nothing more.
+
+    Keeps one connection per warm container, checked with ping before each use.
+    """
 
     INSERT = (
-        "INSERT INTO appointments"
-        " (appointment_id, insured_id, schedule_id, country_iso, created_at)"
+        "INSERT INTO appointments (appointment_id, insured_id, schedule_id, country_iso, created_at)"
         " VALUES (%s, %s, %s, %s, %s)"
     )
+    INSERT_REJECTION = (
+        "INSERT INTO appointment_rejections (appointment_id, insured_id, schedule_id, created_at)"
+        " VALUES (%s, %s, %s, %s)"
+    )
+    STORED = "SELECT 1 FROM appointments WHERE appointment_id = %s"
 
     def __init__(self, settings: Callable[[], MySqlSettings], connect_timeout: int = 5) -> None:
         self._settings = settings
@@ -88,7 +97,7 @@ class MySqlAppointmentStore(CountryAppointmentStore):
             password=settings.password,
             database=settings.database,
             connect_timeout=self._connect_timeout,
-            autocommit=True,
+            autocommit=False,
             charset="utf8mb4",
         )
         return self._connection
@@ -99,28 +108,46 @@ class MySqlAppointmentStore(CountryAppointmentStore):
                 self._connection.close()
             self._connection = None
 
-    def save(self, appointment: Appointment) -> bool:
-        connection = self._connect()
+    @staticmethod
+    def _inserted(cursor: Cursor, statement: str, values: tuple[object, ...]) -> bool:
+        """Run an INSERT; False when a unique key already holds the values (SQL is parameterised)."""
         try:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    self.INSERT,
-                    (
-                        appointment.appointment_id,
-                        appointment.insured_id,
-                        appointment.schedule_id,
-                        appointment.country.value,
-                        _naive_utc(appointment.created_at),
-                    ),
-                )
+            cursor.execute(statement, values)
         except pymysql.IntegrityError as error:
-            # The primary key turns a repeated delivery into a no-op. A plain INSERT, not an
-            # upsert, so the country user needs no UPDATE grant.
             if error.args[0] == ER.DUP_ENTRY:
                 return False
             raise
+        return True
+
+    def save(self, appointment: Appointment, announce: Callable[[SlotOutcome], None]) -> SlotOutcome:
+        connection = self._connect()
+        row = (
+            appointment.appointment_id,
+            appointment.insured_id,
+            appointment.schedule_id,
+            appointment.country.value,
+            _naive_utc(appointment.created_at),
+        )
+        try:
+            connection.begin()
+            with connection.cursor() as cursor:
+                if self._inserted(cursor, self.INSERT, row):
+                    outcome = SlotOutcome.SCHEDULED
+                elif cursor.execute(self.STORED, (appointment.appointment_id,)):
+                    outcome = SlotOutcome.ALREADY_HANDLED  # this very appointment holds the slot
+                elif self._inserted(cursor, self.INSERT_REJECTION, row[:3] + row[4:]):
+                    outcome = SlotOutcome.REJECTED  # another appointment holds the slot
+                else:
+                    outcome = SlotOutcome.ALREADY_HANDLED  # rejected before
+            if outcome is not SlotOutcome.ALREADY_HANDLED:
+                announce(outcome)  # raises on failure: nothing is committed, the retry starts over
+            connection.commit()
         except pymysql.OperationalError:
             # A broken connection is rebuilt, with fresh settings, on the next call.
             self.close()
             raise
-        return True
+        except BaseException:
+            with contextlib.suppress(pymysql.MySQLError):
+                connection.rollback()
+            raise
+        return outcome

@@ -1,4 +1,4 @@
-"""appointmentCallback: marks appointments completed when their AppointmentScheduled event arrives."""
+"""appointmentCallback: marks appointments completed or rejected as their processor's event arrives."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from appointments import services
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
-from appointments.schemas import ScheduledEventEnvelope
+from appointments.schemas import SettledEventEnvelope
 from appointments.settings import CallbackSettings, load_settings
 
 logger = Logger()
@@ -27,10 +27,12 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def record_handler(record: SQSRecord) -> None:
-    event = ScheduledEventEnvelope.model_validate_json(record.body).detail.to_domain()
+    event = SettledEventEnvelope.model_validate_json(record.body).to_domain()
     with logger.append_context_keys(appointment_id=event.appointment_id, message_id=record.message_id):
-        changed = services.complete_appointment(event, repository)
-        logger.info("appointment completed" if changed else "appointment already completed")
+        changed = services.settle_appointment(event, repository)
+        logger.info(
+            "appointment settled" if changed else "appointment was settled already", status=event.status.value
+        )
 
 
 @logger.inject_lambda_context

@@ -1,7 +1,8 @@
 """appointmentPe / appointmentCl: one code, deployed per country (COUNTRY_ISO).
 
 Consumes the country queue in batches, writes each appointment to the country's MySQL
-schema and emits AppointmentScheduled. Failed records are reported one by one.
+schema (or its rejection, when the slot is
+taken) and emits AppointmentScheduled or AppointmentRejected. Failed records are reported one by one.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from appointments import services
-from appointments.adapters.eventbridge import EventBridgeScheduledPublisher
+from appointments.adapters.eventbridge import EventBridgeSettledPublisher
 from appointments.adapters.mysql import MySqlAppointmentStore, mysql_settings_from_ssm
 from appointments.schemas import AppointmentMessage
 from appointments.settings import ProcessorSettings, load_settings
@@ -30,15 +31,15 @@ settings = load_settings(ProcessorSettings)
 store = MySqlAppointmentStore(
     lambda: mysql_settings_from_ssm(settings.DB_PARAMETERS_PATH, settings.DB_PARAMETERS_MAX_AGE)
 )
-events = EventBridgeScheduledPublisher(settings.EVENT_BUS_NAME, boto3.client("events"))
+events = EventBridgeSettledPublisher(settings.EVENT_BUS_NAME, boto3.client("events"))
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> None:
     message = AppointmentMessage.model_validate_json(record.body)
     with logger.append_context_keys(appointment_id=message.appointmentId, message_id=record.message_id):
-        services.schedule_in_country(message.to_domain(), settings.COUNTRY_ISO, store, events)
-        logger.info("appointment scheduled", country=settings.COUNTRY_ISO.value)
+        outcome = services.schedule_in_country(message.to_domain(), settings.COUNTRY_ISO, store, events)
+        logger.info("appointment processed", outcome=outcome.value, country=settings.COUNTRY_ISO.value)
 
 
 @logger.inject_lambda_context
