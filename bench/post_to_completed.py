@@ -49,7 +49,8 @@ def main() -> None:
     args = parser.parse_args()
 
     config = KitConfig.from_env()
-    api = AppointmentsApi(config.api_url(provision.stack_outputs(config)))
+    api_key = config.client("ssm").get_parameter(Name=config.api_key_parameter, WithDecryption=True)
+    api = AppointmentsApi(config.api_url(provision.stack_outputs(config)), api_key["Parameter"]["Value"])
     insured = "BENCH" + uuid.uuid4().hex[:12].upper()
     runs = [one(api, insured, n, args.country) for n in range(1, args.count + 1)]
     completed_ms = [round(total * 1000, 1) for _, total in runs]

@@ -18,6 +18,7 @@ DIST_DIR = ROOT / "dist"
 ENGINE_VENV = ROOT / ".engine-venv"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOTENV = ROOT / ".env"
+LOCAL_API_KEY = STATE_DIR / "api-key"
 
 COUNTRIES = ("pe", "cl")
 ENGINES = ("ministack", "localstack")
@@ -79,6 +80,7 @@ class KitConfig:
     region: str = "us-east-1"
     api_flavour: str = "http"
     db_parameters_prefix: str = "/rimac/db"
+    api_key_parameter: str = "/rimac/api/key"
     mysql_host: str = "127.0.0.1"
     mysql_port: int = 3306
     mysql_user: str = "root"
@@ -116,6 +118,7 @@ class KitConfig:
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
             api_flavour=flavour,
             db_parameters_prefix=env.get("DB_PARAMETERS_PREFIX", "/rimac/db"),
+            api_key_parameter=env.get("API_KEY_PARAMETER", "/rimac/api/key"),
             mysql_host=mysql_host,
             mysql_port=mysql_port,
             mysql_user=env.get("MYSQL_USER", "root"),

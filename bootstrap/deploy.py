@@ -31,6 +31,10 @@ def missing_db_parameters(config: KitConfig) -> list[str]:
         for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=path):
             found |= {parameter["Name"].rsplit("/", 1)[-1] for parameter in page["Parameters"]}
         missing += [f"{path}/{name}" for name in DB_PARAMETERS if name not in found]
+    try:
+        ssm.get_parameter(Name=config.api_key_parameter)
+    except ssm.exceptions.ParameterNotFound:
+        missing.append(config.api_key_parameter)
     return missing
 
 
@@ -44,7 +48,7 @@ def deploy(config: KitConfig, progress: Progress) -> dict[str, Any]:
                 f"missing SSM parameters: {', '.join(missing)}; write them first, e.g. aws ssm put-parameter "
                 f"--name {missing[0]} --type SecureString --value ..."
             )
-        note.append(f"database parameters present under {config.db_parameters_prefix}")
+        note.append(f"database parameters under {config.db_parameters_prefix} and {config.api_key_parameter}")
     with progress.step("build") as note:
         zips = build.build(build.AWS_TARGET)
         note.append(", ".join(f"{z.path.name} {z.sha256[:12]}" for z in zips))

@@ -41,6 +41,7 @@ class Progress:
 class Stack:
     outputs: dict[str, str]
     api_url: str
+    api_key: str
     engine_started: bool
 
 
@@ -101,25 +102,29 @@ def up(config: KitConfig, progress: Progress, reason: str = "") -> Stack:
         note.append(
             f"{len(provision.put_db_parameters(config))} parameters under {config.db_parameters_prefix}"
         )
+    with progress.step("api-key") as note:
+        api_key = provision.put_api_key(config)
+        note.append(f"SecureString {config.api_key_parameter} (kept in .local/api-key)")
     with progress.step("stack") as note:
         note.append(provision.deploy_stack(config, provision.stack_parameters(config, zips)))
     outputs = provision.stack_outputs(config)
     api_url = config.api_url(outputs)
     progress.say(f"Ready in {progress.total():.1f}s.")
-    return Stack(outputs=outputs, api_url=api_url, engine_started=started)
+    return Stack(outputs=outputs, api_url=api_url, api_key=api_key, engine_started=started)
 
 
-def curl_examples(api_url: str) -> list[str]:
-    post = "curl -s -X POST {url}/appointments -H 'content-type: application/json' -d '{body}'"
+def curl_examples(api_url: str, api_key: str) -> list[str]:
+    auth = f"-H 'x-api-key: {api_key}'"
+    post = f"curl -s -X POST {api_url}/appointments {auth} -H 'content-type: application/json' -d"
     return [
-        post.format(url=api_url, body='{"insuredId": "PE001", "scheduleId": 1, "countryISO": "PE"}'),
-        post.format(url=api_url, body='{"insuredId": "CL001", "scheduleId": 1, "countryISO": "CL"}'),
-        f"curl -s {api_url}/appointments/PE001",
+        f"""{post} '{{"insuredId": "PE001", "scheduleId": 1, "countryISO": "PE"}}'""",
+        f"""{post} '{{"insuredId": "CL001", "scheduleId": 1, "countryISO": "CL"}}'""",
+        f"curl -s {api_url}/appointments/PE001 {auth}",
     ]
 
 
 def print_usage(stack: Stack) -> None:
-    print(f"\nAPI: {stack.api_url}\n\nTry it:")
-    for example in curl_examples(stack.api_url):
+    print(f"\nAPI:     {stack.api_url}\nAPI key: {stack.api_key}  (header x-api-key)\n\nTry it:")
+    for example in curl_examples(stack.api_url, stack.api_key):
         print(f"  {example}")
     sys.stdout.flush()

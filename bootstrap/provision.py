@@ -5,6 +5,7 @@ Every step is idempotent, so running it again on a provisioned engine changes no
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +16,14 @@ from botocore.exceptions import ClientError, WaiterError
 from pymysql.constants import CLIENT
 
 from bootstrap.build import BuiltZip
-from bootstrap.config import LOCAL_COUNTRY_DATABASES, MYSQL_INIT, TEMPLATE, KitConfig, KitError
+from bootstrap.config import (
+    LOCAL_API_KEY,
+    LOCAL_COUNTRY_DATABASES,
+    MYSQL_INIT,
+    TEMPLATE,
+    KitConfig,
+    KitError,
+)
 
 WAITER = {"Delay": 2, "MaxAttempts": 900}
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed", "No changes")
@@ -87,6 +95,21 @@ def put_db_parameters(config: KitConfig) -> list[str]:
     return written
 
 
+def put_api_key(config: KitConfig) -> str:
+    """The local API key: made once, kept in .local/api-key, written to SSM as a SecureString."""
+    if LOCAL_API_KEY.exists():
+        key = LOCAL_API_KEY.read_text().strip()
+    else:
+        key = secrets.token_urlsafe(24)
+        LOCAL_API_KEY.parent.mkdir(exist_ok=True)
+        LOCAL_API_KEY.write_text(key + "\n")
+        LOCAL_API_KEY.chmod(0o600)
+    config.client("ssm").put_parameter(
+        Name=config.api_key_parameter, Value=key, Type="SecureString", Overwrite=True
+    )
+    return key
+
+
 def upload_artifacts(config: KitConfig, zips: Sequence[BuiltZip]) -> int:
     """Upload each zip under its content-hash key, unless already there; returns how many were sent."""
     s3 = config.client("s3")
@@ -119,6 +142,7 @@ def stack_parameters(config: KitConfig, zips: Sequence[BuiltZip]) -> list[Any]:
         "ProcessorCodeKey": keys["processor"],
         "CallbackCodeKey": keys["callback"],
         "DbParametersPrefix": config.db_parameters_prefix,
+        "ApiKeyParameter": config.api_key_parameter,
         "ApiFlavour": config.api_flavour,
         "SubnetIds": ",".join(config.subnet_ids),
         "SecurityGroupId": config.security_group_id,

@@ -20,6 +20,8 @@ class _Settings(BaseModel):
 class HttpSettings(_Settings):
     TABLE_NAME: str
     TOPIC_ARN: str
+    IDEMPOTENCY_TABLE_NAME: str
+    API_KEY_PARAMETER: str
 
 
 class ProcessorSettings(_Settings):

@@ -49,5 +49,5 @@ def deployed_rest_api(kit_config: KitConfig, stack: Stack) -> str:
 @pytest.fixture(scope="session", params=["made-up-stack", "deployed-rest-stack"])
 def api(request: pytest.FixtureRequest, stack: Stack) -> AppointmentsApi:
     if request.param == "made-up-stack":
-        return AppointmentsApi(stack.api_url)
-    return AppointmentsApi(request.getfixturevalue("deployed_rest_api"))
+        return AppointmentsApi(stack.api_url, stack.api_key)
+    return AppointmentsApi(request.getfixturevalue("deployed_rest_api"), stack.api_key)

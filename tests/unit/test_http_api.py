@@ -11,7 +11,7 @@ import pytest
 
 from appointments.api import AppointmentsApi
 from appointments.domain import AppointmentStatus
-from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryRequestPublisher
+from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryIdempotencyStore, InMemoryRequestPublisher
 
 
 @dataclass
@@ -20,6 +20,9 @@ class FakeContext:
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:appointments-http"
     aws_request_id: str = "request-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
 
 
 def http_event(method: str, path: str, body: str | None, headers: dict[str, str]) -> dict[str, Any]:
@@ -67,18 +70,31 @@ def rest_event(method: str, path: str, body: str | None, headers: dict[str, str]
 EVENT_FORMATS = {"http-api-v2": http_event, "rest-api-v1": rest_event}
 
 
+API_KEY = "test-key-0123456789"
+
+
 class Api:
     def __init__(self, payload_format: str) -> None:
         self.repository = InMemoryAppointmentRepository()
         self.publisher = InMemoryRequestPublisher()
-        self.api = AppointmentsApi(self.repository, self.publisher)
+        self.idempotency = InMemoryIdempotencyStore()
+        self.api = AppointmentsApi(self.repository, self.publisher, lambda: API_KEY, self.idempotency)
         self.make_event = EVENT_FORMATS[payload_format]
 
     def call(
-        self, method: str, path: str, body: Any = None, content_type: str | None = "application/json"
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        content_type: str | None = "application/json",
+        api_key: str | None = API_KEY,
+        extra_headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         raw = body if isinstance(body, str) or body is None else json.dumps(body)
         headers = {"content-type": content_type} if content_type else {}
+        if api_key is not None:
+            headers["x-api-key"] = api_key
+        headers |= extra_headers or {}
         response = self.api.resolve(self.make_event(method, path, raw, headers), FakeContext())  # type: ignore[arg-type]
         return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 
@@ -198,3 +214,59 @@ def test_an_unknown_route_gets_404(api: Api) -> None:
     status, _ = api.call("DELETE", "/appointments/PE001")
 
     assert status == 404
+
+
+BODY = {"insuredId": "PE001", "scheduleId": 1, "countryISO": "PE"}
+
+
+def test_no_api_key_gets_401_and_a_wrong_one_403_before_anything_is_read(api: Api) -> None:
+    assert api.call("POST", "/appointments", BODY, api_key=None)[0] == 401
+    assert api.call("GET", "/appointments/PE001", api_key="wrong")[0] == 403
+    assert api.call("POST", "/appointments", "not json", api_key=None)[0] == 401
+
+    assert api.repository.items == {}
+
+
+def test_an_oversized_body_gets_413_and_nothing_is_stored(api: Api) -> None:
+    status, answer = api.call("POST", "/appointments", {**BODY, "padding": "x" * 9000})
+
+    assert status == 413
+    assert "8192" in answer["message"]
+    assert api.repository.items == {}
+
+
+def test_the_same_idempotency_key_and_body_return_the_same_appointment_once(api: Api) -> None:
+    key = {"Idempotency-Key": "order-42"}
+
+    first = api.call("POST", "/appointments", BODY, extra_headers=key)
+    again = api.call("POST", "/appointments", BODY, extra_headers=key)
+
+    assert first == again
+    assert first[0] == 202
+    assert len(api.repository.items) == 1
+    assert len(api.publisher.published) == 1
+
+
+def test_the_same_idempotency_key_with_another_body_gets_422(api: Api) -> None:
+    key = {"Idempotency-Key": "order-43"}
+    api.call("POST", "/appointments", BODY, extra_headers=key)
+
+    status, answer = api.call("POST", "/appointments", {**BODY, "scheduleId": 2}, extra_headers=key)
+
+    assert status == 422
+    assert "Idempotency-Key" in answer["message"]
+    assert len(api.publisher.published) == 1
+
+
+def test_without_a_key_each_request_is_a_new_appointment(api: Api) -> None:
+    first, again = api.call("POST", "/appointments", BODY), api.call("POST", "/appointments", BODY)
+
+    assert first[1]["appointmentId"] != again[1]["appointmentId"]
+    assert len(api.publisher.published) == 2
+
+
+def test_a_malformed_idempotency_key_gets_400(api: Api) -> None:
+    status, answer = api.call("POST", "/appointments", BODY, extra_headers={"Idempotency-Key": "has spaces"})
+
+    assert status == 400
+    assert answer["errors"][0]["field"] == "Idempotency-Key"

@@ -6,6 +6,8 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
@@ -18,6 +20,9 @@ settings = load_settings(HttpSettings)
 api = AppointmentsApi(
     repository=DynamoAppointmentRepository(settings.TABLE_NAME, boto3.client("dynamodb")),
     publisher=SnsAppointmentPublisher(settings.TOPIC_ARN, boto3.client("sns")),
+    # Cached for five minutes: a rotated key is honoured without a redeploy.
+    api_key=lambda: str(parameters.get_parameter(settings.API_KEY_PARAMETER, decrypt=True, max_age=300)),
+    idempotency_store=DynamoDBPersistenceLayer(table_name=settings.IDEMPOTENCY_TABLE_NAME),
 )
 
 
