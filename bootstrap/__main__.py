@@ -9,7 +9,7 @@ import sys
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bootstrap import build, deploy, engine, kit, localstack, provision
+from bootstrap import build, deploy, engine, kit, localstack, provision, redrive
 from bootstrap.config import API_FLAVOURS, KitConfig, KitError
 
 
@@ -41,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("down", help="stop the local engine that `up` started")
     commands.add_parser("build", help="build the Lambda zips for the AWS python3.12 runtime into dist/")
     commands.add_parser("outputs", help="print the stack outputs and the API URL as JSON")
+    back = commands.add_parser("redrive", help="move messages from the DLQs back to their source queues")
+    back.add_argument(
+        "queues", nargs="*", choices=[*redrive.QUEUES, []], help="pe, cl, callback (all by default)"
+    )
     to_aws = commands.add_parser("deploy", help="deploy the same template and zips to AWS (or --endpoint)")
     to_aws.add_argument("--stage", required=True, help="stage name, suffix of every resource")
     to_aws.add_argument("--api-flavour", choices=API_FLAVOURS, default="http")
@@ -73,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             if not target.artifact_bucket_name:
                 target = dataclasses.replace(target, artifact_bucket_name=deploy.default_bucket(target))
             print(json.dumps(deploy.deploy(target, kit.Progress()), indent=2))
+        elif args.command == "redrive":
+            for name, moved in redrive.redrive(config, tuple(args.queues) or tuple(redrive.QUEUES)).items():
+                print(f"{name:<9} {moved} message(s) moved from the DLQ back to the queue")
         elif args.command == "outputs":
             outputs = provision.stack_outputs(config)
             print(json.dumps({**outputs, "ApiUrl": config.api_url(outputs)}, indent=2))

@@ -81,6 +81,10 @@ class KitConfig:
     api_flavour: str = "http"
     db_parameters_prefix: str = "/rimac/db"
     api_key_parameter: str = "/rimac/api/key"
+    # AWS-like defaults for deploys; `make up` shortens them so retries and DLQs show in seconds.
+    queue_visibility_timeout: int = 60
+    max_receive_count: int = 5
+    persist: bool = True  # the Docker-free engine saves its state when it stops, and loads it on start
     mysql_host: str = "127.0.0.1"
     mysql_port: int = 3306
     mysql_user: str = "root"
@@ -102,9 +106,11 @@ class KitConfig:
             port = int(env.get("ENGINE_PORT", "4566"))
             mysql_port = int(env.get("MYSQL_PORT", "3307" if compose else "3306"))
             lambda_mysql_port = int(env.get("LAMBDA_MYSQL_PORT", "3306" if compose else str(mysql_port)))
+            visibility = int(env.get("QUEUE_VISIBILITY_TIMEOUT", "10"))
+            receives = int(env.get("MAX_RECEIVE_COUNT", "3"))
         except ValueError as error:
             raise KitError(
-                f"ENGINE_PORT, MYSQL_PORT and LAMBDA_MYSQL_PORT must be integers ({error})"
+                f"ports, QUEUE_VISIBILITY_TIMEOUT and MAX_RECEIVE_COUNT are integers ({error})"
             ) from None
         flavour = env.get("API_FLAVOUR", "rest" if compose else "http")
         if flavour not in API_FLAVOURS:
@@ -119,6 +125,9 @@ class KitConfig:
             api_flavour=flavour,
             db_parameters_prefix=env.get("DB_PARAMETERS_PREFIX", "/rimac/db"),
             api_key_parameter=env.get("API_KEY_PARAMETER", "/rimac/api/key"),
+            persist=env.get("PERSIST", "1") != "0",
+            queue_visibility_timeout=visibility,
+            max_receive_count=receives,
             mysql_host=mysql_host,
             mysql_port=mysql_port,
             mysql_user=env.get("MYSQL_USER", "root"),

@@ -18,6 +18,8 @@ from bootstrap.config import ENGINE_VENV, STATE_DIR, KitConfig, KitError
 
 PID_FILE = STATE_DIR / "engine.pid"
 LOG_FILE = STATE_DIR / "engine.log"
+PERSISTED_STATE = STATE_DIR / "engine-state"
+PERSISTED_S3 = STATE_DIR / "engine-s3"
 READY_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 
@@ -104,6 +106,15 @@ def start(config: KitConfig) -> EngineStatus:
         "BIND_HOST": config.engine_host,
         "AWS_DEFAULT_REGION": config.region,
     }
+    if config.persist:
+        # Saved when the engine stops (make down, SIGTERM) and loaded when it starts; a killed
+        # engine (SIGKILL, a crash) loses what happened since it started.
+        env |= {
+            "PERSIST_STATE": "1",
+            "STATE_DIR": str(PERSISTED_STATE),
+            "S3_PERSIST": "1",
+            "S3_DATA_DIR": str(PERSISTED_S3),
+        }
     with LOG_FILE.open("ab") as log:
         process = subprocess.Popen(
             [str(ENGINE_VENV / "bin" / "ministack")],

@@ -143,6 +143,8 @@ def stack_parameters(config: KitConfig, zips: Sequence[BuiltZip]) -> list[Any]:
         "CallbackCodeKey": keys["callback"],
         "DbParametersPrefix": config.db_parameters_prefix,
         "ApiKeyParameter": config.api_key_parameter,
+        "QueueVisibilityTimeout": str(config.queue_visibility_timeout),
+        "MaxReceiveCount": str(config.max_receive_count),
         "ApiFlavour": config.api_flavour,
         "SubnetIds": ",".join(config.subnet_ids),
         "SecurityGroupId": config.security_group_id,

@@ -13,7 +13,7 @@ from bootstrap import engine, kit, localstack
 from bootstrap.config import COMPOSE_FILE, ROOT, KitConfig
 from bootstrap.engine_choice import EngineChoice, FixturePlan, plan_test_stack
 
-LEVELS = ("unit", "integration", "e2e")
+LEVELS = ("unit", "integration", "e2e", "faults")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,0 +1,113 @@
+"""Fault tests cause real faults (MySQL grants revoked, poison messages, an engine restart) on the
+stack `make up` provisions, print what they did, and count what arrived where."""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pymysql
+import pytest
+
+from bootstrap.config import KitConfig
+from bootstrap.kit import Stack
+from tests.e2e.api_client import AppointmentsApi
+
+SCHEMAS = {"PE": "mysql_pe", "CL": "mysql_cl"}
+
+
+@pytest.fixture
+def api(stack: Stack) -> AppointmentsApi:
+    return AppointmentsApi(stack.api_url, stack.api_key)
+
+
+@pytest.fixture
+def sqs(kit_config: KitConfig, stack: Stack) -> Any:
+    return kit_config.client("sqs")
+
+
+@pytest.fixture
+def report(capsys: pytest.CaptureFixture[str]) -> Callable[[str], None]:
+    """Print past pytest's capture: each fault test says what it did and what it counted."""
+
+    def say(line: str) -> None:
+        with capsys.disabled():
+            print(f"  [fault] {line}")
+
+    return say
+
+
+def fresh_insured() -> str:
+    return "FLT" + uuid.uuid4().hex[:16].upper()
+
+
+def fresh_schedule() -> int:
+    return random.randrange(10**12, 10**13)
+
+
+def mysql_count(admin: pymysql.connections.Connection, country: str, appointment_ids: list[str]) -> int:
+    marks = ", ".join(["%s"] * len(appointment_ids))
+    with admin.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {SCHEMAS[country]}.appointments WHERE appointment_id IN ({marks})",  # noqa: S608
+            appointment_ids,
+        )
+        return int(cursor.fetchone()[0])
+
+
+def statuses(api: AppointmentsApi, insured_id: str) -> dict[str, str]:
+    return {item["appointmentId"]: item["status"] for item in api.list(insured_id).body["items"]}
+
+
+def peek(sqs: Any, queue_url: str) -> list[str]:
+    """The bodies waiting in a queue, left there (received with a zero visibility timeout)."""
+    bodies: dict[str, str] = {}
+    for _ in range(5):
+        for message in sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0
+        ).get("Messages", []):
+            bodies[message["MessageId"]] = message["Body"]
+    return list(bodies.values())
+
+
+def holds(bodies: list[str], appointment_id: str) -> bool:
+    return any(appointment_id in body for body in bodies)
+
+
+def delete_where(sqs: Any, queue_url: str, marker: str) -> int:
+    deleted = 0
+    for _ in range(5):
+        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+            if marker in message["Body"]:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                deleted += 1
+            else:
+                sqs.change_message_visibility(
+                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+    return deleted
+
+
+@contextmanager
+def mysql_refusing(admin: pymysql.connections.Connection, country: str) -> Iterator[None]:
+    """The country user loses INSERT, and its open connections are closed so the loss is seen at
+    once (MySQL checks database privileges when a connection starts using the schema)."""
+    user, schema = f"rimac_{country.lower()}", SCHEMAS[country]
+    with admin.cursor() as cursor:
+        cursor.execute(f"REVOKE INSERT ON {schema}.* FROM '{user}'@'%'")
+        cursor.execute("SELECT id FROM information_schema.processlist WHERE user = %s", (user,))
+        for (connection_id,) in cursor.fetchall():
+            cursor.execute(f"KILL {int(connection_id)}")
+    try:
+        yield
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"GRANT SELECT, INSERT ON {schema}.* TO '{user}'@'%'")
+
+
+def json_body(value: Any) -> str:
+    return json.dumps(value)
