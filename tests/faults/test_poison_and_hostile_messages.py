@@ -1,0 +1,110 @@
+"""Messages that reach a country queue without going through the API: a malformed one must go to
+the DLQ without holding back its batch-mates, and hostile strings must be stored as data."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pymysql
+import pytest
+
+from appointments.adapters.dynamodb import DynamoAppointmentRepository
+from appointments.domain import Appointment, AppointmentRequest, Country
+from appointments.schemas import AppointmentMessage
+from appointments.services import new_appointment_id
+from bootstrap.config import KitConfig
+from bootstrap.kit import Stack
+from tests.e2e.api_client import AppointmentsApi
+from tests.faults.conftest import SCHEMAS, delete_where, fresh_insured, fresh_schedule, holds, peek, statuses
+from tests.polling import wait_for
+
+
+@pytest.fixture
+def repository(kit_config: KitConfig, stack: Stack) -> DynamoAppointmentRepository:
+    return DynamoAppointmentRepository(stack.outputs["TableName"], kit_config.client("dynamodb"))
+
+
+def stored_pending(repository: DynamoAppointmentRepository, insured: str, country: Country) -> Appointment:
+    """An appointment as POST would leave it: pending in DynamoDB, its message still to send."""
+    appointment = Appointment.pending(
+        new_appointment_id(), AppointmentRequest(insured, fresh_schedule(), country), datetime.now(UTC)
+    )
+    repository.add(appointment)
+    return appointment
+
+
+def test_a_poison_message_goes_to_the_dlq_without_holding_back_its_batch_mates(
+    api: AppointmentsApi,
+    sqs: Any,
+    stack: Stack,
+    kit_config: KitConfig,
+    repository: DynamoAppointmentRepository,
+    report: Callable[[str], None],
+) -> None:
+    insured, queue, dlq = fresh_insured(), stack.outputs["PeQueueUrl"], stack.outputs["PeDeadLetterQueueUrl"]
+    good = [stored_pending(repository, insured, Country.PE) for _ in range(3)]
+    marker = f"poison-{uuid.uuid4().hex}"
+    entries = [{"Id": "poison", "MessageBody": f'{{"not an appointment": "{marker}"'}] + [
+        {"Id": f"good{n}", "MessageBody": AppointmentMessage.from_domain(a).model_dump_json()}
+        for n, a in enumerate(good)
+    ]
+
+    sqs.send_message_batch(QueueUrl=queue, Entries=entries)
+    report("sent one malformed message and 3 good ones to the PE queue in one batch")
+
+    # Before the visibility timeout would let a failed batch come back, the good ones are done:
+    # only the poison record was reported as failed.
+    wait_for(
+        lambda: set(statuses(api, insured).values()) == {"completed"},
+        timeout=kit_config.queue_visibility_timeout - 1,
+        describe="the 3 good messages completed on their first delivery",
+    )
+    report("the 3 good ones completed on their first delivery")
+    wait_for(
+        lambda: any(marker in body for body in peek(sqs, dlq)),
+        timeout=kit_config.queue_visibility_timeout * (kit_config.max_receive_count + 3),
+        interval=1,
+        describe="the poison message in the PE dead-letter queue",
+    )
+    assert not any(holds(peek(sqs, dlq), a.appointment_id) for a in good)
+    report(
+        f"sent 4 (1 poison), completed {len(statuses(api, insured))}, poison in the DLQ after "
+        f"{kit_config.max_receive_count} receives; removed {delete_where(sqs, dlq, marker)} from the DLQ"
+    )
+
+
+def test_sql_injection_strings_travel_the_whole_flow_as_data(
+    api: AppointmentsApi,
+    sqs: Any,
+    stack: Stack,
+    repository: DynamoAppointmentRepository,
+    mysql_admin: pymysql.connections.Connection,
+    report: Callable[[str], None],
+) -> None:
+    hostile = "x'); DROP TABLE appointments;--"
+    appointment = stored_pending(repository, hostile, Country.CL)
+
+    sqs.send_message(
+        QueueUrl=stack.outputs["ClQueueUrl"],
+        MessageBody=AppointmentMessage.from_domain(appointment).model_dump_json(),
+    )
+    report(f"sent an appointment whose insuredId is {hostile!r} to the CL queue")
+
+    wait_for(
+        lambda: (
+            (repository.get(hostile, appointment.appointment_id) or appointment).status.value == "completed"
+        ),
+        timeout=30,
+        describe="the hostile appointment completed",
+    )
+    with mysql_admin.cursor() as cursor:
+        cursor.execute(
+            f"SELECT insured_id FROM {SCHEMAS['CL']}.appointments WHERE appointment_id = %s",  # noqa: S608
+            (appointment.appointment_id,),
+        )
+        assert cursor.fetchall() == ((hostile,),)
+        assert cursor.execute("SHOW TABLES FROM mysql_cl LIKE 'appointments'") == 1
+    report("stored verbatim in mysql_cl.appointments, which still exists; the appointment completed")
