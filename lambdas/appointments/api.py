@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hmac
 import json
-import re
 from collections.abc import Callable
+from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -24,7 +24,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.idempotency import (
     BasePersistenceLayer,
@@ -38,12 +39,14 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from appointments import services
+from appointments.domain import Appointment, AppointmentStatus
 from appointments.ports import AppointmentRepository, AppointmentRequestPublisher
 from appointments.schemas import (
     INSURED_ID_PATTERN,
     AppointmentListView,
     AppointmentView,
     CreateAppointmentBody,
+    ErrorView,
 )
 
 logger = Logger(child=True)
@@ -54,7 +57,7 @@ def _field_errors(error: RequestValidationError) -> list[dict[str, str]]:
     problems = []
     for issue in error.errors():
         location = [str(part) for part in issue.get("loc", ()) if not isinstance(part, int)]
-        if location and location[0] in ("body", "path", "query"):
+        if location and location[0] in ("body", "path", "query", "header"):
             location = location[1:] or location
         message = issue.get("msg", "invalid")
         if issue.get("type") == "json_invalid":
@@ -72,17 +75,21 @@ def _json(status: HTTPStatus, body: dict[str, Any]) -> Response[dict[str, Any]]:
 Resolver = APIGatewayHttpResolver | APIGatewayRestResolver
 
 
-IDEMPOTENCY_HEADER = "idempotency-key"
 API_KEY_HEADER = "x-api-key"
 MAX_BODY_BYTES = 8 * 1024  # an appointment request is under 200 bytes
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, no spaces
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"  # printable ASCII, no spaces
+
+
+def _error(description: str) -> OpenAPIResponse:
+    return {"description": description, "content": {"application/json": {"model": ErrorView}}}
+
 
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
-    400: {"description": "Invalid body or path: one entry per bad field"},
-    401: {"description": "No x-api-key header"},
-    403: {"description": "Wrong x-api-key"},
-    413: {"description": "Body larger than 8 KiB"},
-    415: {"description": "Body not sent as application/json"},
+    400: _error("Invalid body, path or header: one entry per bad field"),
+    401: _error("No x-api-key header"),
+    403: _error("Wrong x-api-key"),
+    413: _error("Body larger than 8 KiB"),
+    415: _error("Body not sent as application/json"),
 }
 
 
@@ -139,28 +146,24 @@ def create_app(
                 "description": "Accepted, pending",
                 "content": {"application/json": {"model": AppointmentView}},
             },
-            409: {"description": "A request with this Idempotency-Key is still in progress"},
-            422: {"description": "Idempotency-Key reused with another body"},
+            409: _error("A request with this Idempotency-Key is still in progress"),
             **ERROR_RESPONSES,
         },
     )
     def create_appointment(
         body: Annotated[CreateAppointmentBody, Body()],
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                alias="Idempotency-Key",
+                pattern=IDEMPOTENCY_KEY_PATTERN,
+                max_length=128,
+                description="Makes a retried request safe: 1 to 128 printable ASCII characters",
+            ),
+        ] = None,
     ) -> Response[dict[str, Any]]:
-        key = app.current_event.headers.get(IDEMPOTENCY_HEADER)
-        data = {"key": key, "request": body.model_dump(mode="json")}
-        if key is None:
-            created = request_once(data=data)
-        elif not IDEMPOTENCY_KEY_PATTERN.match(key):
-            return _json(
-                HTTPStatus.BAD_REQUEST,
-                {
-                    "message": "invalid request",
-                    "errors": [{"field": "Idempotency-Key", "message": "1 to 128 printable characters"}],
-                },
-            )
-        else:
-            created = request_with_key(data=data)
+        data = {"key": idempotency_key, "request": body.model_dump(mode="json")}
+        created = request_once(data=data) if idempotency_key is None else request_with_key(data=data)
         return Response(
             status_code=HTTPStatus.ACCEPTED.value, content_type=content_types.APPLICATION_JSON, body=created
         )
@@ -261,3 +264,56 @@ class AppointmentsApi:
         IDEMPOTENCY.register_lambda_context(context)  # an in-progress record expires with the invocation
         app = self.http if event.get("version") == "2.0" else self.rest
         return app.resolve(event, context)
+
+
+class _RoutesOnly(AppointmentRepository, AppointmentRequestPublisher):
+    """Stands in for storage when only the routes are needed: building the document calls nothing."""
+
+    def add(self, appointment: Appointment) -> None:
+        raise NotImplementedError
+
+    def list_for_insured(self, insured_id: str) -> list[Appointment]:
+        raise NotImplementedError
+
+    def settle(
+        self,
+        insured_id: str,
+        appointment_id: str,
+        status: AppointmentStatus,
+        reason: str | None,
+        now: datetime,
+    ) -> bool:
+        raise NotImplementedError
+
+    def publish(self, appointment: Appointment) -> None:
+        raise NotImplementedError
+
+
+def openapi_document() -> str:
+    """The API's OpenAPI document, generated from the same routes and pydantic models the function
+    serves (docs/openapi.json is this output, checked by a test; `make openapi` rewrites it)."""
+    routes_only = _RoutesOnly()
+    app = create_app(routes_only, routes_only, idempotency_store=None)
+    document = json.loads(
+        app.get_openapi_json_schema(
+            title="Rimac appointments",
+            version="1.0.0",
+            description="Medical appointments for Peru and Chile: request one, then follow its status.",
+            security_schemes={"apiKey": APIKey(name=API_KEY_HEADER, **{"in": APIKeyIn.header})},
+            security=[{"apiKey": []}],
+        )
+    )
+    # powertools documents a 422 for its own validation errors on every route; here those are
+    # answered 400, and 422 means only an Idempotency-Key reused with another body.
+    error_view = {"$ref": "#/components/schemas/ErrorView"}
+    for path in document["paths"].values():
+        for method, operation in path.items():
+            operation["responses"].pop("422", None)
+            if method == "post":
+                operation["responses"]["422"] = {
+                    "description": "Idempotency-Key reused with another body",
+                    "content": {"application/json": {"schema": error_view}},
+                }
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        document["components"]["schemas"].pop(unused, None)
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"

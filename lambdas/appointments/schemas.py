@@ -74,6 +74,18 @@ class AppointmentView(_CamelModel):
         )
 
 
+class FieldErrorView(_CamelModel):
+    field: str
+    message: str
+
+
+class ErrorView(_CamelModel):
+    """Every error answer: a sentence, and for a 400 one entry per bad field."""
+
+    message: str
+    errors: list[FieldErrorView] | None = None
+
+
 class AppointmentListView(_CamelModel):
     items: list[AppointmentView]
 

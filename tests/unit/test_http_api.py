@@ -269,4 +269,4 @@ def test_a_malformed_idempotency_key_gets_400(api: Api) -> None:
     status, answer = api.call("POST", "/appointments", BODY, extra_headers={"Idempotency-Key": "has spaces"})
 
     assert status == 400
-    assert answer["errors"][0]["field"] == "Idempotency-Key"
+    assert answer["errors"][0]["field"] == "idempotency-key"
