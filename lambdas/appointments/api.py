@@ -21,7 +21,6 @@ from aws_lambda_powertools.event_handler import (
     content_types,
 )
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
@@ -186,18 +185,7 @@ def create_app(
         return AppointmentListView(items=[AppointmentView.from_domain(a) for a in appointments])
 
     def bad_request(error: RequestValidationError) -> Response[dict[str, Any]]:
-        content_type = app.current_event.headers.get("content-type", "")
-        # A form body (curl -d without a content type) is parsed as a form and fails field by
-        # field; the useful answer is about the content type.
-        if content_type and not content_type.startswith("application/json"):
-            return unsupported_media_type(error)
         return _json(HTTPStatus.BAD_REQUEST, {"message": "invalid request", "errors": _field_errors(error)})
-
-    def unsupported_media_type(error: Exception) -> Response[dict[str, Any]]:
-        return _json(
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-            {"message": "send the body as JSON with the header content-type: application/json"},
-        )
 
     def key_reused(error: IdempotencyValidationError) -> Response[dict[str, Any]]:
         message = "this Idempotency-Key was used with another body; use a new key for a new request"
@@ -206,8 +194,17 @@ def create_app(
     def key_in_progress(error: IdempotencyAlreadyInProgressError) -> Response[dict[str, Any]]:
         return _json(HTTPStatus.CONFLICT, {"message": "a request with this Idempotency-Key is in progress"})
 
+    def no_route(error: Exception) -> Response[dict[str, Any]]:
+        # The route's parameter takes a safe set of characters; an id with others (a control
+        # character, say) matches no route, but it is a bad insuredId, not a missing page.
+        event = app.current_event
+        if event.http_method == "GET" and event.path.startswith("/appointments/"):
+            problem = {"field": "insuredId", "message": "1 to 32 letters or digits"}
+            return _json(HTTPStatus.BAD_REQUEST, {"message": "invalid request", "errors": [problem]})
+        return _json(HTTPStatus.NOT_FOUND, {"message": f"no route for {event.http_method} {event.path}"})
+
+    app.not_found(no_route)
     app.exception_handler(RequestValidationError)(bad_request)
-    app.exception_handler(RequestUnsupportedContentType)(unsupported_media_type)
     app.exception_handler(IdempotencyValidationError)(key_reused)
     app.exception_handler(IdempotencyAlreadyInProgressError)(key_in_progress)
 
@@ -227,8 +224,8 @@ def _proxy_response(status: HTTPStatus, message: str) -> dict[str, Any]:
 class AppointmentsApi:
     """Both front doors over the same routes: picks the resolver by the event's payload format.
 
-    Before routing it checks the API key (x-api-key, compared with the one kept in SSM) and the
-    body size, so neither a stranger nor an oversized body reaches validation or storage.
+    Before routing it checks the API key (x-api-key, compared with the one kept in SSM), the body
+    size and its content type, so none of those reaches validation or storage.
     """
 
     def __init__(
@@ -254,6 +251,14 @@ class AppointmentsApi:
         if size > MAX_BODY_BYTES:
             return _proxy_response(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the body must be under {MAX_BODY_BYTES} bytes"
+            )
+        content_type = headers.get("content-type", "")
+        if body and content_type and not content_type.startswith("application/json"):
+            # Refused here: a form or multipart body would otherwise be parsed as one, and fail
+            # field by field (or, without a boundary, not at all).
+            return _proxy_response(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                "send the body as JSON with the header content-type: application/json",
             )
         return None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
 from appointments.domain import (
     Appointment,
@@ -21,7 +21,16 @@ from appointments.domain import (
 
 INSURED_ID_PATTERN = r"^[A-Za-z0-9]{1,32}$"
 InsuredId = Annotated[str, StringConstraints(pattern=INSURED_ID_PATTERN)]
-ScheduleId = Annotated[int, Strict(), Field(gt=0)]
+
+
+def _whole_number(value: object) -> object:
+    """JSON Schema counts 7.0 as an integer: accept it as 7. Strings, booleans and 7.5 stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+ScheduleId = Annotated[int, Strict(), Field(gt=0), BeforeValidator(_whole_number)]
 
 EVENT_SOURCE = "rimac.appointments"
 # The EventBridge detail-type names the outcome; the callback maps it back to the status.

@@ -1,11 +1,20 @@
 """schemathesis drives the running API from docs/openapi.json: no 5xx, and every answer matches
-the document (status codes, content types, bodies)."""
+the document (status codes, content types, bodies).
+
+One check is left out: `unsupported_method` expects 405 for a method the document does not list,
+but those requests never reach the function: API Gateway answers them itself (404 from an HTTP API,
+403 from a REST API), on AWS as on the local engine."""
 
 from __future__ import annotations
 
+import re
+import uuid
+
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import unsupported_method
 
+from appointments.api import IDEMPOTENCY_KEY_PATTERN
 from bootstrap.config import ROOT
 from bootstrap.kit import Stack
 
@@ -15,4 +24,11 @@ schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.json")
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_running_api_keeps_to_its_document(case: schemathesis.Case, stack: Stack) -> None:
-    case.call_and_validate(base_url=stack.api_url, headers={"x-api-key": stack.api_key})
+    # Generated examples reuse short keys ("0") with different bodies, which the API rightly
+    # answers 422; a fresh valid key per example keeps each one a first request.
+    key = (case.headers or {}).get("idempotency-key")
+    if key is not None and re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
+        case.headers["idempotency-key"] = uuid.uuid4().hex
+    case.call_and_validate(
+        base_url=stack.api_url, headers={"x-api-key": stack.api_key}, excluded_checks=[unsupported_method]
+    )

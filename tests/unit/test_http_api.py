@@ -270,3 +270,18 @@ def test_a_malformed_idempotency_key_gets_400(api: Api) -> None:
 
     assert status == 400
     assert answer["errors"][0]["field"] == "idempotency-key"
+
+
+def test_a_whole_number_written_with_a_decimal_point_is_a_valid_schedule(api: Api) -> None:
+    status, body = api.call(
+        "POST", "/appointments", '{"insuredId": "PE001", "scheduleId": 7.0, "countryISO": "PE"}'
+    )
+
+    assert (status, body["scheduleId"]) == (202, 7)
+
+
+def test_an_insured_id_with_characters_the_route_does_not_take_gets_400_not_404(api: Api) -> None:
+    status, answer = api.call("GET", "/appointments/\u0084")
+
+    assert status == 400
+    assert [error["field"] for error in answer["errors"]] == ["insuredId"]
