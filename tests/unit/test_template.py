@@ -73,3 +73,63 @@ def test_each_function_has_a_role_of_its_own(resources: dict[str, dict[str, Any]
 
     assert len(functions) == 4
     assert len(set(roles)) == 4
+
+
+def policy_statements(resources: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (role_name, statement)
+        for role_name, role in of_type(resources, "AWS::IAM::Role").items()
+        for policy in role["Properties"].get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+
+
+def as_text(value: Any) -> str:
+    """A resource as written: a plain ARN, or the string inside !Sub / the name inside !GetAtt/!Ref."""
+    if isinstance(value, dict):
+        (function, argument), *_ = value.items()
+        if function == "Fn::Sub":
+            return str(argument if isinstance(argument, str) else argument[0])
+        return f"{function}:{argument}"
+    return str(value)
+
+
+def test_no_role_grants_a_wildcard_action(resources: dict[str, dict[str, Any]]) -> None:
+    for role, statement in policy_statements(resources):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        for action in actions:
+            assert "*" not in action, f"{role}: {action}"
+
+
+def test_no_role_grants_a_wildcard_resource_where_the_name_is_known(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    for role, statement in policy_statements(resources):
+        targets = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
+        for target in map(as_text, targets):
+            if "*" not in target:
+                continue
+            # Log streams are named by Lambda at run time: the group is named, its streams are not.
+            assert ":log-group:/aws/lambda/" in target, f"{role}: {target}"
+            assert target.endswith(":*"), f"{role}: {target}"
+            assert target.count("*") == 1, f"{role}: {target}"
+
+
+def test_each_role_reaches_only_its_own_queue_and_country_parameters(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    grants: dict[str, set[str]] = {}
+    for role, statement in policy_statements(resources):
+        grants.setdefault(role, set()).update(
+            as_text(t)
+            for t in (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+        )
+
+    assert "Fn::GetAtt:['PeQueue', 'Arn']" in grants["PeProcessorRole"]
+    assert not any("ClQueue" in g or "/cl" in g for g in grants["PeProcessorRole"])
+    assert not any("PeQueue" in g or "/pe" in g for g in grants["ClProcessorRole"])
+    assert not any("Queue" in g and "Callback" not in g for g in grants["CallbackFunctionRole"])

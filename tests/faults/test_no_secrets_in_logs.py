@@ -1,0 +1,46 @@
+"""After the flows and faults above, no function log line holds a database password or the API key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
+from bootstrap.kit import Stack
+from tests.e2e.api_client import AppointmentsApi
+from tests.faults.conftest import fresh_insured, fresh_schedule, statuses
+from tests.polling import wait_for
+
+FUNCTIONS = ("HttpFunctionName", "PeProcessorFunctionName", "ClProcessorFunctionName", "CallbackFunctionName")
+
+
+def function_log_lines(logs: Any, group: str) -> list[str]:
+    lines: list[str] = []
+    for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group):
+        lines += [event["message"] for event in page["events"]]
+    return lines
+
+
+def test_no_password_or_api_key_appears_in_any_function_log(
+    api: AppointmentsApi, stack: Stack, kit_config: KitConfig, report: Callable[[str], None]
+) -> None:
+    insured = fresh_insured()
+    created = api.create({"insuredId": insured, "scheduleId": fresh_schedule(), "countryISO": "PE"})
+    api.with_key("wrong-" + stack.api_key).list(insured)  # a refused key must not be echoed either
+    wait_for(
+        lambda: set(statuses(api, insured).values()) == {"completed"}, timeout=30, describe="a full flow"
+    )
+    logs = kit_config.client("logs")
+
+    lines = {name: function_log_lines(logs, f"/aws/lambda/{stack.outputs[name]}") for name in FUNCTIONS}
+
+    secrets = [database.password for database in LOCAL_COUNTRY_DATABASES] + [stack.api_key]
+    leaks = [
+        (name, line) for name, found in lines.items() for line in found if any(s in line for s in secrets)
+    ]
+    report(
+        f"read {sum(map(len, lines.values()))} log lines of 4 functions; lines with a secret: {len(leaks)}"
+    )
+    assert all(lines.values()), "every function logged something"
+    assert created.body["appointmentId"] in "".join(lines["HttpFunctionName"])
+    assert leaks == []
