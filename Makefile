@@ -11,7 +11,7 @@ PIP_FLAGS   := --quiet --disable-pip-version-check --progress-bar off
 KIT_PYTHON   = $(shell python3 bootstrap/find_python.py)
 LOCK_PYTHON ?= python3.11
 
-.PHONY: help venvs up down build deploy openapi redrive awslocal test lint unit integration e2e lock clean
+.PHONY: help venvs up down build deploy openapi redrive awslocal test lint unit integration e2e faults lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ integration: venvs ## Adapter tests against the engine and MySQL (starts the eng
 
 e2e: venvs ## The full flow through the HTTP API (starts the stack if it is not running)
 	$(PY) -m pytest -m e2e
+
+faults: venvs ## Real faults on the stack: MySQL refusing, poison messages, an engine restart
+	$(PY) -m pytest -m faults
 
 test: venvs lint ## The whole suite: lint, unit, integration, e2e (starts what it needs)
 	$(PY) -m pytest
