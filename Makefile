@@ -64,16 +64,16 @@ lint: $(VENV)/.installed ## ruff (lint and format), mypy, cfn-lint
 	$(VENV)/bin/cfn-lint bootstrap/template.yaml
 
 unit: $(VENV)/.installed ## Unit tests: domain, services, handlers with in-memory fakes (no network)
-	$(PY) -m pytest -m unit
+	$(PY) -m pytest tests/unit
 
 integration: venvs ## Adapter tests against the engine and MySQL (starts the engine if needed)
-	$(PY) -m pytest -m integration
+	$(PY) -m pytest tests/integration
 
 e2e: venvs ## The full flow through the HTTP API (starts the stack if it is not running)
-	$(PY) -m pytest -m e2e
+	$(PY) -m pytest tests/e2e
 
 faults: venvs ## Real faults on the stack: MySQL refusing, poison messages, an engine restart
-	$(PY) -m pytest -m faults
+	$(PY) -m pytest tests/faults
 
 test: venvs lint ## The whole suite: lint, unit, integration, e2e (starts what it needs)
 	$(PY) -m pytest
