@@ -9,7 +9,7 @@ import sys
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bootstrap import build, deploy, engine, kit, localstack, provision, redrive
+from bootstrap import build, deploy, engine, kit, localstack, observe, provision, redrive
 from bootstrap.config import API_FLAVOURS, KitConfig, KitError
 
 
@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("down", help="stop the local engine that `up` started")
     commands.add_parser("build", help="build the Lambda zips for the AWS python3.12 runtime into dist/")
     commands.add_parser("outputs", help="print the stack outputs and the API URL as JSON")
+    commands.add_parser("status", help="the stack's resources, queue depths and appointments per status")
+    follow = commands.add_parser("trace", help="the journey of one appointment, hop by hop")
+    follow.add_argument("appointment_id")
     back = commands.add_parser("redrive", help="move messages from the DLQs back to their source queues")
     back.add_argument(
         "queues", nargs="*", choices=[*redrive.QUEUES, []], help="pe, cl, callback (all by default)"
@@ -77,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
             if not target.artifact_bucket_name:
                 target = dataclasses.replace(target, artifact_bucket_name=deploy.default_bucket(target))
             print(json.dumps(deploy.deploy(target, kit.Progress()), indent=2))
+        elif args.command == "status":
+            print(observe.status(config))
+        elif args.command == "trace":
+            print(observe.trace(config, args.appointment_id))
         elif args.command == "redrive":
             for name, moved in redrive.redrive(config, tuple(args.queues) or tuple(redrive.QUEUES)).items():
                 print(f"{name:<9} {moved} message(s) moved from the DLQ back to the queue")

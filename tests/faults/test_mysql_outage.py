@@ -4,15 +4,12 @@ each stored exactly once."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import pymysql
 
-from bootstrap.config import ROOT, KitConfig
+from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
 from tests.e2e.api_client import AppointmentsApi
 from tests.faults.conftest import (
@@ -24,6 +21,7 @@ from tests.faults.conftest import (
     peek,
     statuses,
 )
+from tests.kit_cli import kit_command
 from tests.polling import wait_for
 
 
@@ -103,16 +101,14 @@ def test_a_long_outage_parks_messages_in_the_dlq_and_redrive_completes_them_once
         report(f"all 3 in the CL DLQ; in MySQL {mysql_count(mysql_admin, 'CL', ids)}")
         assert set(statuses(api, insured).values()) == {"pending"}
 
-    redriven = subprocess.run(
-        [sys.executable, "-m", "bootstrap", "redrive", "cl"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "ENGINE": kit_config.engine},
-    )
-    assert redriven.returncode == 0, redriven.stderr
-    report(f"granted INSERT again, then: {redriven.stdout.strip()}")
-    moved = int(redriven.stdout.split()[1])
+        timeline = kit_command(kit_config, "trace", ids[0])
+        report("make trace on one of them: " + timeline.splitlines()[-1].strip())
+        assert f"in the DLQ rimac-appointments-{kit_config.stage}-cl-dlq" in timeline
+        assert "appointment failed, to be retried" in timeline
+
+    redriven = kit_command(kit_config, "redrive", "cl")
+    report(f"granted INSERT again, then: {redriven.strip()}")
+    moved = int(redriven.split()[1])
     assert moved >= 3
 
     wait_for(

@@ -38,7 +38,15 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def record_handler(record: SQSRecord) -> None:
     message = AppointmentMessage.model_validate_json(record.body)
     with logger.append_context_keys(appointment_id=message.appointmentId, message_id=record.message_id):
-        outcome = services.schedule_in_country(message.to_domain(), settings.COUNTRY_ISO, store, events)
+        try:
+            outcome = services.schedule_in_country(message.to_domain(), settings.COUNTRY_ISO, store, events)
+        except Exception:
+            # Reported as a batch item failure by powertools; logged here with the appointment id,
+            # so `make trace` can say why it stopped.
+            logger.exception(
+                "appointment failed, to be retried", receive_count=record.attributes.approximate_receive_count
+            )
+            raise
         logger.info("appointment processed", outcome=outcome.value, country=settings.COUNTRY_ISO.value)
 
 

@@ -1,0 +1,218 @@
+"""`make status` and `make trace`: what the stack holds, and where one appointment went.
+
+Both read only: the stack's resources, the queues' depths, the table, MySQL and the functions'
+CloudWatch logs (which the local engine fills as AWS does).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pymysql
+
+from bootstrap.config import KitConfig, KitError
+from bootstrap.provision import stack_outputs
+
+QUEUES = ("PeQueueUrl", "ClQueueUrl", "CallbackQueueUrl")
+DEAD_LETTER_QUEUES = {
+    "PeQueueUrl": "PeDeadLetterQueueUrl",
+    "ClQueueUrl": "ClDeadLetterQueueUrl",
+    "CallbackQueueUrl": "CallbackDeadLetterQueueUrl",
+}
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join(
+        [line.format(*headers), line.format(*("-" * w for w in widths))] + [line.format(*r) for r in rows]
+    )
+
+
+def _depth(sqs: Any, url: str) -> tuple[int, int]:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]), int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+def status_counts(config: KitConfig, table_name: str) -> Counter[str]:
+    dynamodb = config.client("dynamodb")
+    counts: Counter[str] = Counter()
+    for page in dynamodb.get_paginator("scan").paginate(
+        TableName=table_name, ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"}
+    ):
+        counts.update(item["status"]["S"] for item in page["Items"])
+    return counts
+
+
+def status(config: KitConfig) -> str:
+    outputs = stack_outputs(config)
+    cfn, sqs = config.client("cloudformation"), config.client("sqs")
+    resources = cfn.describe_stack_resources(StackName=config.stack_name)["StackResources"]
+    parts = [
+        f"Stack {config.stack_name} at {config.endpoint or 'AWS'}: {len(resources)} resources",
+        table(
+            ["resource", "type", "status"],
+            [
+                [r["LogicalResourceId"], r["ResourceType"], r["ResourceStatus"]]
+                for r in sorted(resources, key=lambda r: r["LogicalResourceId"])
+            ],
+        ),
+        "",
+        table(
+            ["queue", "waiting", "in flight", "DLQ waiting"],
+            [
+                [
+                    outputs[key].rsplit("/", 1)[-1],
+                    *map(str, _depth(sqs, outputs[key])),
+                    str(_depth(sqs, outputs[DEAD_LETTER_QUEUES[key]])[0]),
+                ]
+                for key in QUEUES
+            ],
+        ),
+        "",
+    ]
+    counts = status_counts(config, outputs["TableName"])
+    parts.append(
+        table(
+            ["appointments", "count"],
+            [[name, str(counts.get(name, 0))] for name in ("pending", "completed", "rejected")]
+            + [["all", str(sum(counts.values()))]],
+        )
+    )
+    return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Hop:
+    at: datetime
+    what: str
+
+
+def _log_hops(config: KitConfig, function: str, appointment_id: str) -> list[Hop]:
+    logs = config.client("logs")
+    hops = []
+    try:
+        pages = logs.get_paginator("filter_log_events").paginate(
+            logGroupName=f"/aws/lambda/{function}", filterPattern=f'"{appointment_id}"'
+        )
+        events = [event for page in pages for event in page["events"]]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+    for event in events:
+        try:
+            line = json.loads(event["message"])
+        except ValueError:
+            continue
+        if line.get("appointment_id") != appointment_id:
+            continue
+        detail = ", ".join(
+            f"{k}={line[k]}" for k in ("outcome", "status", "country", "receive_count") if k in line
+        )
+        error = f": {line['exception_name']} {line.get('message', '')}" if "exception_name" in line else ""
+        # The function's own clock, not the time the engine collected the line.
+        stamp = line.get("timestamp")
+        at = (
+            datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f%z")
+            if isinstance(stamp, str)
+            else datetime.fromtimestamp(event["timestamp"] / 1000, UTC)
+        )
+        hops.append(
+            Hop(at, f"{function}: {line.get('message', '')}{f' ({detail})' if detail else ''}{error}")
+        )
+    return hops
+
+
+def _find(config: KitConfig, table_name: str, appointment_id: str) -> dict[str, Any]:
+    dynamodb = config.client("dynamodb")
+    for page in dynamodb.get_paginator("scan").paginate(
+        TableName=table_name,
+        FilterExpression="appointmentId = :id",
+        ExpressionAttributeValues={":id": {"S": appointment_id}},
+    ):
+        if page["Items"]:
+            return {name: next(iter(value.values())) for name, value in page["Items"][0].items()}
+    raise KitError(f"no appointment {appointment_id} in {table_name}")
+
+
+def _mysql_hop(config: KitConfig, appointment: dict[str, Any]) -> Hop | None:
+    schema = f"mysql_{appointment['countryISO'].lower()}"
+    connection = pymysql.connect(
+        host=config.mysql_host, port=config.mysql_port, user=config.mysql_user, password=config.mysql_password
+    )
+    with connection, connection.cursor() as cursor:
+        for table_name, column, what in (
+            ("appointments", "stored_at", "row stored"),
+            ("appointment_rejections", "rejected_at", "rejection stored (slot taken)"),
+        ):
+            cursor.execute(
+                f"SELECT {column} FROM {schema}.{table_name} WHERE appointment_id = %s",  # noqa: S608
+                (appointment["appointmentId"],),
+            )
+            row = cursor.fetchone()
+            if row:
+                return Hop(row[0].replace(tzinfo=UTC), f"MySQL {schema}.{table_name}: {what}")
+    return None
+
+
+def _in_dead_letter_queue(config: KitConfig, outputs: dict[str, str], appointment_id: str) -> str | None:
+    sqs = config.client("sqs")
+    for dead in DEAD_LETTER_QUEUES.values():
+        for _ in range(3):
+            for message in sqs.receive_message(
+                QueueUrl=outputs[dead], MaxNumberOfMessages=10, VisibilityTimeout=0
+            ).get("Messages", []):
+                if appointment_id in message["Body"]:
+                    return outputs[dead].rsplit("/", 1)[-1]
+    return None
+
+
+def trace(config: KitConfig, appointment_id: str) -> str:
+    outputs = stack_outputs(config)
+    appointment = _find(config, outputs["TableName"], appointment_id)
+    country = appointment["countryISO"]
+    processor = outputs[f"{country.capitalize()}ProcessorFunctionName"]
+    accepted = datetime.fromisoformat(appointment["createdAt"])
+    hops = [Hop(accepted, "HTTP: accepted, stored in DynamoDB as pending")]
+    accepted_lines = _log_hops(config, outputs["HttpFunctionName"], appointment_id)
+    if accepted_lines:
+        hops.append(Hop(accepted_lines[0].at, f"SNS: published with countryISO={country}"))
+    queue = outputs[f"{country.capitalize()}QueueUrl"].rsplit("/", 1)[-1]
+    processed = _log_hops(config, processor, appointment_id)
+    for hop in processed:
+        hops.append(Hop(hop.at, f"{hop.what} [from {queue}]"))
+        if "outcome=scheduled" in hop.what or "outcome=rejected" in hop.what:
+            kind = "AppointmentScheduled" if "outcome=scheduled" in hop.what else "AppointmentRejected"
+            hops.append(Hop(hop.at, f"EventBridge: {kind} on {outputs['EventBusName']}"))
+    stored = _mysql_hop(config, appointment)
+    if stored:
+        hops.append(stored)
+    hops += _log_hops(config, outputs["CallbackFunctionName"], appointment_id)
+    hops.sort(key=lambda hop: hop.at)
+    final = appointment["status"]
+    if final != "pending":
+        reason = f" ({appointment['rejectionReason']})" if appointment.get("rejectionReason") else ""
+        settled = max(datetime.fromisoformat(appointment["updatedAt"]), hops[-1].at)
+        hops.append(Hop(settled, f"final status: {final}{reason}"))
+    lines = [
+        f"Appointment {appointment_id} of {appointment['insuredId']}, {country}, schedule {appointment['scheduleId']}"
+    ]
+    lines += [f"  +{(hop.at - accepted).total_seconds() * 1000:8.0f} ms  {hop.what}" for hop in hops]
+    if final == "pending":
+        dead = _in_dead_letter_queue(config, outputs, appointment_id)
+        where = (
+            f"in the DLQ {dead}: it failed every receive; fix the cause, then make redrive"
+            if dead
+            else ("still in " + queue if not processed else "between the processor and the callback")
+        )
+        lines.append(f"  stopped: status pending, {where}")
+    else:
+        lines.append(f"  total {(hops[-1].at - accepted).total_seconds() * 1000:.0f} ms")
+    return "\n".join(lines)

@@ -1,0 +1,58 @@
+"""`make trace` and `make status` on appointments that went through the public API."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+import pytest
+
+from bootstrap.config import KitConfig
+from bootstrap.kit import Stack
+from tests.e2e.api_client import AppointmentsApi
+from tests.kit_cli import kit_command
+from tests.polling import wait_for
+
+
+@pytest.mark.parametrize("country", ["PE", "CL"])
+def test_trace_shows_every_hop_of_a_completed_appointment_in_order(
+    stack: Stack, kit_config: KitConfig, country: str
+) -> None:
+    api = AppointmentsApi(stack.api_url, stack.api_key)
+    insured = "TRC" + uuid.uuid4().hex[:12].upper()
+    reply = api.create(
+        {"insuredId": insured, "scheduleId": random.randrange(10**12, 10**13), "countryISO": country}
+    )
+    appointment_id = reply.body["appointmentId"]
+    wait_for(lambda: api.status_of(insured, appointment_id) == "completed", timeout=30, describe="completed")
+
+    timeline = kit_command(kit_config, "trace", appointment_id)
+
+    hops = [
+        "HTTP: accepted",
+        f"SNS: published with countryISO={country}",
+        f"MySQL mysql_{country.lower()}.appointments: row stored",
+        f"processor-{country.lower()}: appointment processed (outcome=scheduled",
+        "EventBridge: AppointmentScheduled",
+        "callback: appointment settled (status=completed)",
+        "final status: completed",
+        "total",
+    ]
+    positions = [timeline.find(hop) for hop in hops]
+    assert -1 not in positions, timeline
+    assert positions == sorted(positions), timeline
+    assert f"[from rimac-appointments-{kit_config.stage}-{country.lower()}]" in timeline
+
+
+def test_status_lists_resources_queue_depths_and_appointments_per_status(
+    stack: Stack, kit_config: KitConfig
+) -> None:
+    report = kit_command(kit_config, "status")
+
+    for name in ("HttpFunction", "PeQueue", "AppointmentsTable", "AppointmentSettledRule"):
+        assert name in report
+    for queue in ("pe", "cl", "callback"):
+        assert f"rimac-appointments-{kit_config.stage}-{queue} " in report
+    counts = {line.split()[0]: int(line.split()[1]) for line in report.splitlines()[-4:]}
+    assert counts["all"] == counts["pending"] + counts["completed"] + counts["rejected"]
+    assert counts["completed"] >= 1
