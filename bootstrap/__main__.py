@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import sys
@@ -41,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("down", help="stop the local engine that `up` started")
     commands.add_parser("build", help="build the Lambda zips for the AWS python3.12 runtime into dist/")
     commands.add_parser("outputs", help="print the stack outputs and the API URL as JSON")
+    tail = commands.add_parser("logs", help="the functions' logs together, one line per event")
+    tail.add_argument("--json", action="store_true", help="the raw JSON lines")
+    tail.add_argument("--since", type=int, default=300, help="start this many seconds back (default 300)")
+    tail.add_argument("--no-follow", action="store_true", help="print what is there and stop")
     commands.add_parser("status", help="the stack's resources, queue depths and appointments per status")
     follow = commands.add_parser("trace", help="the journey of one appointment, hop by hop")
     follow.add_argument("appointment_id")
@@ -80,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
             if not target.artifact_bucket_name:
                 target = dataclasses.replace(target, artifact_bucket_name=deploy.default_bucket(target))
             print(json.dumps(deploy.deploy(target, kit.Progress()), indent=2))
+        elif args.command == "logs":
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends a follow
+                observe.logs(config, args.json, not args.no_follow, args.since, colour=sys.stdout.isatty())
         elif args.command == "status":
             print(observe.status(config))
         elif args.command == "trace":

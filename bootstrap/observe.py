@@ -7,6 +7,7 @@ CloudWatch logs (which the local engine fills as AWS does).
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -216,3 +217,70 @@ def trace(config: KitConfig, appointment_id: str) -> str:
     else:
         lines.append(f"  total {(hops[-1].at - accepted).total_seconds() * 1000:.0f} ms")
     return "\n".join(lines)
+
+
+FUNCTION_COLORS = {
+    "HttpFunctionName": "36",
+    "PeProcessorFunctionName": "33",
+    "ClProcessorFunctionName": "35",
+    "CallbackFunctionName": "32",
+}
+SHOWN_KEYS = ("appointment_id", "outcome", "status", "country", "correlation_id", "exception_name")
+
+
+def human_line(function: str, message: str, color: str | None) -> str:
+    """One log event as a person reads it: time, function, level, message, the keys that matter."""
+    try:
+        line = json.loads(message)
+    except ValueError:
+        line = None
+    if not isinstance(line, dict):  # START/END/REPORT lines and plain prints
+        text = f"{function:<32} {message.strip()}"
+    else:
+        stamp = str(line.get("timestamp", ""))[11:23]
+        keys = " ".join(f"{k}={line[k]}" for k in SHOWN_KEYS if k in line)
+        text = f"{stamp} {function:<32} {line.get('level', ''):<7} {line.get('message', '')}  {keys}"
+    return f"\033[{color}m{text}\033[0m" if color else text
+
+
+def logs(config: KitConfig, raw_json: bool, follow: bool, since_seconds: int, colour: bool) -> None:
+    """Print the four functions' logs merged in time order; with follow, keep polling."""
+    outputs = stack_outputs(config)
+    client = config.client("logs")
+    start = int((datetime.now(UTC).timestamp() - since_seconds) * 1000)
+    seen: set[str] = set()
+    while True:
+        batch = []
+        for key, color in FUNCTION_COLORS.items():
+            group = f"/aws/lambda/{outputs[key]}"
+            try:
+                pages = client.get_paginator("filter_log_events").paginate(
+                    logGroupName=group, startTime=start
+                )
+                events = [event for page in pages for event in page["events"]]
+            except client.exceptions.ResourceNotFoundException:
+                continue
+            name = outputs[key].removeprefix(f"rimac-appointments-{config.stage}-")
+            # The engine gives no eventId: stream, time and text tell two events apart.
+            batch += [
+                (
+                    e["timestamp"],
+                    f"{e.get('logStreamName')}/{e['timestamp']}/{e['message']}",
+                    name,
+                    e["message"],
+                    color,
+                )
+                for e in events
+            ]
+        for timestamp, event_id, name, message, color in sorted(batch):
+            if event_id in seen:
+                continue
+            seen.add(event_id)
+            start = max(start, timestamp)
+            print(
+                message.strip() if raw_json else human_line(name, message, color if colour else None),
+                flush=True,
+            )
+        if not follow:
+            return
+        time.sleep(1)

@@ -122,7 +122,8 @@ def create_app(
 
     def request_once(data: dict[str, Any]) -> dict[str, Any]:
         body = CreateAppointmentBody.model_validate(data["request"])
-        appointment = services.request_appointment(body.to_domain(), repository, publisher)
+        request_id = app.current_event.request_context.request_id
+        appointment = services.request_appointment(body.to_domain(request_id), repository, publisher)
         logger.info(
             "appointment accepted",
             appointment_id=appointment.appointment_id,

@@ -38,6 +38,7 @@ class AppointmentRequest:
     insured_id: str
     schedule_id: int
     country: Country
+    correlation_id: str | None = None  # the HTTP request id, carried through every hop
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Appointment:
     created_at: datetime
     updated_at: datetime
     rejection_reason: str | None = None
+    correlation_id: str | None = None
 
     @classmethod
     def pending(cls, appointment_id: str, request: AppointmentRequest, now: datetime) -> Appointment:
@@ -61,6 +63,7 @@ class Appointment:
             status=AppointmentStatus.PENDING,
             created_at=now,
             updated_at=now,
+            correlation_id=request.correlation_id,
         )
 
     def settled(self, status: AppointmentStatus, now: datetime, reason: str | None = None) -> Appointment:
@@ -81,6 +84,7 @@ class AppointmentSettled:
     status: AppointmentStatus
     settled_at: datetime
     reason: str | None = None
+    correlation_id: str | None = None
 
 
 class AppointmentError(Exception):

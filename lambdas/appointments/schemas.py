@@ -51,9 +51,12 @@ class CreateAppointmentBody(_CamelModel):
     scheduleId: ScheduleId = Field(description="The schedule slot, a positive integer", examples=[1])
     countryISO: Literal["PE", "CL"] = Field(description="Country of the appointment", examples=["PE"])
 
-    def to_domain(self) -> AppointmentRequest:
+    def to_domain(self, correlation_id: str | None = None) -> AppointmentRequest:
         return AppointmentRequest(
-            insured_id=self.insuredId, schedule_id=self.scheduleId, country=Country(self.countryISO)
+            insured_id=self.insuredId,
+            schedule_id=self.scheduleId,
+            country=Country(self.countryISO),
+            correlation_id=correlation_id,
         )
 
 
@@ -102,6 +105,13 @@ class AppointmentListView(_CamelModel):
 class AppointmentMessage(AppointmentView):
     """The appointment as published on SNS and read from the country queues."""
 
+    correlationId: str | None = None
+
+    @classmethod
+    def from_domain(cls, appointment: Appointment) -> AppointmentMessage:
+        view = AppointmentView.from_domain(appointment).model_dump()
+        return cls(**view, correlationId=appointment.correlation_id)
+
     def to_domain(self) -> Appointment:
         return Appointment(
             appointment_id=self.appointmentId,
@@ -112,6 +122,7 @@ class AppointmentMessage(AppointmentView):
             created_at=self.createdAt,
             updated_at=self.updatedAt,
             rejection_reason=self.rejectionReason,
+            correlation_id=self.correlationId,
         )
 
 
@@ -124,6 +135,7 @@ class AppointmentSettledDetail(_CamelModel):
     countryISO: Country
     settledAt: datetime
     reason: str | None = None
+    correlationId: str | None = None
 
     @classmethod
     def from_domain(cls, event: AppointmentSettled) -> AppointmentSettledDetail:
@@ -134,6 +146,7 @@ class AppointmentSettledDetail(_CamelModel):
             countryISO=event.country,
             settledAt=event.settled_at,
             reason=event.reason,
+            correlationId=event.correlation_id,
         )
 
 
@@ -156,4 +169,5 @@ class SettledEventEnvelope(BaseModel):
             status=status,
             settled_at=self.detail.settledAt,
             reason=self.detail.reason,
+            correlation_id=self.detail.correlationId,
         )

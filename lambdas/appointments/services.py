@@ -79,6 +79,7 @@ def schedule_in_country(
                 status=AppointmentStatus.REJECTED if taken else AppointmentStatus.COMPLETED,
                 settled_at=clock(),
                 reason=f"schedule {appointment.schedule_id} in {country} is already taken" if taken else None,
+                correlation_id=appointment.correlation_id,
             )
         )
 

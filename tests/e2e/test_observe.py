@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 
@@ -56,3 +57,63 @@ def test_status_lists_resources_queue_depths_and_appointments_per_status(
     counts = {line.split()[0]: int(line.split()[1]) for line in report.splitlines()[-4:]}
     assert counts["all"] == counts["pending"] + counts["completed"] + counts["rejected"]
     assert counts["completed"] >= 1
+
+
+def test_every_functions_log_lines_for_an_appointment_carry_its_correlation_id(
+    stack: Stack, kit_config: KitConfig
+) -> None:
+    api = AppointmentsApi(stack.api_url, stack.api_key)
+    insured = "COR" + uuid.uuid4().hex[:12].upper()
+    reply = api.create(
+        {"insuredId": insured, "scheduleId": random.randrange(10**12, 10**13), "countryISO": "PE"}
+    )
+    appointment_id = reply.body["appointmentId"]
+    wait_for(lambda: api.status_of(insured, appointment_id) == "completed", timeout=30, describe="completed")
+    item = kit_config.client("dynamodb").get_item(
+        TableName=stack.outputs["TableName"],
+        Key={"insuredId": {"S": insured}, "appointmentId": {"S": appointment_id}},
+    )["Item"]
+    correlation_id = item["correlationId"]["S"]
+    logs = kit_config.client("logs")
+
+    carried = {}
+    for key in ("HttpFunctionName", "PeProcessorFunctionName", "CallbackFunctionName"):
+        events = logs.filter_log_events(
+            logGroupName=f"/aws/lambda/{stack.outputs[key]}", filterPattern=f'"{appointment_id}"'
+        )["events"]
+        lines = [json.loads(event["message"]) for event in events if event["message"].startswith("{")]
+        carried[key] = {
+            line.get("correlation_id") for line in lines if line.get("appointment_id") == appointment_id
+        }
+
+    assert correlation_id
+    assert carried == {key: {correlation_id} for key in carried}
+
+
+def test_logs_show_the_appointments_hops_from_all_functions(stack: Stack, kit_config: KitConfig) -> None:
+    api = AppointmentsApi(stack.api_url, stack.api_key)
+    insured = "LOG" + uuid.uuid4().hex[:12].upper()
+    reply = api.create(
+        {"insuredId": insured, "scheduleId": random.randrange(10**12, 10**13), "countryISO": "CL"}
+    )
+    appointment_id = reply.body["appointmentId"]
+    wait_for(lambda: api.status_of(insured, appointment_id) == "completed", timeout=30, describe="completed")
+
+    lines = [
+        line
+        for line in kit_command(kit_config, "logs", "--no-follow", "--since", "120").splitlines()
+        if appointment_id in line
+    ]
+
+    functions = [line.split()[1] for line in lines]
+    assert functions == ["http", "processor-cl", "callback"], lines
+    raw = [
+        json.loads(line)
+        for line in kit_command(kit_config, "logs", "--no-follow", "--since", "120", "--json").splitlines()
+        if appointment_id in line
+    ]
+    assert [entry["message"] for entry in raw] == [
+        "appointment accepted",
+        "appointment processed",
+        "appointment settled",
+    ]

@@ -26,7 +26,8 @@ def repository(aws: Callable[[str], Any], stack: Stack) -> DynamoAppointmentRepo
 
 
 def pending(insured: str, schedule: int = 1, country: Country = Country.PE) -> Appointment:
-    return Appointment.pending(new_appointment_id(), AppointmentRequest(insured, schedule, country), T0)
+    request = AppointmentRequest(insured, schedule, country, correlation_id=f"req-{insured}")
+    return Appointment.pending(new_appointment_id(), request, T0)
 
 
 def test_an_added_appointment_reads_back_identical(

@@ -34,7 +34,9 @@ def test_the_published_message_carries_the_appointment_and_the_country_attribute
 ) -> None:
     topic_arn, queue_url = topic_to_queue
     appointment = Appointment.pending(
-        new_appointment_id(), AppointmentRequest(unique_id, 42, Country.CL), datetime.now(UTC)
+        new_appointment_id(),
+        AppointmentRequest(unique_id, 42, Country.CL, correlation_id="req-" + unique_id),
+        datetime.now(UTC),
     )
 
     SnsAppointmentPublisher(topic_arn, aws("sns")).publish(appointment)
@@ -42,3 +44,4 @@ def test_the_published_message_carries_the_appointment_and_the_country_attribute
     message = receive_one(aws("sqs"), queue_url)
     assert AppointmentMessage.model_validate_json(message["Body"]).to_domain() == appointment
     assert message["MessageAttributes"]["countryISO"] == {"DataType": "String", "StringValue": "CL"}
+    assert message["MessageAttributes"]["correlationId"]["StringValue"] == "req-" + unique_id

@@ -285,3 +285,11 @@ def test_an_insured_id_with_characters_the_route_does_not_take_gets_400_not_404(
 
     assert status == 400
     assert [error["field"] for error in answer["errors"]] == ["insuredId"]
+
+
+def test_the_request_id_becomes_the_correlation_id_that_travels_with_the_appointment(api: Api) -> None:
+    api.call("POST", "/appointments", BODY)
+
+    [stored] = api.repository.list_for_insured("PE001")
+    [published] = api.publisher.published
+    assert stored.correlation_id == published.correlation_id == "request-1"

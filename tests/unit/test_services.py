@@ -216,3 +216,17 @@ def test_settling_an_unknown_appointment_is_an_error_not_a_silent_success() -> N
         services.settle_appointment(
             settled_event(new_appointment(), AppointmentStatus.COMPLETED), InMemoryAppointmentRepository()
         )
+
+
+def test_the_correlation_id_goes_from_the_request_to_the_processors_event() -> None:
+    events = InMemoryEventPublisher()
+    appointment = services.request_appointment(
+        AppointmentRequest("PE001", 3, Country.PE, correlation_id="req-7"),
+        InMemoryAppointmentRepository(),
+        InMemoryRequestPublisher(),
+    )
+
+    services.schedule_in_country(appointment, Country.PE, InMemoryCountryStore(), events)
+
+    assert appointment.correlation_id == "req-7"
+    assert events.events[0].correlation_id == "req-7"

@@ -31,6 +31,8 @@ def _to_item(appointment: Appointment) -> dict[str, AttributeValueTypeDef]:
     }
     if appointment.rejection_reason is not None:
         item["rejectionReason"] = {"S": appointment.rejection_reason}
+    if appointment.correlation_id is not None:
+        item["correlationId"] = {"S": appointment.correlation_id}
     return item
 
 
@@ -44,6 +46,7 @@ def _from_item(item: dict[str, AttributeValueTypeDef]) -> Appointment:
         created_at=datetime.fromisoformat(item["createdAt"]["S"]),
         updated_at=datetime.fromisoformat(item["updatedAt"]["S"]),
         rejection_reason=item["rejectionReason"]["S"] if "rejectionReason" in item else None,
+        correlation_id=item["correlationId"]["S"] if "correlationId" in item else None,
     )
 
 

@@ -10,8 +10,10 @@ from appointments.schemas import AppointmentMessage
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
 
 COUNTRY_ATTRIBUTE = "countryISO"
+CORRELATION_ATTRIBUTE = "correlationId"
 
 
 class SnsAppointmentPublisher(AppointmentRequestPublisher):
@@ -20,10 +22,16 @@ class SnsAppointmentPublisher(AppointmentRequestPublisher):
         self._client = client
 
     def publish(self, appointment: Appointment) -> None:
+        attributes: dict[str, MessageAttributeValueTypeDef] = {
+            COUNTRY_ATTRIBUTE: {"DataType": "String", "StringValue": appointment.country.value}
+        }
+        if appointment.correlation_id:
+            attributes[CORRELATION_ATTRIBUTE] = {
+                "DataType": "String",
+                "StringValue": appointment.correlation_id,
+            }
         self._client.publish(
             TopicArn=self._topic_arn,
             Message=AppointmentMessage.from_domain(appointment).model_dump_json(),
-            MessageAttributes={
-                COUNTRY_ATTRIBUTE: {"DataType": "String", "StringValue": appointment.country.value}
-            },
+            MessageAttributes=attributes,
         )

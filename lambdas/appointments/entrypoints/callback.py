@@ -28,6 +28,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 def record_handler(record: SQSRecord) -> None:
     event = SettledEventEnvelope.model_validate_json(record.body).to_domain()
+    logger.set_correlation_id(event.correlation_id)
     with logger.append_context_keys(appointment_id=event.appointment_id, message_id=record.message_id):
         changed = services.settle_appointment(event, repository)
         logger.info(

@@ -37,6 +37,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 def record_handler(record: SQSRecord) -> None:
     message = AppointmentMessage.model_validate_json(record.body)
+    logger.set_correlation_id(message.correlationId)
     with logger.append_context_keys(appointment_id=message.appointmentId, message_id=record.message_id):
         try:
             outcome = services.schedule_in_country(message.to_domain(), settings.COUNTRY_ISO, store, events)
