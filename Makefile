@@ -11,7 +11,7 @@ PIP_FLAGS   := --quiet --disable-pip-version-check --progress-bar off
 KIT_PYTHON   = $(shell python3 bootstrap/find_python.py)
 LOCK_PYTHON ?= python3.11
 
-.PHONY: help venvs up down build deploy openapi logs status trace redrive awslocal test lint unit integration e2e faults lock clean
+.PHONY: help venvs up down build deploy openapi watch logs status trace redrive awslocal test lint unit integration e2e faults lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ deploy: $(VENV)/.installed ## Deploy to AWS: STAGE=dev [API_FLAVOUR=rest] [SUBNE
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the routes and pydantic models
 	@PYTHONPATH=lambdas $(PY) -c "from appointments.api import openapi_document; print(openapi_document(), end='')" > docs/openapi.json
 	@echo "wrote docs/openapi.json"
+
+watch: $(VENV)/.installed ## Redeploy a function's code about a second after you save a change to it
+	@$(PY) -m bootstrap watch
 
 logs: $(VENV)/.installed ## Follow all functions' logs, one colored line per event (JSON=1 for raw)
 	@$(PY) -m bootstrap logs $(if $(JSON),--json)

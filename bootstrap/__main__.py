@@ -7,11 +7,12 @@ import contextlib
 import dataclasses
 import json
 import sys
+from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bootstrap import build, deploy, engine, kit, localstack, observe, provision, redrive
-from bootstrap.config import API_FLAVOURS, KitConfig, KitError
+from bootstrap import build, deploy, engine, kit, localstack, observe, provision, redrive, watch
+from bootstrap.config import API_FLAVOURS, LAMBDA_SOURCE, KitConfig, KitError
 
 
 def deploy_config(args: argparse.Namespace) -> KitConfig:
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     tail.add_argument("--json", action="store_true", help="the raw JSON lines")
     tail.add_argument("--since", type=int, default=300, help="start this many seconds back (default 300)")
     tail.add_argument("--no-follow", action="store_true", help="print what is there and stop")
+    reload = commands.add_parser("watch", help="redeploy a function's code when its source changes")
+    reload.add_argument("--source", type=Path, default=LAMBDA_SOURCE, help="the folder holding appointments/")
     commands.add_parser("status", help="the stack's resources, queue depths and appointments per status")
     follow = commands.add_parser("trace", help="the journey of one appointment, hop by hop")
     follow.add_argument("appointment_id")
@@ -88,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "logs":
             with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends a follow
                 observe.logs(config, args.json, not args.no_follow, args.since, colour=sys.stdout.isatty())
+        elif args.command == "watch":
+            with contextlib.suppress(KeyboardInterrupt):
+                watch.watch(config, args.source.resolve())
         elif args.command == "status":
             print(observe.status(config))
         elif args.command == "trace":

@@ -1,0 +1,105 @@
+"""`make watch`: redeploy a function's code a moment after a saved change, without the stack.
+
+Only the functions whose entry point imports the changed module are rebuilt (the import graph of
+the `appointments` package, read from the source), and each gets UpdateFunctionCode, which restarts
+its warm worker. CloudFormation is not involved: the next `make up` deploys the same code again
+under its content hash.
+"""
+
+from __future__ import annotations
+
+import ast
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from bootstrap import build, kit
+from bootstrap.config import LAMBDA_SOURCE, KitConfig
+from bootstrap.provision import stack_outputs
+
+PACKAGE = "appointments"
+ENTRY_MODULES = {
+    "http": "appointments.entrypoints.http",
+    "processor": "appointments.entrypoints.processor",
+    "callback": "appointments.entrypoints.callback",
+}
+FUNCTIONS_OF_ZIP = {
+    "http": ("HttpFunctionName",),
+    "processor": ("PeProcessorFunctionName", "ClProcessorFunctionName"),
+    "callback": ("CallbackFunctionName",),
+}
+POLL_SECONDS = 0.2
+
+
+def module_name(source: Path, path: Path) -> str:
+    parts = list(path.relative_to(source).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(source: Path, module: str) -> set[str]:
+    path = source / Path(*module.split("."))
+    file = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    if not file.exists():
+        return set()
+    found = set()
+    for node in ast.walk(ast.parse(file.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PACKAGE):
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith(PACKAGE)}
+    return found
+
+
+def closure(source: Path, module: str) -> set[str]:
+    """Every module of the package that `module` imports, directly or not, and itself."""
+    seen, todo = set(), [module]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        todo += list(_imports(source, current))
+    return seen
+
+
+def affected_zips(source: Path, changed: set[Path]) -> list[str]:
+    modules = {module_name(source, path) for path in changed}
+    return [name for name, entry in ENTRY_MODULES.items() if modules & closure(source, entry)]
+
+
+def _snapshot(source: Path) -> dict[Path, int]:
+    return {path: path.stat().st_mtime_ns for path in source.rglob("*.py") if "__pycache__" not in path.parts}
+
+
+def changes(source: Path) -> Iterator[set[Path]]:
+    """Yields the set of .py files changed since the last look, whenever it is not empty."""
+    before = _snapshot(source)
+    while True:
+        time.sleep(POLL_SECONDS)
+        now = _snapshot(source)
+        changed = {path for path in now.keys() | before.keys() if now.get(path) != before.get(path)}
+        before = now
+        if changed:
+            yield changed
+
+
+def watch(config: KitConfig, source: Path = LAMBDA_SOURCE) -> None:
+    outputs = stack_outputs(config)
+    _, target = kit.start_engine(config, kit.Progress(quiet=True))
+    client = config.client("lambda")
+    print(f"watching {source} for changes (Ctrl-C to stop)", flush=True)
+    for changed in changes(source):
+        began = time.monotonic()
+        names = ", ".join(sorted(str(path.relative_to(source)) for path in changed))
+        reloaded = []
+        for zip_name in affected_zips(source, changed):
+            code = build.zip_in_memory(zip_name, source, target)
+            for key in FUNCTIONS_OF_ZIP[zip_name]:
+                client.update_function_code(FunctionName=outputs[key], ZipFile=code)
+                reloaded.append(outputs[key])
+        took = time.monotonic() - began
+        if reloaded:
+            print(f"reloaded {', '.join(reloaded)} in {took:.2f}s after {names}", flush=True)
+        else:
+            print(f"{names} changed; no function imports it", flush=True)

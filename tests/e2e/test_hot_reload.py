@@ -1,0 +1,88 @@
+"""`make watch`: a saved change to a handler is live through the API about a second later."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bootstrap.config import LAMBDA_SOURCE, ROOT, KitConfig
+from bootstrap.kit import Stack
+from tests.e2e.api_client import AppointmentsApi
+from tests.polling import wait_for
+
+ORIGINAL = "send your API key in the x-api-key header"
+CHANGED = "send your API key in the x-api-key header, please"
+
+
+class Watcher:
+    """`python -m bootstrap watch` on a copy of the code, its output collected line by line."""
+
+    def __init__(self, kit_config: KitConfig, source: Path) -> None:
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bootstrap", "watch", "--source", str(source)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "ENGINE": kit_config.engine},
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.strip())
+
+    def said(self, text: str) -> str | None:
+        return next((line for line in self.lines if text in line), None)
+
+
+@pytest.fixture
+def code_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "lambdas"
+    shutil.copytree(LAMBDA_SOURCE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+@pytest.fixture
+def watcher(kit_config: KitConfig, stack: Stack, code_copy: Path) -> Iterator[Watcher]:
+    running = Watcher(kit_config, code_copy)
+    wait_for(lambda: running.said("watching"), timeout=30, describe="the watcher to start")
+    yield running
+    running.process.terminate()
+    running.process.wait(timeout=10)
+
+
+def test_a_saved_change_to_the_http_handler_is_live_in_about_a_second(
+    stack: Stack, code_copy: Path, watcher: Watcher
+) -> None:
+    anonymous = AppointmentsApi(stack.api_url, api_key=None)
+    handler = code_copy / "appointments" / "api.py"
+    assert anonymous.list("PE001").body["message"] == ORIGINAL
+
+    try:
+        saved = time.monotonic()
+        handler.write_text(handler.read_text().replace(ORIGINAL, CHANGED))
+        wait_for(
+            lambda: anonymous.list("PE001").body["message"] == CHANGED, timeout=15, describe="the new text"
+        )
+        live_after = time.monotonic() - saved
+        reloaded = wait_for(lambda: watcher.said("reloaded"), timeout=5, describe="the watcher's report")
+        assert (
+            f"rimac-appointments-{stack.outputs['ApiStage'] and 'local'}-http" in reloaded
+            or "-http" in reloaded
+        )
+        assert "processor" not in reloaded  # api.py is imported by the HTTP function only
+        print(f"\n  new text live {live_after:.2f}s after the save; watcher: {reloaded}")
+    finally:
+        handler.write_text(handler.read_text().replace(CHANGED, ORIGINAL))
+        wait_for(lambda: anonymous.list("PE001").body["message"] == ORIGINAL, timeout=15, describe="restored")
