@@ -124,7 +124,10 @@ def curl_examples(api_url: str, api_key: str) -> list[str]:
 
 
 def print_usage(stack: Stack) -> None:
-    print(f"\nAPI:     {stack.api_url}\nAPI key: {stack.api_key}  (header x-api-key)\n\nTry it:")
+    print(
+        f"\nAPI:     {stack.api_url}\nAPI key: {stack.api_key}  (header x-api-key)"
+        f"\nDocs:    {stack.api_url}/docs  (Swagger UI; Authorize with the key, then Try it out)\n\nTry it:"
+    )
     for example in curl_examples(stack.api_url, stack.api_key):
         print(f"  {example}")
     sys.stdout.flush()

@@ -23,7 +23,7 @@ from aws_lambda_powertools.event_handler import (
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, SecurityScheme, Server
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.idempotency import (
@@ -82,6 +82,14 @@ IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"  # printable ASCII, no spaces
 def _error(description: str) -> OpenAPIResponse:
     return {"description": description, "content": {"application/json": {"model": ErrorView}}}
 
+
+DOCS_PATH = "/docs"  # Swagger UI; `/docs?format=json` is the OpenAPI document
+TITLE = "Rimac appointments"
+VERSION = "1.0.0"
+DESCRIPTION = "Medical appointments for Peru and Chile: request one, then follow its status."
+SECURITY_SCHEMES: dict[str, SecurityScheme] = {
+    "apiKey": APIKey(name=API_KEY_HEADER, **{"in": APIKeyIn.header})
+}
 
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     400: _error("Invalid body, path or header: one entry per bad field"),
@@ -185,6 +193,18 @@ def create_app(
         appointments = services.list_appointments(insuredId, repository)
         return AppointmentListView(items=[AppointmentView.from_domain(a) for a in appointments])
 
+    app.enable_swagger(
+        path=DOCS_PATH,
+        title=TITLE,
+        version=VERSION,
+        description=DESCRIPTION,
+        # Relative: the page calls the API it was served from, whatever the host and stage.
+        servers=[Server(url=".")],
+        security_schemes=SECURITY_SCHEMES,
+        security=[{"apiKey": []}],
+        compress=True,
+    )
+
     def bad_request(error: RequestValidationError) -> Response[dict[str, Any]]:
         return _json(HTTPStatus.BAD_REQUEST, {"message": "invalid request", "errors": _field_errors(error)})
 
@@ -210,6 +230,13 @@ def create_app(
     app.exception_handler(IdempotencyAlreadyInProgressError)(key_in_progress)
 
     return app
+
+
+def _method_and_path(event: dict[str, Any]) -> tuple[str, str]:
+    if event.get("version") == "2.0":
+        http = event.get("requestContext", {}).get("http", {})
+        return str(http.get("method", "")), str(event.get("rawPath", ""))
+    return str(event.get("httpMethod", "")), str(event.get("path", ""))
 
 
 def _proxy_response(status: HTTPStatus, message: str) -> dict[str, Any]:
@@ -241,6 +268,8 @@ class AppointmentsApi:
         self.rest = create_app(repository, publisher, APIGatewayRestResolver, idempotency_store)
 
     def _refusal(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        if _method_and_path(event) == ("GET", DOCS_PATH):
+            return None  # the documentation page is public; what it calls is not
         headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
         given = headers.get(API_KEY_HEADER)
         if not given:
@@ -302,10 +331,10 @@ def openapi_document() -> str:
     app = create_app(routes_only, routes_only, idempotency_store=None)
     document = json.loads(
         app.get_openapi_json_schema(
-            title="Rimac appointments",
-            version="1.0.0",
-            description="Medical appointments for Peru and Chile: request one, then follow its status.",
-            security_schemes={"apiKey": APIKey(name=API_KEY_HEADER, **{"in": APIKeyIn.header})},
+            title=TITLE,
+            version=VERSION,
+            description=DESCRIPTION,
+            security_schemes=SECURITY_SCHEMES,
             security=[{"apiKey": []}],
         )
     )

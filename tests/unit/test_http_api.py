@@ -293,3 +293,12 @@ def test_the_request_id_becomes_the_correlation_id_that_travels_with_the_appoint
     [stored] = api.repository.list_for_insured("PE001")
     [published] = api.publisher.published
     assert stored.correlation_id == published.correlation_id == "request-1"
+
+
+def test_the_docs_page_is_public_and_serves_swagger_ui_and_the_document(api: Api) -> None:
+    page = api.api.resolve(api.make_event("GET", "/docs", None, {}), FakeContext())  # type: ignore[arg-type]
+
+    headers = page.get("headers") or {k: v[0] for k, v in page["multiValueHeaders"].items()}  # 2.0 or 1.0
+    assert page["statusCode"] == 200
+    assert headers["Content-Type"].startswith("text/html")
+    assert api.call("GET", "/appointments/PE001", api_key=None)[0] == 401  # only the page is public

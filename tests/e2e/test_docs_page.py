@@ -1,0 +1,91 @@
+"""The API's Swagger UI page in a real headless Chromium: it loads, lists both operations, and a
+"Try it out" POST made from the page, with the API key, is answered 202. A screenshot is kept in
+.local/artifacts/ as the test's artifact."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as ready
+from selenium.webdriver.support.ui import WebDriverWait
+
+from bootstrap.config import STATE_DIR
+from bootstrap.kit import Stack
+
+ARTIFACTS = STATE_DIR / "artifacts"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--window-size=1280,2000",
+)
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        pytest.skip("needs Debian's chromium and chromium-driver (.ci/run installs them)")
+    options = Options()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    session = webdriver.Chrome(service=Service(driver), options=options)
+    yield session
+    session.quit()
+
+
+def test_the_docs_page_lists_both_operations_and_a_post_from_it_is_accepted(
+    browser: WebDriver, stack: Stack
+) -> None:
+    wait = WebDriverWait(browser, 30)
+    browser.get(f"{stack.api_url}/docs")
+
+    wait.until(ready.presence_of_element_located((By.CSS_SELECTOR, ".opblock")))
+    operations = sorted(
+        e.text.split("\n")[:2] for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary")
+    )
+    assert [op[:2] for op in operations] == [["GET", "/appointments/{insuredId}"], ["POST", "/appointments"]]
+
+    browser.find_element(By.CSS_SELECTOR, ".btn.authorize").click()
+    wait.until(ready.presence_of_element_located((By.CSS_SELECTOR, ".modal-ux input[type=text]"))).send_keys(
+        stack.api_key
+    )
+    browser.find_element(By.CSS_SELECTOR, ".modal-ux .auth-btn-wrapper .authorize").click()
+    browser.find_element(By.CSS_SELECTOR, ".modal-ux .btn-done").click()
+    browser.find_element(By.CSS_SELECTOR, ".opblock-post .opblock-summary").click()
+    wait.until(ready.element_to_be_clickable((By.CSS_SELECTOR, ".opblock-post .try-out__btn"))).click()
+    body = wait.until(
+        ready.presence_of_element_located((By.CSS_SELECTOR, ".opblock-post textarea.body-param__text"))
+    )
+    body.clear()
+    body.send_keys(
+        json.dumps(
+            {"insuredId": "SWAGGER1", "scheduleId": random.randrange(10**12, 10**13), "countryISO": "PE"}
+        )
+    )
+    browser.find_element(By.CSS_SELECTOR, ".opblock-post .execute").click()
+    status = wait.until(
+        ready.presence_of_element_located(
+            (By.CSS_SELECTOR, ".opblock-post .live-responses-table tbody .response-col_status")
+        )
+    )
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "swagger-ui.png"))
+    assert status.text == "202"
+    url = browser.find_element(By.CSS_SELECTOR, ".opblock-post .request-url pre").text
+    assert url == f"{stack.api_url}/appointments"
