@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV        := .venv
 ENGINE_VENV := .engine-venv
 PY          := $(VENV)/bin/python
-PIP_FLAGS   := --quiet --disable-pip-version-check --progress-bar off
+PIP_FLAGS   := --disable-pip-version-check  # not quiet: pip names each package as it goes
 # Python 3.12 (the AWS runtime) when one is found, on PATH or under pyenv; evaluated only when a
 # virtualenv has to be created.
 KIT_PYTHON   = $(shell python3 bootstrap/find_python.py)

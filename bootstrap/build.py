@@ -31,12 +31,15 @@ class FunctionZip:
     excluded: tuple[str, ...] = ()
 
 
+# The Lambda Python runtime provides boto3 and botocore with their dependencies; the X-Ray SDK
+# asks for botocore, which must not ride along in the zips.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil", "python_dateutil", "six")
 # Only the processor talks to MySQL: the others leave out PyMySQL and its RSA support.
 MYSQL_ONLY = ("pymysql", "PyMySQL", "cryptography", "cffi", "_cffi_backend", "pycparser")
 FUNCTIONS = (
-    FunctionZip("http", excluded=MYSQL_ONLY),
-    FunctionZip("processor"),
-    FunctionZip("callback", excluded=MYSQL_ONLY),
+    FunctionZip("http", excluded=RUNTIME_PROVIDED + MYSQL_ONLY),
+    FunctionZip("processor", excluded=RUNTIME_PROVIDED),
+    FunctionZip("callback", excluded=RUNTIME_PROVIDED + MYSQL_ONLY),
 )
 
 

@@ -243,6 +243,26 @@ def human_line(function: str, message: str, color: str | None) -> str:
     return f"\033[{color}m{text}\033[0m" if color else text
 
 
+PAGE_LIMIT = 10_000
+
+
+def _events_since(client: Any, group: str, start: int) -> list[dict[str, Any]]:
+    """All events from `start` on. AWS pages with nextToken; an engine that stops at the page
+    limit without one is asked again from the last timestamp it gave."""
+    events: list[dict[str, Any]] = []
+    while True:
+        response = client.filter_log_events(logGroupName=group, startTime=start, limit=PAGE_LIMIT)
+        events += response["events"]
+        while response.get("nextToken"):
+            response = client.filter_log_events(
+                logGroupName=group, startTime=start, limit=PAGE_LIMIT, nextToken=response["nextToken"]
+            )
+            events += response["events"]
+        if len(response["events"]) < PAGE_LIMIT or response["events"][-1]["timestamp"] == start:
+            return events
+        start = response["events"][-1]["timestamp"]
+
+
 def logs(config: KitConfig, raw_json: bool, follow: bool, since_seconds: int, colour: bool) -> None:
     """Print the four functions' logs merged in time order; with follow, keep polling."""
     outputs = stack_outputs(config)
@@ -254,10 +274,7 @@ def logs(config: KitConfig, raw_json: bool, follow: bool, since_seconds: int, co
         for key, color in FUNCTION_COLORS.items():
             group = f"/aws/lambda/{outputs[key]}"
             try:
-                pages = client.get_paginator("filter_log_events").paginate(
-                    logGroupName=group, startTime=start
-                )
-                events = [event for page in pages for event in page["events"]]
+                events = _events_since(client, group, start)
             except client.exceptions.ResourceNotFoundException:
                 continue
             name = outputs[key].removeprefix(f"rimac-appointments-{config.stage}-")

@@ -145,6 +145,8 @@ def stack_parameters(config: KitConfig, zips: Sequence[BuiltZip]) -> list[Any]:
         "ApiKeyParameter": config.api_key_parameter,
         "QueueVisibilityTimeout": str(config.queue_visibility_timeout),
         "MaxReceiveCount": str(config.max_receive_count),
+        # No X-Ray daemon runs beside a local engine: `make trace` is the local equivalent.
+        "Tracing": "PassThrough" if config.endpoint else "Active",
         "ApiFlavour": config.api_flavour,
         "SubnetIds": ",".join(config.subnet_ids),
         "SecurityGroupId": config.security_group_id,

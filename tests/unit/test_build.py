@@ -38,3 +38,10 @@ def test_bytecode_and_excluded_packages_stay_out(tmp_path: Path) -> None:
     _write_zip(tmp_path / "a.zip", list(_files(tmp_path / "src", ("pymysql", "PyMySQL", "_cffi_backend"))))
 
     assert zipfile.ZipFile(tmp_path / "a.zip").namelist() == ["pkg/__init__.py"]
+
+
+def test_no_zip_carries_what_the_lambda_runtime_provides() -> None:
+    from bootstrap.build import FUNCTIONS
+
+    for function in FUNCTIONS:
+        assert {"boto3", "botocore", "s3transfer"} <= set(function.excluded), function.name

@@ -111,6 +111,8 @@ def test_no_role_grants_a_wildcard_resource_where_the_name_is_known(
         for target in map(as_text, targets):
             if "*" not in target:
                 continue
+            if target == "*" and all(action.startswith("xray:") for action in statement["Action"]):
+                continue  # X-Ray offers no resource-level permissions
             # Log streams are named by Lambda at run time: the group is named, its streams are not.
             assert ":log-group:/aws/lambda/" in target, f"{role}: {target}"
             assert target.endswith(":*"), f"{role}: {target}"
@@ -133,3 +135,10 @@ def test_each_role_reaches_only_its_own_queue_and_country_parameters(
     assert not any("ClQueue" in g or "/cl" in g for g in grants["PeProcessorRole"])
     assert not any("PeQueue" in g or "/pe" in g for g in grants["ClProcessorRole"])
     assert not any("Queue" in g and "Callback" not in g for g in grants["CallbackFunctionRole"])
+
+
+def test_every_function_is_traced_when_the_template_says_so(resources: dict[str, dict[str, Any]]) -> None:
+    for name, function in of_type(resources, "AWS::Lambda::Function").items():
+        properties = function["Properties"]
+        assert properties["TracingConfig"]["Mode"] == {"Ref": "Tracing"}, name
+        assert "POWERTOOLS_TRACE_DISABLED" in properties["Environment"]["Variables"], name

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -21,6 +21,7 @@ from appointments.schemas import SettledEventEnvelope
 from appointments.settings import CallbackSettings, load_settings
 
 logger = Logger()
+tracer = Tracer()  # X-Ray when the template turns tracing on; a no-op otherwise
 settings = load_settings(CallbackSettings)
 repository = DynamoAppointmentRepository(settings.TABLE_NAME, boto3.client("dynamodb"))
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -28,6 +29,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 def record_handler(record: SQSRecord) -> None:
     event = SettledEventEnvelope.model_validate_json(record.body).to_domain()
+    tracer.put_annotation(key="appointment_id", value=event.appointment_id)
     logger.set_correlation_id(event.correlation_id)
     with logger.append_context_keys(appointment_id=event.appointment_id, message_id=record.message_id):
         changed = services.settle_appointment(event, repository)
@@ -36,6 +38,7 @@ def record_handler(record: SQSRecord) -> None:
         )
 
 
+@tracer.capture_lambda_handler
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(

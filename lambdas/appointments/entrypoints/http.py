@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -16,6 +16,7 @@ from appointments.api import AppointmentsApi
 from appointments.settings import HttpSettings, load_settings
 
 logger = Logger()
+tracer = Tracer()  # X-Ray when the template turns tracing on; a no-op otherwise
 settings = load_settings(HttpSettings)
 api = AppointmentsApi(
     repository=DynamoAppointmentRepository(settings.TABLE_NAME, boto3.client("dynamodb")),
@@ -26,6 +27,7 @@ api = AppointmentsApi(
 )
 
 
+@tracer.capture_lambda_handler
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return api.resolve(event, context)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -27,6 +27,7 @@ from appointments.schemas import AppointmentMessage
 from appointments.settings import ProcessorSettings, load_settings
 
 logger = Logger()
+tracer = Tracer()  # X-Ray when the template turns tracing on; a no-op otherwise
 settings = load_settings(ProcessorSettings)
 store = MySqlAppointmentStore(
     lambda: mysql_settings_from_ssm(settings.DB_PARAMETERS_PATH, settings.DB_PARAMETERS_MAX_AGE)
@@ -37,6 +38,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 def record_handler(record: SQSRecord) -> None:
     message = AppointmentMessage.model_validate_json(record.body)
+    tracer.put_annotation(key="appointment_id", value=message.appointmentId)
     logger.set_correlation_id(message.correlationId)
     with logger.append_context_keys(appointment_id=message.appointmentId, message_id=record.message_id):
         try:
@@ -51,6 +53,7 @@ def record_handler(record: SQSRecord) -> None:
         logger.info("appointment processed", outcome=outcome.value, country=settings.COUNTRY_ISO.value)
 
 
+@tracer.capture_lambda_handler
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
