@@ -14,6 +14,7 @@ import os
 import platform
 import random
 import statistics
+import sys
 import time
 import uuid
 
@@ -58,7 +59,13 @@ def main() -> None:
     insured = "BENCH" + uuid.uuid4().hex[:12].upper()
     # Fresh slots: a slot taken by an earlier run would be rejected, not completed.
     base = random.randrange(10**12, 10**13)  # noqa: S311 (a slot number, not a secret)
-    runs = [one(api, insured, base + n, args.country) for n in range(1, args.count + 1)]
+    runs = []
+    for n in range(1, args.count + 1):
+        runs.append(one(api, insured, base + n, args.country))
+        if n % 5 == 0 or n == args.count:  # progress on stderr; the report alone goes to stdout
+            print(
+                f"  {n}/{args.count} completed, last {runs[-1][1] * 1000:.0f} ms", file=sys.stderr, flush=True
+            )
     completed_ms = [round(total * 1000, 1) for _, total in runs]
     post_ms = [round(posted * 1000, 1) for posted, _ in runs]
     report = {

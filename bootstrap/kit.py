@@ -27,11 +27,15 @@ class Progress:
 
     @contextmanager
     def step(self, name: str) -> Iterator[list[str]]:
+        """Names the step when it starts (so a slow one is never silent), its time when it ends."""
         details: list[str] = []
         began = time.monotonic()
+        if not self.quiet:
+            print(f"  {name:<10} ", end="", flush=True)
         yield details
         took = time.monotonic() - began
-        self.say(f"  {name:<10} {took:6.2f}s  {' '.join(details)}")
+        if not self.quiet:
+            print(f"{took:6.2f}s  {' '.join(details)}", flush=True)
 
     def total(self) -> float:
         return time.monotonic() - self.started
