@@ -15,17 +15,23 @@ from tests.kit_cli import kit_command
 from tests.polling import wait_for
 
 
-@pytest.mark.parametrize("country", ["PE", "CL"])
-def test_trace_shows_every_hop_of_a_completed_appointment_in_order(
-    stack: Stack, kit_config: KitConfig, country: str
-) -> None:
+def completed_appointment(stack: Stack, country: str) -> tuple[str, str]:
+    """POST one appointment on a free slot and wait until it is completed; (insuredId, appointmentId)."""
     api = AppointmentsApi(stack.api_url, stack.api_key)
-    insured = "TRC" + uuid.uuid4().hex[:12].upper()
+    insured = "OBS" + uuid.uuid4().hex[:12].upper()
     reply = api.create(
         {"insuredId": insured, "scheduleId": random.randrange(10**12, 10**13), "countryISO": country}
     )
     appointment_id = reply.body["appointmentId"]
     wait_for(lambda: api.status_of(insured, appointment_id) == "completed", timeout=30, describe="completed")
+    return insured, appointment_id
+
+
+@pytest.mark.parametrize("country", ["PE", "CL"])
+def test_trace_shows_every_hop_of_a_completed_appointment_in_order(
+    stack: Stack, kit_config: KitConfig, country: str
+) -> None:
+    _insured, appointment_id = completed_appointment(stack, country)
 
     timeline = kit_command(kit_config, "trace", appointment_id)
 
@@ -62,13 +68,7 @@ def test_status_lists_resources_queue_depths_and_appointments_per_status(
 def test_every_functions_log_lines_for_an_appointment_carry_its_correlation_id(
     stack: Stack, kit_config: KitConfig
 ) -> None:
-    api = AppointmentsApi(stack.api_url, stack.api_key)
-    insured = "COR" + uuid.uuid4().hex[:12].upper()
-    reply = api.create(
-        {"insuredId": insured, "scheduleId": random.randrange(10**12, 10**13), "countryISO": "PE"}
-    )
-    appointment_id = reply.body["appointmentId"]
-    wait_for(lambda: api.status_of(insured, appointment_id) == "completed", timeout=30, describe="completed")
+    insured, appointment_id = completed_appointment(stack, "PE")
     item = kit_config.client("dynamodb").get_item(
         TableName=stack.outputs["TableName"],
         Key={"insuredId": {"S": insured}, "appointmentId": {"S": appointment_id}},
@@ -91,13 +91,7 @@ def test_every_functions_log_lines_for_an_appointment_carry_its_correlation_id(
 
 
 def test_logs_show_the_appointments_hops_from_all_functions(stack: Stack, kit_config: KitConfig) -> None:
-    api = AppointmentsApi(stack.api_url, stack.api_key)
-    insured = "LOG" + uuid.uuid4().hex[:12].upper()
-    reply = api.create(
-        {"insuredId": insured, "scheduleId": random.randrange(10**12, 10**13), "countryISO": "CL"}
-    )
-    appointment_id = reply.body["appointmentId"]
-    wait_for(lambda: api.status_of(insured, appointment_id) == "completed", timeout=30, describe="completed")
+    _insured, appointment_id = completed_appointment(stack, "CL")
 
     lines = [
         line
