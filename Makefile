@@ -30,7 +30,7 @@ $(ENGINE_VENV)/.installed: requirements/engine.txt
 
 venvs: $(VENV)/.installed $(ENGINE_VENV)/.installed
 
-up: venvs ## Start the local cloud (no Docker) and provision everything; prints the API URL and curls
+up: venvs ## Start the local cloud (ministack, or LocalStack where Docker answers), provision everything, print URL, key, curls
 	@$(PY) -m bootstrap up
 
 down: ## Stop the local engine that `make up` started
@@ -88,7 +88,7 @@ e2e: venvs ## The full flow through the HTTP API (starts the stack if it is not 
 faults: venvs ## Real faults on the stack: MySQL refusing, poison messages, an engine restart
 	$(PY) -m pytest tests/faults
 
-test: venvs lint ## The whole suite: lint, unit, integration, e2e (starts what it needs)
+test: venvs lint ## The whole suite: lint, unit, integration, e2e, faults (starts what it needs)
 	$(PY) -m pytest
 
 lock: ## Re-resolve requirements/*.txt from *.in, on Python 3.11 (the oldest supported) so the pins fit 3.11 and 3.12
