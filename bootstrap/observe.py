@@ -13,17 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import pymysql
-
 from bootstrap.config import KitConfig, KitError
-from bootstrap.provision import stack_outputs
-
-QUEUES = ("PeQueueUrl", "ClQueueUrl", "CallbackQueueUrl")
-DEAD_LETTER_QUEUES = {
-    "PeQueueUrl": "PeDeadLetterQueueUrl",
-    "ClQueueUrl": "ClDeadLetterQueueUrl",
-    "CallbackQueueUrl": "CallbackDeadLetterQueueUrl",
-}
+from bootstrap.provision import admin_connection, stack_outputs
+from bootstrap.redrive import QUEUES
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
@@ -71,11 +63,11 @@ def status(config: KitConfig) -> str:
             ["queue", "waiting", "in flight", "DLQ waiting"],
             [
                 [
-                    outputs[key].rsplit("/", 1)[-1],
-                    *map(str, _depth(sqs, outputs[key])),
-                    str(_depth(sqs, outputs[DEAD_LETTER_QUEUES[key]])[0]),
+                    outputs[source].rsplit("/", 1)[-1],
+                    *map(str, _depth(sqs, outputs[source])),
+                    str(_depth(sqs, outputs[dead_letter])[0]),
                 ]
-                for key in QUEUES
+                for dead_letter, source in QUEUES.values()
             ],
         ),
         "",
@@ -145,9 +137,7 @@ def _find(config: KitConfig, table_name: str, appointment_id: str) -> dict[str, 
 
 def _mysql_hop(config: KitConfig, appointment: dict[str, Any]) -> Hop | None:
     schema = f"mysql_{appointment['countryISO'].lower()}"
-    connection = pymysql.connect(
-        host=config.mysql_host, port=config.mysql_port, user=config.mysql_user, password=config.mysql_password
-    )
+    connection = admin_connection(config)
     with connection, connection.cursor() as cursor:
         for table_name, column, what in (
             ("appointments", "stored_at", "row stored"),
@@ -165,7 +155,7 @@ def _mysql_hop(config: KitConfig, appointment: dict[str, Any]) -> Hop | None:
 
 def _in_dead_letter_queue(config: KitConfig, outputs: dict[str, str], appointment_id: str) -> str | None:
     sqs = config.client("sqs")
-    for dead in DEAD_LETTER_QUEUES.values():
+    for dead, _source in QUEUES.values():
         for _ in range(3):
             for message in sqs.receive_message(
                 QueueUrl=outputs[dead], MaxNumberOfMessages=10, VisibilityTimeout=0
@@ -246,7 +236,7 @@ def human_line(function: str, message: str, color: str | None) -> str:
 PAGE_LIMIT = 10_000
 
 
-def _events_since(client: Any, group: str, start: int) -> list[dict[str, Any]]:
+def events_since(client: Any, group: str, start: int) -> list[dict[str, Any]]:
     """All events from `start` on. AWS pages with nextToken; an engine that stops at the page
     limit without one is asked again from the last timestamp it gave."""
     events: list[dict[str, Any]] = []
@@ -274,7 +264,7 @@ def logs(config: KitConfig, raw_json: bool, follow: bool, since_seconds: int, co
         for key, color in FUNCTION_COLORS.items():
             group = f"/aws/lambda/{outputs[key]}"
             try:
-                events = _events_since(client, group, start)
+                events = events_since(client, group, start)
             except client.exceptions.ResourceNotFoundException:
                 continue
             name = outputs[key].removeprefix(f"rimac-appointments-{config.stage}-")

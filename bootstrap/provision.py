@@ -30,17 +30,22 @@ NO_CHANGES = ("didn't contain changes", "No updates are to be performed", "No ch
 CAPABILITIES: list[Any] = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
 
 
+def admin_connection(config: KitConfig, **options: Any) -> pymysql.connections.Connection:
+    """A connection as the MySQL admin user of the settings (MYSQL_HOST, ...)."""
+    return pymysql.connect(
+        host=config.mysql_host,
+        port=config.mysql_port,
+        user=config.mysql_user,
+        password=config.mysql_password,
+        **options,
+    )
+
+
 def check_mysql(config: KitConfig) -> str:
     """Connect as the admin user; returns the server version."""
     try:
-        connection = pymysql.connect(
-            host=config.mysql_host,
-            port=config.mysql_port,
-            user=config.mysql_user,
-            password=config.mysql_password,
-            connect_timeout=3,
-            read_timeout=5,  # a program on that port that is not MySQL never sends a greeting
-        )
+        # read_timeout: a program on that port that is not MySQL never sends a greeting.
+        connection = admin_connection(config, connect_timeout=3, read_timeout=5)
     except pymysql.MySQLError as error:
         raise KitError(
             f"MySQL is not answering on {config.mysql_host}:{config.mysql_port} as {config.mysql_user!r} "
@@ -54,14 +59,7 @@ def check_mysql(config: KitConfig) -> str:
 def apply_mysql_init(config: KitConfig) -> list[str]:
     """Run mysql-init/*.sql in name order as the admin user; the scripts are safe to re-run."""
     scripts = sorted(MYSQL_INIT.glob("*.sql"))
-    connection = pymysql.connect(
-        host=config.mysql_host,
-        port=config.mysql_port,
-        user=config.mysql_user,
-        password=config.mysql_password,
-        client_flag=CLIENT.MULTI_STATEMENTS,
-        autocommit=True,
-    )
+    connection = admin_connection(config, client_flag=CLIENT.MULTI_STATEMENTS, autocommit=True)
     with connection, connection.cursor() as cursor:
         for script in scripts:
             try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pymysql
 import pytest
 
-from bootstrap import engine, kit, localstack
+from bootstrap import engine, kit, localstack, provision
 from bootstrap.config import COMPOSE_FILE, ROOT, KitConfig
 from bootstrap.engine_choice import EngineChoice, FixturePlan, plan_test_stack
 
@@ -57,12 +57,5 @@ def stack(resolved: tuple[KitConfig, EngineChoice]) -> Iterator[kit.Stack]:
 
 @pytest.fixture
 def mysql_admin(kit_config: KitConfig) -> Iterator[pymysql.connections.Connection]:
-    connection = pymysql.connect(
-        host=kit_config.mysql_host,
-        port=kit_config.mysql_port,
-        user=kit_config.mysql_user,
-        password=kit_config.mysql_password,
-        autocommit=True,
-    )
-    with connection:
+    with provision.admin_connection(kit_config, autocommit=True) as connection:
         yield connection

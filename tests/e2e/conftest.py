@@ -5,16 +5,14 @@ flavour, the same command that deploys to AWS, pointed at the local engine."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from bootstrap import engine
-from bootstrap.config import ROOT, KitConfig
+from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
 from tests.e2e.api_client import AppointmentsApi
+from tests.kit_cli import kit_command
 
 DEPLOY_STAGE = "e2edeploy"
 
@@ -23,10 +21,8 @@ DEPLOY_STAGE = "e2edeploy"
 def deployed_rest_api(kit_config: KitConfig, stack: Stack) -> str:
     if kit_config.engine == "ministack" and engine.engine_python_version() != "3.12":
         pytest.skip("deploy builds the AWS python3.12 zips; this engine runs another Python")
-    command = [
-        sys.executable,
-        "-m",
-        "bootstrap",
+    printed = kit_command(
+        kit_config,
         "deploy",
         "--stage",
         DEPLOY_STAGE,
@@ -36,12 +32,8 @@ def deployed_rest_api(kit_config: KitConfig, stack: Stack) -> str:
         str(kit_config.endpoint),
         "--db-parameters-prefix",
         kit_config.db_parameters_prefix,
-    ]
-    result = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "ENGINE": kit_config.engine}
     )
-    assert result.returncode == 0, result.stderr
-    outputs = json.loads(result.stdout[result.stdout.index("{") :])
+    outputs = json.loads(printed[printed.index("{") :])
     assert outputs["ApiFlavour"] == "rest"
     return str(outputs["ApiUrl"])
 

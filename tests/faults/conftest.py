@@ -3,7 +3,6 @@ stack `make up` provisions, print what they did, and count what arrived where.""
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from collections.abc import Callable, Iterator
@@ -107,7 +106,3 @@ def mysql_refusing(admin: pymysql.connections.Connection, country: str) -> Itera
     finally:
         with admin.cursor() as cursor:
             cursor.execute(f"GRANT SELECT, INSERT ON {schema}.* TO '{user}'@'%'")
-
-
-def json_body(value: Any) -> str:
-    return json.dumps(value)
