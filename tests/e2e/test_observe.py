@@ -47,7 +47,10 @@ def test_trace_shows_every_hop_of_a_completed_appointment_in_order(
     ]
     positions = [timeline.find(hop) for hop in hops]
     assert -1 not in positions, timeline
-    assert positions == sorted(positions), timeline
+    accepted, published, stored, processed, announced, settled, final, total = positions
+    assert accepted < published < min(stored, processed, announced, settled), timeline
+    # The processor logs after its commit, which follows its publish: the callback may log first.
+    assert max(stored, processed, announced, settled) < final < total, timeline
     assert f"[from rimac-appointments-{kit_config.stage}-{country.lower()}]" in timeline
 
 
@@ -100,14 +103,13 @@ def test_logs_show_the_appointments_hops_from_all_functions(stack: Stack, kit_co
     ]
 
     functions = [line.split()[1] for line in lines]
-    assert functions == ["http", "processor-cl", "callback"], lines
+    # The processor logs after its commit, which follows its publish: the callback may log first.
+    assert functions[0] == "http", lines
+    assert sorted(functions[1:]) == ["callback", "processor-cl"], lines
     raw = [
         json.loads(line)
         for line in kit_command(kit_config, "logs", "--no-follow", "--since", "120", "--json").splitlines()
         if appointment_id in line
     ]
-    assert [entry["message"] for entry in raw] == [
-        "appointment accepted",
-        "appointment processed",
-        "appointment settled",
-    ]
+    assert raw[0]["message"] == "appointment accepted"
+    assert sorted(entry["message"] for entry in raw[1:]) == ["appointment processed", "appointment settled"]

@@ -7,6 +7,7 @@ from typing import Any
 
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
 from bootstrap.kit import Stack
+from bootstrap.observe import events_since
 from tests.e2e.api_client import AppointmentsApi
 from tests.faults.conftest import fresh_insured, fresh_schedule, statuses
 from tests.polling import wait_for
@@ -15,10 +16,7 @@ FUNCTIONS = ("HttpFunctionName", "PeProcessorFunctionName", "ClProcessorFunction
 
 
 def function_log_lines(logs: Any, group: str) -> list[str]:
-    lines: list[str] = []
-    for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group):
-        lines += [event["message"] for event in page["events"]]
-    return lines
+    return [event["message"] for event in events_since(logs, group, start=0)]
 
 
 def test_no_password_or_api_key_appears_in_any_function_log(
