@@ -11,7 +11,7 @@ PIP_FLAGS   := --disable-pip-version-check  # not quiet: pip names each package 
 KIT_PYTHON   = $(shell python3 bootstrap/find_python.py)
 LOCK_PYTHON ?= python3.11
 
-.PHONY: help venvs up down build deploy openapi watch logs status trace redrive awslocal test lint unit integration e2e faults lock clean
+.PHONY: help venvs up down build deploy openapi watch logs status trace redrive awslocal bench bench-up test lint unit integration e2e faults lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -69,6 +69,12 @@ redrive: $(VENV)/.installed ## Move DLQ messages back to their queues once the c
 awslocal: $(VENV)/.installed ## Run the AWS CLI against the local engine: make awslocal ARGS="sqs list-queues"
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" LOCALSTACK_HOST="127.0.0.1:$(or $(ENGINE_PORT),4566)" \
 	  DISABLE_DEPRECATION_NOTICE=1 $(VENV)/bin/awslocal $(ARGS)
+
+bench: up ## Benchmark: N appointments through the API, ours vs a no-op chain (COUNT=1000 CONCURRENCY=8)
+	@$(PY) -m bench.flow --count "$(or $(COUNT),1000)" --concurrency "$(or $(CONCURRENCY),8)"
+
+bench-up: venvs ## Time `make up` from a stopped engine (warm caches) and its re-run; restarts the engine
+	@$(PY) -m bench.up_times
 
 lint: $(VENV)/.installed ## ruff (lint and format), mypy, cfn-lint
 	$(VENV)/bin/ruff check .

@@ -48,6 +48,17 @@ def engine_python_version() -> str:
     return out.stdout.strip()
 
 
+def engine_version() -> str:
+    """The installed ministack's version, as its virtualenv reports it."""
+    out = subprocess.run(
+        [str(engine_python()), "-c", "import importlib.metadata as m; print(m.version('ministack'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
 def is_ready(config: KitConfig, timeout: float = 1.0) -> bool:
     try:
         url = f"{config.endpoint}/_ministack/health"  # always http on loopback

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -19,9 +19,10 @@ from appointments import services
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
 from appointments.schemas import SettledEventEnvelope
 from appointments.settings import CallbackSettings, load_settings
+from appointments.tracing import handler_tracer
 
 logger = Logger()
-tracer = Tracer()  # X-Ray when the template turns tracing on; a no-op otherwise
+tracer = handler_tracer()  # X-Ray when the template turns tracing on; a no-op otherwise
 settings = load_settings(CallbackSettings)
 repository = DynamoAppointmentRepository(settings.TABLE_NAME, boto3.client("dynamodb"))
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -14,9 +14,10 @@ from appointments.adapters.dynamodb import DynamoAppointmentRepository
 from appointments.adapters.sns import SnsAppointmentPublisher
 from appointments.api import AppointmentsApi
 from appointments.settings import HttpSettings, load_settings
+from appointments.tracing import handler_tracer
 
 logger = Logger()
-tracer = Tracer()  # X-Ray when the template turns tracing on; a no-op otherwise
+tracer = handler_tracer()  # X-Ray when the template turns tracing on; a no-op otherwise
 settings = load_settings(HttpSettings)
 api = AppointmentsApi(
     repository=DynamoAppointmentRepository(settings.TABLE_NAME, boto3.client("dynamodb")),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -25,9 +25,10 @@ from appointments.adapters.eventbridge import EventBridgeSettledPublisher
 from appointments.adapters.mysql import MySqlAppointmentStore, mysql_settings_from_ssm
 from appointments.schemas import AppointmentMessage
 from appointments.settings import ProcessorSettings, load_settings
+from appointments.tracing import handler_tracer
 
 logger = Logger()
-tracer = Tracer()  # X-Ray when the template turns tracing on; a no-op otherwise
+tracer = handler_tracer()  # X-Ray when the template turns tracing on; a no-op otherwise
 settings = load_settings(ProcessorSettings)
 store = MySqlAppointmentStore(
     lambda: mysql_settings_from_ssm(settings.DB_PARAMETERS_PATH, settings.DB_PARAMETERS_MAX_AGE)

@@ -1,0 +1,424 @@
+"""`make bench`: appointments through the public HTTP API until `completed`, ours against a no-op chain.
+
+Usage: .venv/bin/python -m bench.flow [--count 1000] [--concurrency 8] [--low-load 40] [--smoke]
+
+Needs a running stack (`make up`). For each chain, ours and then the no-op baseline (the same
+template deployed as stage `benchnoop` with functions that only pass the message on, see
+bench/noop/README.md), it runs two phases:
+
+- low load: one appointment at a time, the next posted once the last is completed;
+- sustained: `--count` appointments, half PE and half CL, posted by `--concurrency` clients that
+  each post as soon as their last POST is answered; then it waits until all are completed.
+
+Completion times are the `updatedAt` the callback writes, so polling adds nothing to the figures.
+The count check reads DynamoDB (N completed), MySQL (N rows across mysql_pe and mysql_cl, ours
+only) and the dead-letter queues (none added); any loss makes the exit code 1. The engine's
+memory (its process and its function workers) is sampled all along. The report is printed as a
+table and written as JSON to bench/results/ (git-ignored). `--smoke` runs 50 appointments and
+checks correctness only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import platform
+import random
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bench import baseline, cold_start, report
+from bench.memory import MemorySampler, engine_pid
+from bootstrap import engine, kit, provision
+from bootstrap.config import KitConfig, KitError
+from bootstrap.redrive import QUEUES
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+COUNTRIES = ("PE", "CL")
+INSUREDS_PER_RUN = 20  # appointments are read back with one Query per insured
+
+
+@dataclass(frozen=True)
+class Chain:
+    name: str
+    config: KitConfig
+    api_url: str
+    api_key: str
+    table: str
+    dead_letter_queues: tuple[str, ...]
+    writes_mysql: bool
+
+    @classmethod
+    def deployed(cls, name: str, config: KitConfig, api_key: str, writes_mysql: bool) -> Chain:
+        outputs = provision.stack_outputs(config)
+        return cls(
+            name=name,
+            config=config,
+            api_url=config.api_url(outputs),
+            api_key=api_key,
+            table=outputs["TableName"],
+            dead_letter_queues=tuple(outputs[dlq] for dlq, _ in QUEUES.values()),
+            writes_mysql=writes_mysql,
+        )
+
+
+@dataclass(frozen=True)
+class Posted:
+    appointment_id: str
+    insured_id: str
+    country: str
+    posted_at: float  # epoch seconds, when the POST was sent
+    post_seconds: float
+
+
+@dataclass
+class PhaseResult:
+    count: int
+    concurrency: int
+    seconds: float = 0.0  # first POST sent to last appointment completed
+    post_ms: dict[str, float] = field(default_factory=dict)
+    completed_ms: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    lost: list[str] = field(default_factory=list)
+
+    @property
+    def throughput(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+
+class ApiClient:
+    """One keep-alive connection per thread, as a load generator would hold."""
+
+    def __init__(self, base_url: str, api_key: str) -> None:
+        parts = urllib.parse.urlsplit(base_url)
+        self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 80
+        self._path = parts.path.rstrip("/") + "/appointments"
+        self._headers = {"content-type": "application/json", "x-api-key": api_key}
+        self._local = threading.local()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = http.client.HTTPConnection(self._host, self._port, timeout=60)
+            self._local.connection = connection
+        return connection
+
+    def post(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        data = json.dumps(body)
+        for attempt in (1, 2):  # a keep-alive connection the server closed is reopened once
+            connection = self._connection()
+            try:
+                connection.request("POST", self._path, data, self._headers)
+                response = connection.getresponse()
+                return response.status, json.loads(response.read() or b"{}")
+            except (ConnectionError, http.client.HTTPException):
+                connection.close()
+                self._local.connection = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    """p50, p95, p99 (nearest rank) and max, in the values' unit, rounded to 0.1."""
+    ordered = sorted(values)
+    if not ordered:
+        return {}
+
+    def rank(p: float) -> float:
+        return ordered[max(0, min(len(ordered) - 1, int(-(-p * len(ordered) // 100)) - 1))]
+
+    return {
+        "p50": round(rank(50), 1),
+        "p95": round(rank(95), 1),
+        "p99": round(rank(99), 1),
+        "max": round(ordered[-1], 1),
+    }
+
+
+def requests_for(count: int, run: str) -> list[dict[str, Any]]:
+    """Half PE, half CL, spread over a few insureds, each on a slot no earlier run has taken."""
+    base = random.randrange(10**12, 10**13)  # noqa: S311 (a slot number, not a secret)
+    return [
+        {
+            "insuredId": f"B{run}{n % INSUREDS_PER_RUN:02d}",
+            "scheduleId": base + n,
+            "countryISO": COUNTRIES[n % 2],
+        }
+        for n in range(count)
+    ]
+
+
+def post_all(
+    client: ApiClient, requests: list[dict[str, Any]], concurrency: int, say: Callable[[str], None]
+) -> list[Posted]:
+    posted: list[Posted] = []
+    lock = threading.Lock()
+    step = max(1, len(requests) // 10)
+
+    def send(body: dict[str, Any]) -> None:
+        sent_at = time.time()
+        started = time.perf_counter()
+        status, answer = client.post(body)
+        took = time.perf_counter() - started
+        if status != 202:
+            raise KitError(f"POST answered {status}: {answer}")
+        with lock:
+            posted.append(
+                Posted(answer["appointmentId"], body["insuredId"], body["countryISO"], sent_at, took)
+            )
+            if len(posted) % step == 0:
+                say(f"    posted {len(posted)}/{len(requests)}")
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for future in [pool.submit(send, body) for body in requests]:
+            future.result()
+    return posted
+
+
+def completed_at(chain: Chain, insureds: set[str]) -> dict[str, float]:
+    """appointmentId -> epoch seconds of its completion, for every completed item of these insureds."""
+    dynamodb = chain.config.client("dynamodb")
+    done: dict[str, float] = {}
+    for insured in insureds:
+        pages = dynamodb.get_paginator("query").paginate(
+            TableName=chain.table,
+            KeyConditionExpression="insuredId = :insured",
+            ExpressionAttributeValues={":insured": {"S": insured}},
+            ConsistentRead=True,
+        )
+        for page in pages:
+            for item in page["Items"]:
+                if item["status"]["S"] == "completed":
+                    moment = datetime.fromisoformat(item["updatedAt"]["S"])
+                    done[item["appointmentId"]["S"]] = moment.timestamp()
+    return done
+
+
+def wait_completed(
+    chain: Chain, posted: list[Posted], timeout: float, say: Callable[[str], None]
+) -> dict[str, float]:
+    wanted = {p.appointment_id for p in posted}
+    insureds = {p.insured_id for p in posted}
+    deadline = time.monotonic() + timeout
+    last_said = 0.0
+    while True:
+        done = {k: v for k, v in completed_at(chain, insureds).items() if k in wanted}
+        if len(done) == len(wanted) or time.monotonic() > deadline:
+            return done
+        if time.monotonic() - last_said > 2:
+            say(f"    completed {len(done)}/{len(wanted)}")
+            last_said = time.monotonic()
+        time.sleep(0.05 if len(wanted) == 1 else 0.5)
+
+
+def dead_letter_depth(chain: Chain) -> int:
+    sqs = chain.config.client("sqs")
+    return sum(
+        int(
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+                "Attributes"
+            ]["ApproximateNumberOfMessages"]
+        )
+        for url in chain.dead_letter_queues
+    )
+
+
+def mysql_rows(chain: Chain, appointment_ids: list[str]) -> int:
+    if not appointment_ids:
+        return 0
+    marks = ", ".join(["%s"] * len(appointment_ids))
+    total = 0
+    connection = provision.admin_connection(chain.config)
+    with contextlib.closing(connection), connection.cursor() as cursor:
+        for country in COUNTRIES:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM mysql_{country.lower()}.appointments "  # noqa: S608 (a fixed name)
+                f"WHERE appointment_id IN ({marks})",
+                appointment_ids,
+            )
+            total += int(cursor.fetchone()[0])
+    return total
+
+
+def run_phase(
+    chain: Chain,
+    requests: list[dict[str, Any]],
+    concurrency: int,
+    say: Callable[[str], None],
+) -> PhaseResult:
+    result = PhaseResult(count=len(requests), concurrency=concurrency)
+    client = ApiClient(chain.api_url, chain.api_key)
+    dead_before = dead_letter_depth(chain)
+    timeout = 60.0 + len(requests) / 10
+    if concurrency == 0:  # low load: one at a time, each completed before the next is posted
+        posted, done = [], {}
+        for body in requests:
+            one = post_all(client, [body], 1, lambda _: None)
+            posted += one
+            done |= wait_completed(chain, one, timeout=30.0, say=say)
+        result.concurrency = 1
+    else:
+        posted = post_all(client, requests, concurrency, say)
+        done = wait_completed(chain, posted, timeout, say)
+    ids = [p.appointment_id for p in posted]
+    result.counts = {"posted": len(posted), "completed": len(done)}
+    if chain.writes_mysql:
+        result.counts["mysql_rows"] = mysql_rows(chain, ids)
+    result.counts["dead_lettered"] = dead_letter_depth(chain) - dead_before
+    result.lost = [i for i in ids if i not in done]
+    if done:
+        first = min(p.posted_at for p in posted)
+        result.seconds = round(max(done.values()) - first, 3)
+    result.post_ms = percentiles([p.post_seconds * 1000 for p in posted])
+    result.completed_ms = percentiles(
+        [(done[p.appointment_id] - p.posted_at) * 1000 for p in posted if p.appointment_id in done]
+    )
+    return result
+
+
+def problems(result: PhaseResult, chain: Chain) -> list[str]:
+    found = []
+    n = result.count
+    if result.counts.get("posted") != n:
+        found.append(f"{result.counts.get('posted')} of {n} accepted")
+    if result.counts.get("completed") != n:
+        found.append(f"{result.counts.get('completed')} of {n} completed (first lost: {result.lost[:3]})")
+    if chain.writes_mysql and result.counts.get("mysql_rows") != n:
+        found.append(f"{result.counts.get('mysql_rows')} of {n} rows in MySQL")
+    if result.counts.get("dead_lettered"):
+        found.append(f"{result.counts['dead_lettered']} messages added to the dead-letter queues")
+    return found
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "os": platform.platform(terse=True),
+        "engine": f"ministack {engine.engine_version()}",
+        "engine_python": engine.engine_python_version(),
+        "bench_python": platform.python_version(),
+    }
+
+
+@contextlib.contextmanager
+def timed(say: Callable[[str], None], what: str) -> Iterator[None]:
+    started = time.perf_counter()
+    say(f"  {what} ...")
+    yield
+    say(f"  {what}: {time.perf_counter() - started:.1f}s")
+
+
+def bench_chain(
+    chain: Chain, args: argparse.Namespace, run: str, say: Callable[[str], None]
+) -> dict[str, Any]:
+    say(f"{chain.name}: {chain.api_url}")
+    phases: dict[str, Any] = {}
+    # Warm-up, not measured: the first calls start the functions' workers (one per concurrent
+    # request, up to five per queue), each paying its cold start.
+    warm = max(4, args.concurrency) if args.smoke else 10 * args.concurrency
+    with timed(say, f"warm-up, {warm} (cold starts, not measured)"):
+        run_phase(chain, requests_for(warm, run + "W"), args.concurrency, say)
+    if args.low_load:
+        with timed(say, f"low load, {args.low_load} one at a time"):
+            phases["low_load"] = run_phase(chain, requests_for(args.low_load, run + "L"), 0, say)
+    with timed(say, f"sustained, {args.count} at concurrency {args.concurrency}"):
+        phases["sustained"] = run_phase(chain, requests_for(args.count, run + "S"), args.concurrency, say)
+    return phases
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--count", type=int, default=1000, help="appointments in the sustained phase")
+    parser.add_argument("--concurrency", type=int, default=8, help="clients posting at once")
+    parser.add_argument("--low-load", type=int, default=40, help="appointments posted one at a time")
+    parser.add_argument("--smoke", action="store_true", help="50 appointments, correctness only")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the no-op chain")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.count, args.low_load, args.concurrency = 50, 4, min(args.concurrency, 4)
+    if args.count < 2 or args.concurrency < 1:
+        parser.error("--count must be at least 2 and --concurrency at least 1")
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    try:
+        config, _ = kit.resolve()
+        api_key = config.client("ssm").get_parameter(Name=config.api_key_parameter, WithDecryption=True)[
+            "Parameter"
+        ]["Value"]
+        chains = [Chain.deployed("ours", config, api_key, writes_mysql=True)]
+        if not args.no_baseline:
+            noop_config = replace(config, stage=baseline.STAGE)
+            with timed(say, f"no-op chain: stack {noop_config.stack_name}"):
+                say(f"    {baseline.deploy(noop_config)}")
+            chains.append(Chain.deployed("no-op", noop_config, api_key, writes_mysql=False))
+        run = uuid.uuid4().hex[:8].upper()
+        results: dict[str, Any] = {}
+        failures: list[str] = []
+        with MemorySampler(engine_pid()) as memory:
+            for chain in chains:
+                phases = bench_chain(chain, args, run, say)
+                results[chain.name] = {
+                    name: asdict(p) | {"throughput": round(p.throughput, 1)} for name, p in phases.items()
+                }
+                for name, phase in phases.items():
+                    failures += [f"{chain.name} {name}: {p}" for p in problems(phase, chain)]
+    except KitError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    cold = None
+    if not args.smoke:
+        with timed(say, "cold starts (each function's import, 3 runs)"):
+            cold = cold_start.measure(3)
+    document = report.document(
+        machine=machine(),
+        settings={
+            "count": args.count,
+            "concurrency": args.concurrency,
+            "low_load": args.low_load,
+            "smoke": args.smoke,
+        },
+        chains=results,
+        memory=memory.peaks(),
+        client_cpu_s=round(time.process_time(), 1),
+        cold_starts=cold,
+        failures=failures,
+        # smoke runs check correctness only: their figures are not held against the targets
+        targets=[] if args.smoke else report.verdicts(results, cold),
+    )
+    path = report.save_named(document, args.results_dir, "flow")
+    print(report.table(document))
+    say(f"\nJSON: {path}")
+    if failures:
+        say("LOSS: " + "; ".join(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

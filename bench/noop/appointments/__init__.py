@@ -1,0 +1,1 @@
+"""The no-op chain for the benchmark's baseline (see bench/noop/README.md)."""

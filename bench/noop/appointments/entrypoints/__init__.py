@@ -1,0 +1,1 @@
+"""No-op handlers: each passes the message on and does nothing else."""

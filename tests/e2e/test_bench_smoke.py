@@ -1,0 +1,38 @@
+"""`make bench` in its smoke size: both chains carry every appointment through; no timing is judged."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bootstrap import kit
+from bootstrap.config import ROOT
+
+
+def test_the_smoke_benchmark_completes_every_appointment_of_both_chains(
+    stack: kit.Stack, tmp_path: Path
+) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.flow", "--smoke", "--results-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    print(run.stdout, run.stderr[-4000:])
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    report = json.loads((tmp_path / "latest.json").read_text())
+    assert report["failures"] == []
+    assert report["targets"] == []  # smoke figures are not held against the targets
+    assert set(report["chains"]) == {"ours", "no-op"}
+    for chain, phases in report["chains"].items():
+        for name, phase in phases.items():
+            counts = phase["counts"]
+            assert counts["posted"] == counts["completed"] == phase["count"], (chain, name, counts)
+            assert counts["dead_lettered"] == 0, (chain, name, counts)
+    sustained = report["chains"]["ours"]["sustained"]
+    assert sustained["count"] == 50
+    assert sustained["counts"]["mysql_rows"] == 50
