@@ -16,10 +16,10 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from bench import baseline
 from bootstrap.build import FUNCTIONS, IMPORT_ENVIRONMENT, zip_directory
@@ -60,7 +60,7 @@ def import_ms(archive: Path, module: str, runs: int) -> list[float]:
         return [import_seconds(Path(folder), module) * 1000 for _ in range(runs)]
 
 
-def measure(runs: int) -> dict[str, dict[str, float]]:
+def measure(runs: int) -> dict[str, Any]:
     """Each function's import, and the no-op function's in its place: boto3 and its client, the
     floor any Python function that calls AWS pays on this machine."""
     noop = zip_directory(baseline.SOURCE, DIST_DIR / "noop.zip").path
@@ -77,7 +77,7 @@ def measure(runs: int) -> dict[str, dict[str, float]]:
             "noop_import_ms_median": round(statistics.median(floor), 1),
             "zip_mb": round(archive.stat().st_size / 1e6, 2),
         }
-    return results
+    return {"functions": results, "interpreter_start_ms": round(interpreter_seconds(runs) * 1000, 1)}
 
 
 def main() -> None:
@@ -86,12 +86,7 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    report = {
-        "functions": measure(args.runs),
-        "interpreter_start_ms": round(interpreter_seconds(args.runs) * 1000, 1),
-    }
-    print(json.dumps(report, indent=2))
-    sys.stdout.flush()
+    print(json.dumps(measure(args.runs), indent=2))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ def test_the_smoke_benchmark_completes_every_appointment_of_both_chains(
     print(run.stdout, run.stderr[-4000:])
 
     assert run.returncode == 0, run.stderr[-2000:]
-    report = json.loads((tmp_path / "latest.json").read_text())
+    report = json.loads((tmp_path / "flow-latest.json").read_text())
     assert report["failures"] == []
     assert report["targets"] == []  # smoke figures are not held against the targets
     assert set(report["chains"]) == {"ours", "no-op"}

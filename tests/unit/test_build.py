@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
+from bootstrap import build
 from bootstrap.build import _files, _write_zip
 
 
@@ -45,3 +51,86 @@ def test_no_zip_carries_what_the_lambda_runtime_provides() -> None:
 
     for function in FUNCTIONS:
         assert {"boto3", "botocore", "s3transfer"} <= set(function.excluded), function.name
+
+
+def module_tree(root: Path) -> list[tuple[str, Path]]:
+    package = root / "probed"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "handler.py").write_text(
+        "from probed import used\n\ndef lambda_handler(event, context):\n    return used.X\n"
+    )
+    (package / "used.py").write_text("X = 'used'\n")
+    (package / "unused.py").write_text("Y = 'never imported'\n")
+    return list(_files(root, ()))
+
+
+def test_bytecode_rides_along_for_what_the_cold_start_imports_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build, "BUILD_DIR", tmp_path / "build")
+    sources = module_tree(tmp_path / "src")
+    function = build.FunctionZip("probe", "probed.handler")
+    target = build.Target(version=f"{sys.version_info[0]}.{sys.version_info[1]}")
+
+    compiled = dict(build._bytecode(function, sources, target, (tmp_path / "src",)))
+
+    tag = sys.implementation.cache_tag
+    assert sorted(compiled) == [
+        f"probed/__pycache__/__init__.{tag}.pyc",
+        f"probed/__pycache__/handler.{tag}.pyc",
+        f"probed/__pycache__/used.{tag}.pyc",
+    ]
+    header = compiled[f"probed/__pycache__/used.{tag}.pyc"].read_bytes()[:16]
+    assert header[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, never checked against the source
+
+
+def test_the_bytecode_in_the_zip_is_what_runs_without_checking_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build, "BUILD_DIR", tmp_path / "build")
+    sources = module_tree(tmp_path / "src")
+    target = build.Target(version=f"{sys.version_info[0]}.{sys.version_info[1]}")
+    sources += build._bytecode(
+        build.FunctionZip("probe", "probed.handler"), sources, target, (tmp_path / "src",)
+    )
+    _write_zip(tmp_path / "f.zip", sources)
+    zipfile.ZipFile(tmp_path / "f.zip").extractall(tmp_path / "task")
+    # Changed source, unchanged bytecode: the bytecode is what runs (it is not checked).
+    (tmp_path / "task" / "probed" / "used.py").write_text("X = 'source'\n")
+
+    out = subprocess.run(
+        [sys.executable, "-B", "-c", "import probed.handler as h; print(h.lambda_handler(None, None))"],
+        cwd=tmp_path / "task",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert out.stdout.strip() == "used"
+
+
+def test_no_bytecode_for_another_python_than_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build, "BUILD_DIR", tmp_path / "build")
+    sources = module_tree(tmp_path / "src")
+
+    other = build.Target(version="2.7")
+
+    assert (
+        build._bytecode(build.FunctionZip("probe", "probed.handler"), sources, other, (tmp_path / "src",))
+        == []
+    )
+
+
+def test_a_change_in_our_code_changes_the_fingerprint(tmp_path: Path) -> None:
+    sources = module_tree(tmp_path / "src")
+    function = build.FunctionZip("probe", "probed.handler")
+    before = build._fingerprint(function, sources, tmp_path)
+
+    (tmp_path / "src" / "probed" / "used.py").write_text("X = 'changed'\n")
+
+    assert build._fingerprint(function, sources, tmp_path) != before
+    assert build._fingerprint(function, sources, tmp_path) == build._fingerprint(function, sources, tmp_path)

@@ -142,3 +142,15 @@ def test_every_function_is_traced_when_the_template_says_so(resources: dict[str,
         properties = function["Properties"]
         assert properties["TracingConfig"]["Mode"] == {"Ref": "Tracing"}, name
         assert "POWERTOOLS_TRACE_DISABLED" in properties["Environment"]["Variables"], name
+
+
+def test_the_build_probes_the_handler_module_each_function_runs(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    from bootstrap.build import FUNCTIONS
+
+    handlers = {
+        body["Properties"]["Handler"].rsplit(".", 1)[0]
+        for body in of_type(resources, "AWS::Lambda::Function").values()
+    }
+    assert handlers == {function.handler_module for function in FUNCTIONS}
