@@ -264,7 +264,8 @@ def run_phase(
     dead_before = dead_letter_depth(chain)
     timeout = 60.0 + len(requests) / 10
     if concurrency == 0:  # low load: one at a time, each completed before the next is posted
-        posted, done = [], {}
+        posted: list[Posted] = []
+        done: dict[str, float] = {}
         for body in requests:
             one = post_all(client, [body], 1, lambda _: None)
             posted += one
@@ -334,11 +335,11 @@ def bench_chain(
 ) -> dict[str, Any]:
     say(f"{chain.name}: {chain.api_url}")
     phases: dict[str, Any] = {}
-    # Warm-up, not measured: the first calls start the functions' workers (one per concurrent
-    # request, up to five per queue), each paying its cold start.
+    # Warm-up: the first calls start the functions' workers (one per concurrent request, up to
+    # five per queue), each paying its cold start. Its counts are checked like the others'.
     warm = max(4, args.concurrency) if args.smoke else 10 * args.concurrency
-    with timed(say, f"warm-up, {warm} (cold starts, not measured)"):
-        run_phase(chain, requests_for(warm, run + "W"), args.concurrency, say)
+    with timed(say, f"warm-up, {warm} (cold starts; counted, not held against the targets)"):
+        phases["warm_up"] = run_phase(chain, requests_for(warm, run + "W"), args.concurrency, say)
     if args.low_load:
         with timed(say, f"low load, {args.low_load} one at a time"):
             phases["low_load"] = run_phase(chain, requests_for(args.low_load, run + "L"), 0, say)

@@ -12,7 +12,7 @@ events = boto3.client("events")
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    entries = [
+    entries: list[Any] = [
         {
             "EventBusName": EVENT_BUS_NAME,
             "Source": "rimac.appointments",
