@@ -56,6 +56,17 @@ def test_every_queue_consumer_reports_partial_batch_failures(resources: dict[str
         assert body["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
+def test_every_queue_consumer_runs_a_bounded_number_of_batches_at_once(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    mappings = of_type(resources, "AWS::Lambda::EventSourceMapping")
+
+    for body in mappings.values():
+        # A number, not a parameter: the local engine keeps a Ref's value as a string and its poller
+        # then fails comparing it, for every mapping.
+        assert body["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 3}
+
+
 def test_the_processor_code_is_deployed_once_per_country(resources: dict[str, dict[str, Any]]) -> None:
     functions = of_type(resources, "AWS::Lambda::Function")
     processors = {n: f["Properties"] for n, f in functions.items() if "Processor" in n}
