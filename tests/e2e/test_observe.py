@@ -48,9 +48,12 @@ def test_trace_shows_every_hop_of_a_completed_appointment_in_order(
     positions = [timeline.find(hop) for hop in hops]
     assert -1 not in positions, timeline
     accepted, published, stored, processed, announced, settled, final, total = positions
-    assert accepted < published < min(stored, processed, announced, settled), timeline
-    # The processor logs after its commit, which follows its publish: the callback may log first.
-    assert max(stored, processed, announced, settled) < final < total, timeline
+    # Each hop is placed at the moment it was recorded. The HTTP function logs the publish once
+    # Publish has returned, and the engine delivers to the queue inside that call: the processor
+    # can store the row a few milliseconds before that line. The processor logs after its commit,
+    # which follows its own publish: the callback may log first.
+    assert accepted < min(published, stored, processed, announced, settled), timeline
+    assert max(published, stored, processed, announced, settled) < final < total, timeline
     assert f"[from rimac-appointments-{kit_config.stage}-{country.lower()}]" in timeline
 
 
