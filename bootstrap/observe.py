@@ -35,13 +35,18 @@ def _depth(sqs: Any, url: str) -> tuple[int, int]:
     )
 
 
+NO_STATUS = "(no-status)"
+STATUSES = ("pending", "completed", "rejected")
+
+
 def status_counts(config: KitConfig, table_name: str) -> Counter[str]:
     dynamodb = config.client("dynamodb")
     counts: Counter[str] = Counter()
     for page in dynamodb.get_paginator("scan").paginate(
         TableName=table_name, ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"}
     ):
-        counts.update(item["status"]["S"] for item in page["Items"])
+        # an item written by hand may have no status: it gets a row of its own
+        counts.update(item.get("status", {}).get("S", NO_STATUS) for item in page["Items"])
     return counts
 
 
@@ -76,7 +81,8 @@ def status(config: KitConfig) -> str:
     parts.append(
         table(
             ["appointments", "count"],
-            [[name, str(counts.get(name, 0))] for name in ("pending", "completed", "rejected")]
+            [[name, str(counts.get(name, 0))] for name in STATUSES]
+            + [[name, str(count)] for name, count in sorted(counts.items()) if name not in STATUSES]
             + [["all", str(sum(counts.values()))]],
         )
     )
