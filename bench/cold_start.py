@@ -17,6 +17,7 @@ import os
 import statistics
 import subprocess
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,6 @@ def import_seconds(folder: Path, module: str) -> float:
 
 def interpreter_seconds(runs: int) -> float:
     """A bare `python -c pass` of the engine's interpreter, for scale."""
-    import time
-
     times = []
     for _ in range(runs):
         started = time.perf_counter()
