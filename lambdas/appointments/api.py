@@ -6,12 +6,11 @@ payload format 2.0) and a REST API (API Gateway v1, payload format 1.0).
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import (
@@ -20,12 +19,17 @@ from aws_lambda_powertools.event_handler import (
     Response,
     content_types,
 )
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, SecurityScheme, Server
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from aws_lambda_powertools.utilities.idempotency import (
     BasePersistenceLayer,
     IdempotencyConfig,
@@ -38,7 +42,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from appointments import services
-from appointments.domain import Appointment, AppointmentStatus
 from appointments.ports import AppointmentRepository, AppointmentRequestPublisher
 from appointments.schemas import (
     INSURED_ID_PATTERN,
@@ -97,6 +100,7 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     403: _error("Wrong x-api-key"),
     413: _error("Body larger than 8 KiB"),
     415: _error("Body not sent as application/json"),
+    500: _error("Something failed on our side: the answer carries the requestId to quote"),
 }
 
 
@@ -120,26 +124,90 @@ def _idempotent(
     return wrapped
 
 
-def create_app(
-    repository: AppointmentRepository,
-    publisher: AppointmentRequestPublisher,
-    resolver: type[Resolver] = APIGatewayHttpResolver,
-    idempotency_store: BasePersistenceLayer | None = None,
-) -> Resolver:
-    app = resolver(enable_validation=True)
+class ApiKeyCheck(Protocol):
+    def matches(self, given: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class HttpBackend:
+    """What the routes talk to; the composition root (entrypoints/http.py) builds the real one."""
+
+    repository: AppointmentRepository
+    publisher: AppointmentRequestPublisher
+    api_key: ApiKeyCheck
+    idempotency_store: BasePersistenceLayer | None = None
+
+
+def _body_size(event: BaseProxyEvent) -> int:
+    body = event.body or ""
+    return len(body) * 3 // 4 if event.is_base64_encoded else len(body.encode())
+
+
+def _refusal(event: BaseProxyEvent, api_key: ApiKeyCheck) -> Response[dict[str, Any]] | None:
+    """The checks made before a request is parsed: API key, body size, content type."""
+    if event.http_method == "GET" and event.path.endswith(DOCS_PATH):
+        return None  # the documentation page is public; what it calls is not
+    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
+    given = headers.get(API_KEY_HEADER)
+    if not given:
+        return _json(HTTPStatus.UNAUTHORIZED, {"message": "send your API key in the x-api-key header"})
+    if not api_key.matches(given):
+        return _json(HTTPStatus.FORBIDDEN, {"message": "this API key is not valid"})
+    if _body_size(event) > MAX_BODY_BYTES:
+        return _json(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": f"the body must be under {MAX_BODY_BYTES} bytes"}
+        )
+    content_type = headers.get("content-type", "")
+    if event.body and content_type and not content_type.startswith("application/json"):
+        # Refused here: a form or multipart body would otherwise be parsed as one, and fail
+        # field by field (or, without a boundary, not at all).
+        return _json(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            {"message": "send the body as JSON with the header content-type: application/json"},
+        )
+    return None
+
+
+def create_app(backend: HttpBackend | None, resolver: type[Resolver] = APIGatewayHttpResolver) -> Resolver:
+    """The routes over `backend`. Without one (None) the app only describes itself: that is how
+    the OpenAPI document is generated, and calling a route then is an error."""
+    # Validation runs as a middleware after the checks below, so a caller without a key learns
+    # nothing about the body, and an oversized body is never parsed.
+    app = resolver(enable_validation=False)
+
+    def wired() -> HttpBackend:
+        if backend is None:
+            raise RuntimeError("this app was built to describe the routes, not to serve them")
+        return backend
+
+    def checks_before_parsing(app: Resolver, next_middleware: NextMiddleware) -> Response[Any]:
+        refusal = _refusal(app.current_event, wired().api_key)
+        return refusal if refusal is not None else next_middleware(app)
+
+    app.use(middlewares=[checks_before_parsing, OpenAPIRequestValidationMiddleware()])  # type: ignore[no-untyped-call]
 
     def request_once(data: dict[str, Any]) -> dict[str, Any]:
         body = CreateAppointmentBody.model_validate(data["request"])
         request_id = app.current_event.request_context.request_id
-        appointment = services.request_appointment(body.to_domain(request_id), repository, publisher)
-        logger.info(
-            "appointment accepted",
-            appointment_id=appointment.appointment_id,
-            country=appointment.country.value,
+        accepted = services.request_appointment(
+            body.to_domain(request_id), wired().repository, wired().publisher
         )
+        appointment = accepted.appointment
+        if accepted.handed_over:
+            logger.info(
+                "appointment accepted",
+                appointment_id=appointment.appointment_id,
+                country=appointment.country.value,
+            )
+        else:
+            logger.warning(
+                "appointment accepted; the topic refused it, the reconciler hands it over",
+                appointment_id=appointment.appointment_id,
+                country=appointment.country.value,
+            )
         return AppointmentView.from_domain(appointment).model_dump(mode="json")
 
-    request_with_key = _idempotent(request_once, idempotency_store)
+    request_with_key = _idempotent(request_once, backend.idempotency_store if backend else None)
 
     @app.post(
         "/appointments",
@@ -189,9 +257,10 @@ def create_app(
     )
     def list_appointments(
         insuredId: Annotated[str, Path(pattern=INSURED_ID_PATTERN)],  # noqa: N803 (the route's name)
-    ) -> AppointmentListView:
-        appointments = services.list_appointments(insuredId, repository)
-        return AppointmentListView(items=[AppointmentView.from_domain(a) for a in appointments])
+    ) -> Response[dict[str, Any]]:
+        appointments = services.list_appointments(insuredId, wired().repository)
+        listed = AppointmentListView(items=[AppointmentView.from_domain(a) for a in appointments])
+        return _json(HTTPStatus.OK, listed.model_dump(mode="json"))
 
     app.enable_swagger(
         path=DOCS_PATH,
@@ -205,6 +274,7 @@ def create_app(
         compress=True,
     )
 
+    # The one place where errors become answers.
     def bad_request(error: RequestValidationError) -> Response[dict[str, Any]]:
         return _json(HTTPStatus.BAD_REQUEST, {"message": "invalid request", "errors": _field_errors(error)})
 
@@ -214,6 +284,14 @@ def create_app(
 
     def key_in_progress(error: IdempotencyAlreadyInProgressError) -> Response[dict[str, Any]]:
         return _json(HTTPStatus.CONFLICT, {"message": "a request with this Idempotency-Key is in progress"})
+
+    def unexpected(error: Exception) -> Response[dict[str, Any]]:
+        # The detail goes to the log, with the correlation id; the caller gets the request id to
+        # quote, never the exception's text (it can name resources and accounts).
+        request_id = app.current_event.request_context.request_id
+        logger.exception("request failed", request_id=request_id, exception_name=type(error).__name__)
+        message = "something went wrong on our side; quote the requestId if you report it"
+        return _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": message, "requestId": request_id})
 
     def no_route(error: Exception) -> Response[dict[str, Any]]:
         # The route's parameter takes a safe set of characters; an id with others (a control
@@ -228,107 +306,29 @@ def create_app(
     app.exception_handler(RequestValidationError)(bad_request)
     app.exception_handler(IdempotencyValidationError)(key_reused)
     app.exception_handler(IdempotencyAlreadyInProgressError)(key_in_progress)
+    app.exception_handler(Exception)(unexpected)
 
     return app
 
 
-def _method_and_path(event: dict[str, Any]) -> tuple[str, str]:
-    if event.get("version") == "2.0":
-        http = event.get("requestContext", {}).get("http", {})
-        return str(http.get("method", "")), str(event.get("rawPath", ""))
-    return str(event.get("httpMethod", "")), str(event.get("path", ""))
-
-
-def _proxy_response(status: HTTPStatus, message: str) -> dict[str, Any]:
-    """An answer given before routing; this shape is valid for payload formats 1.0 and 2.0."""
-    return {
-        "statusCode": status.value,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps({"message": message}),
-        "isBase64Encoded": False,
-    }
-
-
 class AppointmentsApi:
-    """Both front doors over the same routes: picks the resolver by the event's payload format.
+    """Both front doors over the same routes: picks the resolver by the event's payload format
+    (2.0 for an HTTP API, 1.0 for a REST API)."""
 
-    Before routing it checks the API key (x-api-key, compared with the one kept in SSM), the body
-    size and its content type, so none of those reaches validation or storage.
-    """
-
-    def __init__(
-        self,
-        repository: AppointmentRepository,
-        publisher: AppointmentRequestPublisher,
-        api_key: Callable[[], str],
-        idempotency_store: BasePersistenceLayer | None = None,
-    ) -> None:
-        self.api_key = api_key
-        self.http = create_app(repository, publisher, APIGatewayHttpResolver, idempotency_store)
-        self.rest = create_app(repository, publisher, APIGatewayRestResolver, idempotency_store)
-
-    def _refusal(self, event: dict[str, Any]) -> dict[str, Any] | None:
-        if _method_and_path(event) == ("GET", DOCS_PATH):
-            return None  # the documentation page is public; what it calls is not
-        headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-        given = headers.get(API_KEY_HEADER)
-        if not given:
-            return _proxy_response(HTTPStatus.UNAUTHORIZED, "send your API key in the x-api-key header")
-        if not hmac.compare_digest(given.encode(), self.api_key().encode()):
-            return _proxy_response(HTTPStatus.FORBIDDEN, "this API key is not valid")
-        body = event.get("body") or ""
-        size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
-        if size > MAX_BODY_BYTES:
-            return _proxy_response(
-                HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the body must be under {MAX_BODY_BYTES} bytes"
-            )
-        content_type = headers.get("content-type", "")
-        if body and content_type and not content_type.startswith("application/json"):
-            # Refused here: a form or multipart body would otherwise be parsed as one, and fail
-            # field by field (or, without a boundary, not at all).
-            return _proxy_response(
-                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-                "send the body as JSON with the header content-type: application/json",
-            )
-        return None
+    def __init__(self, backend: HttpBackend) -> None:
+        self.http = create_app(backend, APIGatewayHttpResolver)
+        self.rest = create_app(backend, APIGatewayRestResolver)
 
     def resolve(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        refusal = self._refusal(event)
-        if refusal is not None:
-            return refusal
         IDEMPOTENCY.register_lambda_context(context)  # an in-progress record expires with the invocation
         app = self.http if event.get("version") == "2.0" else self.rest
         return app.resolve(event, context)
 
 
-class _RoutesOnly(AppointmentRepository, AppointmentRequestPublisher):
-    """Stands in for storage when only the routes are needed: building the document calls nothing."""
-
-    def add(self, appointment: Appointment) -> None:
-        raise NotImplementedError
-
-    def list_for_insured(self, insured_id: str) -> list[Appointment]:
-        raise NotImplementedError
-
-    def settle(
-        self,
-        insured_id: str,
-        appointment_id: str,
-        status: AppointmentStatus,
-        reason: str | None,
-        now: datetime,
-    ) -> bool:
-        raise NotImplementedError
-
-    def publish(self, appointment: Appointment) -> None:
-        raise NotImplementedError
-
-
 def openapi_document() -> str:
     """The API's OpenAPI document, generated from the same routes and pydantic models the function
     serves (docs/openapi.json is this output, checked by a test; `make openapi` rewrites it)."""
-    routes_only = _RoutesOnly()
-    app = create_app(routes_only, routes_only, idempotency_store=None)
+    app = create_app(backend=None)
     document = json.loads(
         app.get_openapi_json_schema(
             title=TITLE,

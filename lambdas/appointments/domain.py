@@ -1,15 +1,16 @@
-"""Appointment entities, value objects, events and errors. No I/O lives here."""
+"""Appointment entities, value objects, events, the rules between them, and the facts adapters
+report. No I/O lives here."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 
 class Country(StrEnum):
-    """Countries served; each has its own queue, processor and MySQL schema."""
+    """Countries served; each has its own queue, processor and MySQL schema. The one list of them:
+    the kit, the tests and the benchmark all read it from here."""
 
     PE = "PE"
     CL = "CL"
@@ -21,6 +22,13 @@ class AppointmentStatus(StrEnum):
     PENDING = "pending"
     COMPLETED = "completed"
     REJECTED = "rejected"
+
+    @property
+    def is_final(self) -> bool:
+        return self is not AppointmentStatus.PENDING
+
+    def can_become(self, status: AppointmentStatus) -> bool:
+        return self is AppointmentStatus.PENDING and status.is_final
 
 
 class SlotOutcome(StrEnum):
@@ -66,10 +74,38 @@ class Appointment:
             correlation_id=request.correlation_id,
         )
 
-    def settled(self, status: AppointmentStatus, now: datetime, reason: str | None = None) -> Appointment:
-        if self.status is not AppointmentStatus.PENDING or status is AppointmentStatus.PENDING:
-            raise StatusMovesForwardOnly(self.status, status)
-        return dataclasses.replace(self, status=status, updated_at=now, rejection_reason=reason)
+    def outcome_event(self, outcome: SlotOutcome, now: datetime) -> AppointmentSettled:
+        """What its country processor announces: scheduled, or rejected because the slot is taken."""
+        if outcome is SlotOutcome.ALREADY_HANDLED:
+            raise ValueError("a repeated delivery announces nothing")
+        taken = outcome is SlotOutcome.REJECTED
+        return AppointmentSettled(
+            appointment_id=self.appointment_id,
+            insured_id=self.insured_id,
+            schedule_id=self.schedule_id,
+            country=self.country,
+            status=AppointmentStatus.REJECTED if taken else AppointmentStatus.COMPLETED,
+            settled_at=now,
+            reason=f"schedule {self.schedule_id} in {self.country} is already taken" if taken else None,
+            correlation_id=self.correlation_id,
+        )
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A move of one appointment's status. Status only moves forward: from pending to completed
+    or rejected, never back; a change that breaks this cannot be made."""
+
+    insured_id: str
+    appointment_id: str
+    status: AppointmentStatus
+    at: datetime
+    reason: str | None = None
+    expected: AppointmentStatus = AppointmentStatus.PENDING
+
+    def __post_init__(self) -> None:
+        if not self.expected.can_become(self.status):
+            raise StatusMovesForwardOnly(self.expected, self.status)
 
 
 @dataclass(frozen=True)
@@ -86,6 +122,10 @@ class AppointmentSettled:
     reason: str | None = None
     correlation_id: str | None = None
 
+    def status_change(self, now: datetime) -> StatusChange:
+        """The change the callback makes: the pending appointment takes this outcome."""
+        return StatusChange(self.insured_id, self.appointment_id, self.status, now, self.reason)
+
 
 class AppointmentError(Exception):
     """Base of the errors the domain raises."""
@@ -101,6 +141,8 @@ class AppointmentNotFound(AppointmentError):
 class StatusMovesForwardOnly(AppointmentError):
     def __init__(self, current: AppointmentStatus, wanted: AppointmentStatus) -> None:
         super().__init__(f"an appointment cannot go from {current} to {wanted}")
+        self.current = current
+        self.wanted = wanted
 
 
 class WrongCountry(AppointmentError):
@@ -110,3 +152,42 @@ class WrongCountry(AppointmentError):
         super().__init__(f"processor for {expected} received an appointment for {received}")
         self.expected = expected
         self.received = received
+
+
+# Facts an adapter reports; the use cases decide what follows from them.
+
+
+class AlreadyStored(AppointmentError):
+    """This appointment (its id) is already in the store: a repeated delivery."""
+
+    def __init__(self, appointment_id: str) -> None:
+        super().__init__(f"appointment {appointment_id} is stored already")
+        self.appointment_id = appointment_id
+
+
+class SlotTaken(AppointmentError):
+    """Another appointment already holds this schedule slot in the country."""
+
+    def __init__(self, country: Country, schedule_id: int) -> None:
+        super().__init__(f"schedule {schedule_id} in {country} is held by another appointment")
+        self.country = country
+        self.schedule_id = schedule_id
+
+
+class StatusChanged(AppointmentError):
+    """The stored status was not the one expected: someone moved it first."""
+
+    def __init__(self, appointment_id: str, expected: AppointmentStatus, current: AppointmentStatus) -> None:
+        super().__init__(f"appointment {appointment_id} is {current}, not {expected}")
+        self.appointment_id = appointment_id
+        self.expected = expected
+        self.current = current
+
+
+class PublishFailed(AppointmentError):
+    """A message or event could not be handed to the topic or the bus."""
+
+
+class StoreUnavailable(AppointmentError):
+    """The country database could not be reached or refused the login; its settings are read
+    again on the next attempt."""

@@ -1,63 +1,97 @@
-"""The boundaries the use cases talk through. Each has a real adapter and an in-memory fake."""
+"""The boundaries the use cases talk through. Each has a real adapter and an in-memory fake.
+
+Adapters do I/O and report what happened as domain facts (AlreadyStored, SlotTaken,
+StatusChanged, PublishFailed); they decide nothing. The use cases in services.py decide.
+"""
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
 from datetime import datetime
+from types import TracebackType
 
-from appointments.domain import Appointment, AppointmentSettled, AppointmentStatus, SlotOutcome
+from appointments.domain import Appointment, AppointmentSettled, StatusChange
 
 
 class AppointmentRepository(abc.ABC):
-    """Where appointments and their status live (DynamoDB)."""
+    """Where appointments and their status live (DynamoDB). It is also the outbox: an appointment
+    is stored marked as not yet handed to its country, and the mark is removed once it is."""
 
     @abc.abstractmethod
     def add(self, appointment: Appointment) -> None:
-        """Store a new appointment; an existing id is never overwritten."""
+        """Store a new appointment, marked as not handed over. An existing id is never
+        overwritten: raises AlreadyStored."""
 
     @abc.abstractmethod
     def list_for_insured(self, insured_id: str) -> list[Appointment]:
         """The insured's appointments, newest first."""
 
     @abc.abstractmethod
-    def settle(
-        self,
-        insured_id: str,
-        appointment_id: str,
-        status: AppointmentStatus,
-        reason: str | None,
-        now: datetime,
-    ) -> bool:
-        """Move a pending appointment to `status` (completed or rejected).
+    def change_status(self, change: StatusChange) -> None:
+        """Write the change's status, time and reason only if the stored status is still the one
+        it expects. Raises StatusChanged when it is not, AppointmentNotFound when there is no
+        such appointment."""
 
-        Returns False when it was no longer pending (a repeated delivery): status only moves
-        forward. Raises AppointmentNotFound when it does not exist.
-        """
+    @abc.abstractmethod
+    def mark_handed_over(self, appointment: Appointment) -> None:
+        """Remove the not-handed-over mark."""
+
+    @abc.abstractmethod
+    def not_handed_over(self, created_before: datetime) -> list[Appointment]:
+        """Appointments still marked as not handed over, created before the given moment."""
 
 
 class AppointmentRequestPublisher(abc.ABC):
     """Announces a new appointment to the country processors (SNS)."""
 
     @abc.abstractmethod
-    def publish(self, appointment: Appointment) -> None: ...
+    def publish(self, appointment: Appointment) -> None:
+        """Raises PublishFailed when the topic did not take it."""
 
 
-class CountryAppointmentStore(abc.ABC):
-    """A country's own appointments database (MySQL schema), where a schedule slot is held once."""
+class CountryUnitOfWork(abc.ABC):
+    """One transaction on a country's own database (a MySQL schema): what is added is kept only
+    when `commit` is called; leaving the `with` block without it rolls everything back.
+
+        with uow:
+            uow.add_appointment(appointment)
+            uow.commit()
+    """
+
+    def __enter__(self) -> CountryUnitOfWork:
+        self.begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.rollback()  # after a commit there is nothing left to roll back
 
     @abc.abstractmethod
-    def save(self, appointment: Appointment, announce: Callable[[SlotOutcome], None]) -> SlotOutcome:
-        """Store the appointment, or record its rejection when its slot is taken, and call
-        `announce` with that outcome before committing.
+    def begin(self) -> None: ...
 
-        A failed announcement undoes the write, so the retry does both again; a repeated delivery
-        of a committed one does neither and returns ALREADY_HANDLED. Hence one row and one event.
-        """
+    @abc.abstractmethod
+    def add_appointment(self, appointment: Appointment) -> None:
+        """Raises AlreadyStored for an id stored before, SlotTaken when another appointment
+        holds its schedule slot."""
+
+    @abc.abstractmethod
+    def add_rejection(self, appointment: Appointment) -> None:
+        """Record that the appointment was refused. Raises AlreadyStored when it was before."""
+
+    @abc.abstractmethod
+    def commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
 
 
 class SettledEventPublisher(abc.ABC):
     """Tells the rest of the system an appointment was scheduled or rejected (EventBridge)."""
 
     @abc.abstractmethod
-    def publish(self, event: AppointmentSettled) -> None: ...
+    def publish(self, event: AppointmentSettled) -> None:
+        """Raises PublishFailed when the bus did not take it."""

@@ -92,10 +92,12 @@ class FieldErrorView(_CamelModel):
 
 
 class ErrorView(_CamelModel):
-    """Every error answer: a sentence, and for a 400 one entry per bad field."""
+    """Every error answer: a sentence, for a 400 one entry per bad field, and for a 500 the
+    request id to quote (the detail is in the function's log under it)."""
 
     message: str
     errors: list[FieldErrorView] | None = None
+    requestId: str | None = None
 
 
 class AppointmentListView(_CamelModel):

@@ -1,25 +1,29 @@
-"""Use cases. Each is a function that receives the ports it needs."""
+"""Use cases. Each is a function that receives the ports it needs; the rules read here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from ulid import ULID
 
 from appointments.domain import (
+    AlreadyStored,
     Appointment,
     AppointmentRequest,
     AppointmentSettled,
-    AppointmentStatus,
     Country,
+    PublishFailed,
     SlotOutcome,
+    SlotTaken,
+    StatusChanged,
     WrongCountry,
 )
 from appointments.ports import (
     AppointmentRepository,
     AppointmentRequestPublisher,
-    CountryAppointmentStore,
+    CountryUnitOfWork,
     SettledEventPublisher,
 )
 
@@ -35,18 +39,64 @@ def new_appointment_id() -> str:
     return str(ULID())
 
 
+@dataclass(frozen=True)
+class Accepted:
+    appointment: Appointment
+    handed_over: bool  # False: the topic refused it; the reconciler hands it over later
+
+
 def request_appointment(
     request: AppointmentRequest,
     repository: AppointmentRepository,
     publisher: AppointmentRequestPublisher,
     clock: Clock = utc_now,
     new_id: Callable[[], str] = new_appointment_id,
-) -> Appointment:
-    """Store the appointment as pending, then hand it to its country's processor."""
+) -> Accepted:
+    """Store the appointment as pending, then hand it to its country's processor.
+
+    The stored appointment is the outbox: it keeps a not-handed-over mark until the topic has
+    taken it. When the topic refuses, the request is still accepted (it is stored), and
+    `hand_over_unpublished` publishes it once the topic works again. A store that fails raises,
+    and then nothing was accepted.
+    """
     appointment = Appointment.pending(new_id(), request, clock())
     repository.add(appointment)
-    publisher.publish(appointment)
-    return appointment
+    return Accepted(appointment, handed_over=_hand_over(appointment, repository, publisher))
+
+
+def _hand_over(
+    appointment: Appointment, repository: AppointmentRepository, publisher: AppointmentRequestPublisher
+) -> bool:
+    try:
+        publisher.publish(appointment)
+    except PublishFailed:
+        return False
+    repository.mark_handed_over(appointment)
+    return True
+
+
+@dataclass(frozen=True)
+class HandOverReport:
+    handed_over: list[str]
+    still_waiting: list[str]
+
+
+def hand_over_unpublished(
+    repository: AppointmentRepository,
+    publisher: AppointmentRequestPublisher,
+    older_than: timedelta,
+    clock: Clock = utc_now,
+) -> HandOverReport:
+    """Publish every accepted appointment the topic has not taken yet.
+
+    Only those older than `older_than`, so a request still being answered is left to its own
+    function. A second publish of one is harmless: the processors store and announce once.
+    """
+    report = HandOverReport(handed_over=[], still_waiting=[])
+    for appointment in repository.not_handed_over(created_before=clock() - older_than):
+        done = _hand_over(appointment, repository, publisher)
+        (report.handed_over if done else report.still_waiting).append(appointment.appointment_id)
+    return report
 
 
 def list_appointments(insured_id: str, repository: AppointmentRepository) -> list[Appointment]:
@@ -56,34 +106,36 @@ def list_appointments(insured_id: str, repository: AppointmentRepository) -> lis
 def schedule_in_country(
     appointment: Appointment,
     country: Country,
-    store: CountryAppointmentStore,
+    uow: CountryUnitOfWork,
     events: SettledEventPublisher,
     clock: Clock = utc_now,
 ) -> SlotOutcome:
     """Hold the appointment's slot in the country's database and announce the outcome.
 
-    The slot is held by the first appointment that asks for it; a later one is rejected with a
-    reason. The store commits only once the announcement is published.
+    The first appointment that asks for a slot holds it; a later one is rejected with a reason;
+    a repeated delivery of either is already handled and announces nothing. The transaction is
+    committed only after the announcement is published, so a failed publish leaves nothing
+    behind and the retry does both again: one row and one event per appointment.
     """
     if appointment.country != country:
         raise WrongCountry(expected=country, received=appointment.country)
+    with uow:
+        try:
+            outcome = _hold_slot(appointment, uow)
+        except AlreadyStored:
+            return SlotOutcome.ALREADY_HANDLED
+        events.publish(appointment.outcome_event(outcome, clock()))
+        uow.commit()
+    return outcome
 
-    def announce(outcome: SlotOutcome) -> None:
-        taken = outcome is SlotOutcome.REJECTED
-        events.publish(
-            AppointmentSettled(
-                appointment_id=appointment.appointment_id,
-                insured_id=appointment.insured_id,
-                schedule_id=appointment.schedule_id,
-                country=appointment.country,
-                status=AppointmentStatus.REJECTED if taken else AppointmentStatus.COMPLETED,
-                settled_at=clock(),
-                reason=f"schedule {appointment.schedule_id} in {country} is already taken" if taken else None,
-                correlation_id=appointment.correlation_id,
-            )
-        )
 
-    return store.save(appointment, announce)
+def _hold_slot(appointment: Appointment, uow: CountryUnitOfWork) -> SlotOutcome:
+    try:
+        uow.add_appointment(appointment)
+    except SlotTaken:
+        uow.add_rejection(appointment)
+        return SlotOutcome.REJECTED
+    return SlotOutcome.SCHEDULED
 
 
 def settle_appointment(
@@ -91,5 +143,10 @@ def settle_appointment(
     repository: AppointmentRepository,
     clock: Clock = utc_now,
 ) -> bool:
-    """Record the processor's outcome on the appointment; False when it was already settled."""
-    return repository.settle(event.insured_id, event.appointment_id, event.status, event.reason, clock())
+    """Record the processor's outcome on the appointment; False when it was settled already (a
+    repeated event). Only a pending appointment is settled: status only moves forward."""
+    try:
+        repository.change_status(event.status_change(clock()))
+    except StatusChanged:
+        return False  # settled before: a repeated or late event
+    return True

@@ -35,6 +35,12 @@ class CallbackSettings(_Settings):
     TABLE_NAME: str
 
 
+class ReconcilerSettings(_Settings):
+    TABLE_NAME: str
+    TOPIC_ARN: str
+    HAND_OVER_AFTER_SECONDS: int = 60
+
+
 class SettingsError(RuntimeError):
     pass
 

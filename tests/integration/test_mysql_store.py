@@ -1,35 +1,34 @@
-"""The MySQL adapter with its settings read from SSM, against the real server and engine."""
+"""The MySQL adapter with its settings read from SSM, against the real server and engine: what is
+particular to MySQL (the facts it shares with the fake are in test_port_contracts.py)."""
 
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pymysql
 import pytest
 
-from appointments.adapters.mysql import (
-    MissingDbParameter,
-    MySqlAppointmentStore,
-    MySqlSettings,
-    mysql_settings_from_ssm,
-)
-from appointments.domain import Appointment, AppointmentRequest, Country, SlotOutcome
+from appointments.adapters.mysql import MySqlCountryUnitOfWork
+from appointments.adapters.ssm import DB_PARAMETER_NAMES, MissingDbParameter, MySqlSettings, SsmMySqlSettings
+from appointments.domain import Appointment, AppointmentRequest, Country, StoreUnavailable
 from appointments.services import new_appointment_id
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
 
 
 def settings_for(kit_config: KitConfig, country: str) -> MySqlSettings:
-    return mysql_settings_from_ssm(f"{kit_config.db_parameters_prefix}/{country}", max_age=0)
+    return SsmMySqlSettings(f"{kit_config.db_parameters_prefix}/{country}", max_age=0)()
 
 
 @pytest.fixture
-def pe_store(kit_config: KitConfig, stack: Stack, engine_env: None) -> Iterator[MySqlAppointmentStore]:
-    store = MySqlAppointmentStore(lambda: settings_for(kit_config, "pe"))
-    yield store
-    store.close()
+def pe_uow(kit_config: KitConfig, stack: Stack, engine_env: None) -> Iterator[MySqlCountryUnitOfWork]:
+    uow = MySqlCountryUnitOfWork(SsmMySqlSettings(f"{kit_config.db_parameters_prefix}/pe", max_age=0))
+    yield uow
+    uow.close()
 
 
 def appointment(insured: str, country: Country = Country.PE, schedule: int | None = None) -> Appointment:
@@ -41,15 +40,10 @@ def appointment(insured: str, country: Country = Country.PE, schedule: int | Non
     )
 
 
-class Announcements:
-    def __init__(self, fail: bool = False) -> None:
-        self.outcomes: list[SlotOutcome] = []
-        self.fail = fail
-
-    def __call__(self, outcome: SlotOutcome) -> None:
-        if self.fail:
-            raise ConnectionError("event bus unavailable")
-        self.outcomes.append(outcome)
+def store(uow: MySqlCountryUnitOfWork, item: Appointment) -> None:
+    with uow:
+        uow.add_appointment(item)
+        uow.commit()
 
 
 def rows(
@@ -77,61 +71,28 @@ def test_ssm_gives_each_country_its_own_user_schema_and_decrypted_password(
 
 def test_a_path_without_parameters_is_reported_by_name(stack: Stack, engine_env: None) -> None:
     with pytest.raises(MissingDbParameter, match="missing SSM parameters under /nowhere: host, port"):
-        mysql_settings_from_ssm("/nowhere", max_age=0)
+        SsmMySqlSettings("/nowhere", max_age=0)()
 
 
-def test_an_appointment_is_written_and_announced_once_in_its_country_schema(
-    pe_store: MySqlAppointmentStore, mysql_admin: pymysql.connections.Connection
+def test_an_appointment_is_written_to_its_own_country_schema_with_its_fields(
+    pe_uow: MySqlCountryUnitOfWork, mysql_admin: pymysql.connections.Connection
 ) -> None:
-    item, announced = appointment("ITMYSQL1"), Announcements()
+    item = appointment("ITMYSQL1")
 
-    assert pe_store.save(item, announced) is SlotOutcome.SCHEDULED
-    assert pe_store.save(item, announced) is SlotOutcome.ALREADY_HANDLED  # a repeated delivery
+    store(pe_uow, item)
 
-    assert announced.outcomes == [SlotOutcome.SCHEDULED]
     expected = [("ITMYSQL1", item.schedule_id, datetime(2026, 11, 27, 12, 0, 0, 123000))]
     assert rows(mysql_admin, "mysql_pe", item.appointment_id) == expected
     assert rows(mysql_admin, "mysql_cl", item.appointment_id) == []
 
 
-def test_a_failed_announcement_leaves_no_row_so_the_retry_does_both(
-    pe_store: MySqlAppointmentStore, mysql_admin: pymysql.connections.Connection
-) -> None:
-    item = appointment("ITMYSQL3")
-
-    with pytest.raises(ConnectionError):
-        pe_store.save(item, Announcements(fail=True))
-    assert rows(mysql_admin, "mysql_pe", item.appointment_id) == []
-
-    announced = Announcements()
-    assert pe_store.save(item, announced) is SlotOutcome.SCHEDULED
-    assert announced.outcomes == [SlotOutcome.SCHEDULED]
-    assert len(rows(mysql_admin, "mysql_pe", item.appointment_id)) == 1
-
-
-def test_a_taken_slot_is_rejected_by_the_unique_key_and_recorded_once(
-    pe_store: MySqlAppointmentStore, mysql_admin: pymysql.connections.Connection
-) -> None:
-    first = appointment("ITMYSQL4")
-    second = appointment("ITMYSQL5", schedule=first.schedule_id)
-    announced = Announcements()
-
-    assert pe_store.save(first, announced) is SlotOutcome.SCHEDULED
-    assert pe_store.save(second, announced) is SlotOutcome.REJECTED
-    assert pe_store.save(second, announced) is SlotOutcome.ALREADY_HANDLED
-
-    assert announced.outcomes == [SlotOutcome.SCHEDULED, SlotOutcome.REJECTED]
-    assert rows(mysql_admin, "mysql_pe", second.appointment_id) == []
-    assert len(rows(mysql_admin, "mysql_pe", second.appointment_id, table="appointment_rejections")) == 1
-
-
 def test_sql_injection_strings_are_stored_as_data(
-    pe_store: MySqlAppointmentStore, mysql_admin: pymysql.connections.Connection
+    pe_uow: MySqlCountryUnitOfWork, mysql_admin: pymysql.connections.Connection
 ) -> None:
     hostile = "x'); DROP TABLE appointments; --"
     item = appointment(hostile)
 
-    assert pe_store.save(item, Announcements()) is SlotOutcome.SCHEDULED
+    store(pe_uow, item)
 
     assert rows(mysql_admin, "mysql_pe", item.appointment_id)[0][0] == hostile
     with mysql_admin.cursor() as cursor:
@@ -139,16 +100,16 @@ def test_sql_injection_strings_are_stored_as_data(
 
 
 def test_the_store_reconnects_after_the_server_drops_its_connection(
-    pe_store: MySqlAppointmentStore, mysql_admin: pymysql.connections.Connection
+    pe_uow: MySqlCountryUnitOfWork, mysql_admin: pymysql.connections.Connection
 ) -> None:
-    pe_store.save(appointment("ITMYSQL2"), Announcements())
+    store(pe_uow, appointment("ITMYSQL2"))
     with mysql_admin.cursor() as cursor:
         cursor.execute("SELECT id FROM information_schema.processlist WHERE user = 'rimac_pe'")
         for (connection_id,) in cursor.fetchall():
             cursor.execute(f"KILL {int(connection_id)}")
 
     again = appointment("ITMYSQL2")
-    assert pe_store.save(again, Announcements()) is SlotOutcome.SCHEDULED
+    store(pe_uow, again)
     assert len(rows(mysql_admin, "mysql_pe", again.appointment_id)) == 1
 
 
@@ -159,3 +120,34 @@ def test_a_country_user_cannot_touch_the_other_countrys_schema(
     connection = pymysql.connect(host=pe.host, port=pe.port, user=pe.user, password=pe.password)
     with connection, connection.cursor() as cursor, pytest.raises(pymysql.OperationalError, match="denied"):
         cursor.execute("SELECT COUNT(*) FROM mysql_cl.appointments")
+
+
+@pytest.fixture
+def scratch_path(kit_config: KitConfig, stack: Stack, engine_env: None) -> Iterator[tuple[str, Any]]:
+    """A throw-away copy of the PE parameters, to break and fix without touching the stack's."""
+    ssm = kit_config.client("ssm")
+    path = f"/it/{uuid.uuid4().hex[:12]}"
+    source = f"{kit_config.db_parameters_prefix}/pe"
+    for name in DB_PARAMETER_NAMES:
+        kept = ssm.get_parameter(Name=f"{source}/{name}", WithDecryption=True)["Parameter"]
+        ssm.put_parameter(Name=f"{path}/{name}", Value=kept["Value"], Type=kept["Type"], Overwrite=True)
+    yield path, ssm
+    ssm.delete_parameters(Names=[f"{path}/{name}" for name in DB_PARAMETER_NAMES])
+
+
+def test_a_refused_connection_drops_the_cached_settings_so_the_fix_is_read_next_time(
+    scratch_path: tuple[str, Any], mysql_admin: pymysql.connections.Connection
+) -> None:
+    path, ssm = scratch_path
+    port = ssm.get_parameter(Name=f"{path}/port")["Parameter"]["Value"]
+    ssm.put_parameter(Name=f"{path}/port", Value="1", Type="String", Overwrite=True)
+    uow = MySqlCountryUnitOfWork(SsmMySqlSettings(path, max_age=300))  # cached for five minutes
+
+    with pytest.raises(StoreUnavailable), uow:
+        pass
+    ssm.put_parameter(Name=f"{path}/port", Value=port, Type="String", Overwrite=True)
+    item = appointment("ITMYSQL6")
+    store(uow, item)  # the fixed port is read at once, not after the cache's age
+    uow.close()
+
+    assert len(rows(mysql_admin, "mysql_pe", item.appointment_id)) == 1

@@ -1,8 +1,10 @@
-"""In-memory implementations of the ports, for unit tests. They keep the real adapters' rules."""
+"""In-memory implementations of the ports, for unit tests. They store and return data and report
+the same facts as the real adapters (tests/integration/test_port_contracts.py runs one suite
+against both); they hold no business rule."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
 from datetime import datetime
 
 from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
@@ -13,74 +15,108 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 from appointments.domain import (
+    AlreadyStored,
     Appointment,
     AppointmentNotFound,
     AppointmentSettled,
-    AppointmentStatus,
-    SlotOutcome,
+    PublishFailed,
+    SlotTaken,
+    StatusChange,
+    StatusChanged,
 )
 from appointments.ports import (
     AppointmentRepository,
     AppointmentRequestPublisher,
-    CountryAppointmentStore,
+    CountryUnitOfWork,
     SettledEventPublisher,
 )
 
 
 class InMemoryAppointmentRepository(AppointmentRepository):
+    """Items by key, as the table holds them, with the outbox mark kept beside them."""
+
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Appointment] = {}
+        self.not_handed: set[tuple[str, str]] = set()
 
     def add(self, appointment: Appointment) -> None:
         key = (appointment.insured_id, appointment.appointment_id)
         if key in self.items:
-            raise ValueError(f"appointment {key} already exists")
+            raise AlreadyStored(appointment.appointment_id)
         self.items[key] = appointment
+        self.not_handed.add(key)
 
     def list_for_insured(self, insured_id: str) -> list[Appointment]:
         mine = [a for (insured, _), a in self.items.items() if insured == insured_id]
         return sorted(mine, key=lambda a: a.appointment_id, reverse=True)
 
-    def settle(
-        self,
-        insured_id: str,
-        appointment_id: str,
-        status: AppointmentStatus,
-        reason: str | None,
-        now: datetime,
-    ) -> bool:
-        current = self.items.get((insured_id, appointment_id))
+    def change_status(self, change: StatusChange) -> None:
+        current = self.items.get((change.insured_id, change.appointment_id))
         if current is None:
-            raise AppointmentNotFound(insured_id, appointment_id)
-        if current.status is not AppointmentStatus.PENDING:
-            return False
-        self.items[(insured_id, appointment_id)] = current.settled(status, now, reason)
-        return True
+            raise AppointmentNotFound(change.insured_id, change.appointment_id)
+        if current.status is not change.expected:
+            raise StatusChanged(change.appointment_id, change.expected, current.status)
+        self.items[(change.insured_id, change.appointment_id)] = dataclasses.replace(
+            current, status=change.status, updated_at=change.at, rejection_reason=change.reason
+        )
+
+    def mark_handed_over(self, appointment: Appointment) -> None:
+        key = (appointment.insured_id, appointment.appointment_id)
+        if key not in self.items:
+            raise AppointmentNotFound(*key)
+        self.not_handed.discard(key)
+
+    def not_handed_over(self, created_before: datetime) -> list[Appointment]:
+        return [self.items[key] for key in self.not_handed if self.items[key].created_at < created_before]
 
 
 class InMemoryRequestPublisher(AppointmentRequestPublisher):
     def __init__(self) -> None:
         self.published: list[Appointment] = []
+        self.refusing = False
 
     def publish(self, appointment: Appointment) -> None:
+        if self.refusing:
+            raise PublishFailed("topic unavailable")
         self.published.append(appointment)
 
 
-class InMemoryCountryStore(CountryAppointmentStore):
-    """Slots held once; nothing is kept when the announcement fails, as with the MySQL transaction."""
+class InMemoryCountryUnitOfWork(CountryUnitOfWork):
+    """Two tables keyed by appointment id, and the slot key on the first, as in mysql-init/.
+    Writes wait in the transaction until commit."""
 
     def __init__(self) -> None:
         self.rows: dict[str, Appointment] = {}
         self.rejections: dict[str, Appointment] = {}
+        self._pending_rows: dict[str, Appointment] = {}
+        self._pending_rejections: dict[str, Appointment] = {}
+        self.commits = 0
 
-    def save(self, appointment: Appointment, announce: Callable[[SlotOutcome], None]) -> SlotOutcome:
-        if appointment.appointment_id in self.rows or appointment.appointment_id in self.rejections:
-            return SlotOutcome.ALREADY_HANDLED
-        taken = any(row.schedule_id == appointment.schedule_id for row in self.rows.values())
-        outcome = SlotOutcome.REJECTED if taken else SlotOutcome.SCHEDULED
-        announce(outcome)
-        (self.rejections if taken else self.rows)[appointment.appointment_id] = appointment
-        return outcome
+    def begin(self) -> None:
+        self.rollback()
+
+    def add_appointment(self, appointment: Appointment) -> None:
+        rows = self.rows | self._pending_rows
+        if appointment.appointment_id in rows:
+            raise AlreadyStored(appointment.appointment_id)
+        if any(row.schedule_id == appointment.schedule_id for row in rows.values()):
+            raise SlotTaken(appointment.country, appointment.schedule_id)
+        self._pending_rows[appointment.appointment_id] = appointment
+
+    def add_rejection(self, appointment: Appointment) -> None:
+        if appointment.appointment_id in self.rejections | self._pending_rejections:
+            raise AlreadyStored(appointment.appointment_id)
+        self._pending_rejections[appointment.appointment_id] = appointment
+
+    def commit(self) -> None:
+        self.rows |= self._pending_rows
+        self.rejections |= self._pending_rejections
+        self.commits += 1
+        self.rollback()
+
+    def rollback(self) -> None:
+        self._pending_rows = {}
+        self._pending_rejections = {}
 
 
 class InMemoryEventPublisher(SettledEventPublisher):
@@ -91,7 +127,7 @@ class InMemoryEventPublisher(SettledEventPublisher):
     def publish(self, event: AppointmentSettled) -> None:
         if self.fail_times:
             self.fail_times -= 1
-            raise ConnectionError("event bus unavailable")
+            raise PublishFailed("event bus unavailable")
         self.events.append(event)
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from appointments.adapters.eventbridge import EventBridgeSettledPublisher, EventPublishFailed
-from appointments.domain import AppointmentSettled, AppointmentStatus, Country
+from appointments.adapters.eventbridge import EventBridgeSettledPublisher
+from appointments.domain import AppointmentSettled, AppointmentStatus, Country, PublishFailed
 
 
 class RejectingEventsClient:
@@ -31,7 +31,7 @@ def test_a_rejected_entry_raises_so_the_record_is_retried() -> None:
         "01ABC", "PE001", 1, Country.PE, AppointmentStatus.COMPLETED, datetime(2026, 1, 1, tzinfo=UTC)
     )
 
-    with pytest.raises(EventPublishFailed, match="01ABC rejected: InternalFailure try again"):
+    with pytest.raises(PublishFailed, match="01ABC rejected: InternalFailure try again"):
         publisher.publish(event)
 
     [entry] = client.entries

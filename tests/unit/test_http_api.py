@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from appointments.api import AppointmentsApi
+from appointments.adapters.ssm import ApiKey
+from appointments.api import AppointmentsApi, HttpBackend
 from appointments.domain import AppointmentStatus
 from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryIdempotencyStore, InMemoryRequestPublisher
 
@@ -78,7 +80,9 @@ class Api:
         self.repository = InMemoryAppointmentRepository()
         self.publisher = InMemoryRequestPublisher()
         self.idempotency = InMemoryIdempotencyStore()
-        self.api = AppointmentsApi(self.repository, self.publisher, lambda: API_KEY, self.idempotency)
+        self.api = AppointmentsApi(
+            HttpBackend(self.repository, self.publisher, ApiKey(lambda force: API_KEY), self.idempotency)
+        )
         self.make_event = EVENT_FORMATS[payload_format]
 
     def call(
@@ -302,3 +306,51 @@ def test_the_docs_page_is_public_and_serves_swagger_ui_and_the_document(api: Api
     assert page["statusCode"] == 200
     assert headers["Content-Type"].startswith("text/html")
     assert api.call("GET", "/appointments/PE001", api_key=None)[0] == 401  # only the page is public
+
+
+class BrokenRepository(InMemoryAppointmentRepository):
+    def add(self, appointment: Any) -> None:
+        raise RuntimeError("AccessDenied on arn:aws:dynamodb:us-east-1:123456789012:table/secret")
+
+
+def test_an_unexpected_failure_is_a_500_with_the_request_id_and_no_exception_text(api: Api) -> None:
+    api.api = AppointmentsApi(
+        HttpBackend(BrokenRepository(), api.publisher, ApiKey(lambda force: API_KEY), api.idempotency)
+    )
+
+    status, body = api.call(
+        "POST", "/appointments", {"insuredId": "PE001", "scheduleId": 1, "countryISO": "PE"}
+    )
+
+    assert status == 500
+    assert body == {
+        "message": "something went wrong on our side; quote the requestId if you report it",
+        "requestId": "request-1",
+    }
+    assert api.publisher.published == []
+
+
+def test_when_the_topic_refuses_the_request_is_accepted_and_kept_for_the_reconciler(api: Api) -> None:
+    api.publisher.refusing = True
+
+    status, body = api.call(
+        "POST", "/appointments", {"insuredId": "PE001", "scheduleId": 1, "countryISO": "PE"}
+    )
+
+    assert (status, body["status"]) == (202, "pending")
+    [waiting] = api.repository.not_handed_over(created_before=datetime.now(UTC) + timedelta(seconds=1))
+    assert waiting.appointment_id == body["appointmentId"]
+
+
+def test_a_retry_with_the_same_idempotency_key_after_a_refused_publish_is_the_same_appointment(
+    api: Api,
+) -> None:
+    api.publisher.refusing = True
+    body = {"insuredId": "PE001", "scheduleId": 1, "countryISO": "PE"}
+
+    first = api.call("POST", "/appointments", body, extra_headers={"Idempotency-Key": "k-1"})
+    api.publisher.refusing = False
+    again = api.call("POST", "/appointments", body, extra_headers={"Idempotency-Key": "k-1"})
+
+    assert first == again
+    assert len(api.repository.items) == 1

@@ -13,13 +13,15 @@ from appointments.domain import (
     AppointmentSettled,
     AppointmentStatus,
     Country,
+    PublishFailed,
     SlotOutcome,
+    StatusChange,
     StatusMovesForwardOnly,
     WrongCountry,
 )
 from tests.unit.fakes import (
     InMemoryAppointmentRepository,
-    InMemoryCountryStore,
+    InMemoryCountryUnitOfWork,
     InMemoryEventPublisher,
     InMemoryRequestPublisher,
 )
@@ -39,12 +41,74 @@ def request(insured: str = "PE001", schedule: int = 1, country: Country = Countr
 def test_a_requested_appointment_is_stored_pending_and_published_once() -> None:
     repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
 
-    appointment = services.request_appointment(request(), repository, publisher, clock=ticking_clock())
+    accepted = services.request_appointment(request(), repository, publisher, clock=ticking_clock())
+    appointment = accepted.appointment
 
+    assert accepted.handed_over
     assert appointment.status is AppointmentStatus.PENDING
     assert appointment.created_at == T0
     assert repository.list_for_insured("PE001") == [appointment]
     assert publisher.published == [appointment]
+    assert repository.not_handed_over(created_before=T0 + timedelta(days=1)) == []
+
+
+def test_when_the_topic_refuses_the_appointment_is_still_accepted_and_waits_in_the_outbox() -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    publisher.refusing = True
+
+    accepted = services.request_appointment(request(), repository, publisher, clock=lambda: T0)
+
+    assert not accepted.handed_over
+    assert publisher.published == []
+    assert repository.list_for_insured("PE001") == [accepted.appointment]
+    assert repository.not_handed_over(created_before=T0 + timedelta(seconds=1)) == [accepted.appointment]
+
+
+def test_the_reconciler_hands_over_what_the_topic_refused_once_it_works_again() -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    publisher.refusing = True
+    waiting = services.request_appointment(request(schedule=1), repository, publisher, clock=lambda: T0)
+    publisher.refusing = False
+    handed = services.request_appointment(request(schedule=2), repository, publisher, clock=lambda: T0)
+    minute_later = T0 + timedelta(minutes=1)
+
+    report = services.hand_over_unpublished(
+        repository, publisher, timedelta(seconds=30), clock=lambda: minute_later
+    )
+    again = services.hand_over_unpublished(
+        repository, publisher, timedelta(seconds=30), clock=lambda: minute_later
+    )
+
+    assert report.handed_over == [waiting.appointment.appointment_id]
+    assert again.handed_over == again.still_waiting == []
+    assert publisher.published == [handed.appointment, waiting.appointment]
+
+
+def test_the_reconciler_leaves_young_appointments_to_the_request_still_answering_them() -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    publisher.refusing = True
+    services.request_appointment(request(), repository, publisher, clock=lambda: T0)
+    publisher.refusing = False
+
+    report = services.hand_over_unpublished(
+        repository, publisher, timedelta(seconds=30), clock=lambda: T0 + timedelta(seconds=10)
+    )
+
+    assert report.handed_over == []
+    assert publisher.published == []
+
+
+def test_while_the_topic_still_refuses_the_reconciler_keeps_the_appointment_waiting() -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    publisher.refusing = True
+    accepted = services.request_appointment(request(), repository, publisher, clock=lambda: T0)
+
+    report = services.hand_over_unpublished(
+        repository, publisher, timedelta(0), clock=lambda: T0 + timedelta(1)
+    )
+
+    assert report.still_waiting == [accepted.appointment.appointment_id]
+    assert len(repository.not_handed_over(created_before=T0 + timedelta(1))) == 1
 
 
 def test_appointment_ids_are_unique_and_sort_by_creation_time() -> None:
@@ -62,7 +126,7 @@ def test_an_insured_sees_only_their_appointments_newest_first() -> None:
     made = [
         services.request_appointment(
             request(insured=insured), repository, publisher, new_id=lambda: next(ids)
-        )
+        ).appointment
         for insured in ("PE001", "CL001", "PE001")
     ]
 
@@ -78,11 +142,11 @@ def new_appointment(country: Country = Country.PE, schedule: int = 1, insured: s
         InMemoryAppointmentRepository(),
         InMemoryRequestPublisher(),
         clock=lambda: T0,
-    )
+    ).appointment
 
 
 def test_the_processor_holds_the_slot_and_announces_it_scheduled() -> None:
-    store, events = InMemoryCountryStore(), InMemoryEventPublisher()
+    store, events = InMemoryCountryUnitOfWork(), InMemoryEventPublisher()
     appointment = new_appointment(country=Country.CL, schedule=7)
 
     outcome = services.schedule_in_country(appointment, Country.CL, store, events, clock=lambda: T0)
@@ -99,7 +163,7 @@ def test_the_processor_holds_the_slot_and_announces_it_scheduled() -> None:
 
 
 def test_a_repeated_delivery_gives_one_row_and_one_event() -> None:
-    store, events = InMemoryCountryStore(), InMemoryEventPublisher()
+    store, events = InMemoryCountryUnitOfWork(), InMemoryEventPublisher()
     appointment = new_appointment()
 
     first = services.schedule_in_country(appointment, Country.PE, store, events)
@@ -111,12 +175,13 @@ def test_a_repeated_delivery_gives_one_row_and_one_event() -> None:
 
 
 def test_a_failed_announcement_keeps_nothing_so_the_retry_does_both() -> None:
-    store, events = InMemoryCountryStore(), InMemoryEventPublisher(fail_times=1)
+    store, events = InMemoryCountryUnitOfWork(), InMemoryEventPublisher(fail_times=1)
     appointment = new_appointment()
 
-    with pytest.raises(ConnectionError):
+    with pytest.raises(PublishFailed):
         services.schedule_in_country(appointment, Country.PE, store, events)
     assert store.rows == {}
+    assert store.commits == 0
 
     assert services.schedule_in_country(appointment, Country.PE, store, events) is SlotOutcome.SCHEDULED
     assert len(store.rows) == 1
@@ -124,7 +189,7 @@ def test_a_failed_announcement_keeps_nothing_so_the_retry_does_both() -> None:
 
 
 def test_a_taken_slot_rejects_the_second_booking_once_with_a_reason() -> None:
-    store, events = InMemoryCountryStore(), InMemoryEventPublisher()
+    store, events = InMemoryCountryUnitOfWork(), InMemoryEventPublisher()
     first, second = new_appointment(schedule=5), new_appointment(schedule=5, insured="PE002")
 
     services.schedule_in_country(first, Country.PE, store, events)
@@ -141,7 +206,11 @@ def test_a_taken_slot_rejects_the_second_booking_once_with_a_reason() -> None:
 
 
 def test_the_same_schedule_in_another_country_is_another_slot() -> None:
-    pe_store, cl_store, events = InMemoryCountryStore(), InMemoryCountryStore(), InMemoryEventPublisher()
+    pe_store, cl_store, events = (
+        InMemoryCountryUnitOfWork(),
+        InMemoryCountryUnitOfWork(),
+        InMemoryEventPublisher(),
+    )
 
     pe = services.schedule_in_country(new_appointment(Country.PE, 9), Country.PE, pe_store, events)
     cl = services.schedule_in_country(new_appointment(Country.CL, 9), Country.CL, cl_store, events)
@@ -150,7 +219,7 @@ def test_the_same_schedule_in_another_country_is_another_slot() -> None:
 
 
 def test_a_processor_refuses_an_appointment_of_another_country_and_writes_nothing() -> None:
-    store, events = InMemoryCountryStore(), InMemoryEventPublisher()
+    store, events = InMemoryCountryUnitOfWork(), InMemoryEventPublisher()
     appointment = new_appointment(country=Country.CL)
 
     with pytest.raises(WrongCountry, match="processor for PE received an appointment for CL"):
@@ -178,7 +247,7 @@ def test_the_callback_settles_a_pending_appointment_once_and_status_only_moves_f
     repository = InMemoryAppointmentRepository()
     appointment = services.request_appointment(
         request(), repository, InMemoryRequestPublisher(), clock=lambda: T0
-    )
+    ).appointment
     later = T0 + timedelta(seconds=2)
 
     completed = settled_event(appointment, AppointmentStatus.COMPLETED)
@@ -194,7 +263,7 @@ def test_the_callback_settles_a_pending_appointment_once_and_status_only_moves_f
 
 def test_a_rejection_is_recorded_with_its_reason() -> None:
     repository = InMemoryAppointmentRepository()
-    appointment = services.request_appointment(request(), repository, InMemoryRequestPublisher())
+    appointment = services.request_appointment(request(), repository, InMemoryRequestPublisher()).appointment
 
     services.settle_appointment(settled_event(appointment, AppointmentStatus.REJECTED, "taken"), repository)
 
@@ -202,13 +271,17 @@ def test_a_rejection_is_recorded_with_its_reason() -> None:
     assert (stored.status, stored.rejection_reason) == (AppointmentStatus.REJECTED, "taken")
 
 
-def test_an_appointment_never_goes_back_to_pending() -> None:
+def test_an_appointment_never_goes_back_to_pending_nor_leaves_a_final_status() -> None:
     appointment = new_appointment()
 
     with pytest.raises(StatusMovesForwardOnly):
-        appointment.settled(AppointmentStatus.PENDING, T0)
+        settled_event(appointment, AppointmentStatus.PENDING).status_change(T0)
     with pytest.raises(StatusMovesForwardOnly):
-        appointment.settled(AppointmentStatus.COMPLETED, T0).settled(AppointmentStatus.REJECTED, T0)
+        StatusChange("PE001", "01A", AppointmentStatus.REJECTED, T0, expected=AppointmentStatus.COMPLETED)
+    assert [s for s in AppointmentStatus if AppointmentStatus.PENDING.can_become(s)] == [
+        AppointmentStatus.COMPLETED,
+        AppointmentStatus.REJECTED,
+    ]
 
 
 def test_settling_an_unknown_appointment_is_an_error_not_a_silent_success() -> None:
@@ -224,9 +297,9 @@ def test_the_correlation_id_goes_from_the_request_to_the_processors_event() -> N
         AppointmentRequest("PE001", 3, Country.PE, correlation_id="req-7"),
         InMemoryAppointmentRepository(),
         InMemoryRequestPublisher(),
-    )
+    ).appointment
 
-    services.schedule_in_country(appointment, Country.PE, InMemoryCountryStore(), events)
+    services.schedule_in_country(appointment, Country.PE, InMemoryCountryUnitOfWork(), events)
 
     assert appointment.correlation_id == "req-7"
     assert events.events[0].correlation_id == "req-7"

@@ -82,8 +82,20 @@ def test_each_function_has_a_role_of_its_own(resources: dict[str, dict[str, Any]
     functions = of_type(resources, "AWS::Lambda::Function")
     roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
 
-    assert len(functions) == 4
-    assert len(set(roles)) == 4
+    assert len(functions) == 5  # http, two processors, callback, reconciler
+    assert len(set(roles)) == len(functions)
+
+
+def test_the_reconciler_runs_every_minute_on_the_outbox_index(resources: dict[str, dict[str, Any]]) -> None:
+    [schedule] = [
+        rule["Properties"]
+        for rule in of_type(resources, "AWS::Events::Rule").values()
+        if "ScheduleExpression" in rule["Properties"]
+    ]
+    assert schedule["ScheduleExpression"] == "rate(1 minute)"
+    assert schedule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ReconcilerFunction", "Arn"]}
+    [index] = resources["AppointmentsTable"]["Properties"]["GlobalSecondaryIndexes"]
+    assert [key["AttributeName"] for key in index["KeySchema"]] == ["outbox", "createdAt"]
 
 
 def policy_statements(resources: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
@@ -164,4 +176,4 @@ def test_the_build_probes_the_handler_module_each_function_runs(
         body["Properties"]["Handler"].rsplit(".", 1)[0]
         for body in of_type(resources, "AWS::Lambda::Function").values()
     }
-    assert handlers == {function.handler_module for function in FUNCTIONS}
+    assert handlers == {handler for function in FUNCTIONS for handler in function.handlers}

@@ -1,4 +1,8 @@
-"""Appointments in DynamoDB: partition key insuredId, sort key appointmentId (a ULID, so time-ordered)."""
+"""Appointments in DynamoDB: partition key insuredId, sort key appointmentId (a ULID, so time-ordered).
+
+The table is also the outbox: a new item carries `outbox` (its country) until the topic has
+taken it. The sparse index OUTBOX_INDEX (outbox, createdAt) holds only those items.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,22 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from appointments.domain import (
+    AlreadyStored,
     Appointment,
     AppointmentNotFound,
     AppointmentStatus,
     Country,
-    StatusMovesForwardOnly,
+    StatusChange,
+    StatusChanged,
 )
 from appointments.ports import AppointmentRepository
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+OUTBOX_INDEX = "outbox"
+OUTBOX_ATTRIBUTE = "outbox"
 
 
 def _to_item(appointment: Appointment) -> dict[str, AttributeValueTypeDef]:
@@ -55,21 +64,20 @@ class DynamoAppointmentRepository(AppointmentRepository):
         self._table = table_name
         self._client = client
 
-    def add(self, appointment: Appointment) -> None:
-        self._client.put_item(
-            TableName=self._table,
-            Item=_to_item(appointment),
-            ConditionExpression="attribute_not_exists(appointmentId)",
-        )
+    def _key(self, insured_id: str, appointment_id: str) -> dict[str, AttributeValueTypeDef]:
+        return {"insuredId": {"S": insured_id}, "appointmentId": {"S": appointment_id}}
 
-    def get(self, insured_id: str, appointment_id: str) -> Appointment | None:
-        response = self._client.get_item(
-            TableName=self._table,
-            Key={"insuredId": {"S": insured_id}, "appointmentId": {"S": appointment_id}},
-            ConsistentRead=True,
-        )
-        item = response.get("Item")
-        return _from_item(item) if item else None
+    def add(self, appointment: Appointment) -> None:
+        item = _to_item(appointment)
+        item[OUTBOX_ATTRIBUTE] = {"S": appointment.country.value}
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(appointmentId)",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            raise AlreadyStored(appointment.appointment_id) from None
 
     def list_for_insured(self, insured_id: str) -> list[Appointment]:
         paginator = self._client.get_paginator("query")
@@ -81,37 +89,63 @@ class DynamoAppointmentRepository(AppointmentRepository):
         )
         return [_from_item(item) for page in pages for item in page["Items"]]
 
-    def settle(
-        self,
-        insured_id: str,
-        appointment_id: str,
-        status: AppointmentStatus,
-        reason: str | None,
-        now: datetime,
-    ) -> bool:
-        if status is AppointmentStatus.PENDING:
-            raise StatusMovesForwardOnly(AppointmentStatus.PENDING, status)
+    def change_status(self, change: StatusChange) -> None:
         update = "SET #status = :status, updatedAt = :now"
         values: dict[str, AttributeValueTypeDef] = {
-            ":status": {"S": status.value},
-            ":pending": {"S": AppointmentStatus.PENDING.value},
-            ":now": {"S": now.isoformat()},
+            ":status": {"S": change.status.value},
+            ":expected": {"S": change.expected.value},
+            ":now": {"S": change.at.isoformat()},
         }
-        if reason is not None:
+        if change.reason is not None:
             update += ", rejectionReason = :reason"
-            values[":reason"] = {"S": reason}
+            values[":reason"] = {"S": change.reason}
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key={"insuredId": {"S": insured_id}, "appointmentId": {"S": appointment_id}},
+                Key=self._key(change.insured_id, change.appointment_id),
                 UpdateExpression=update,
-                # Status only moves forward: a repeated or late event finds it settled already.
-                ConditionExpression="attribute_exists(appointmentId) AND #status = :pending",
+                ConditionExpression="attribute_exists(appointmentId) AND #status = :expected",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=values,
             )
         except self._client.exceptions.ConditionalCheckFailedException:
-            if self.get(insured_id, appointment_id) is None:
-                raise AppointmentNotFound(insured_id, appointment_id) from None
-            return False
-        return True
+            current = self._client.get_item(
+                TableName=self._table,
+                Key=self._key(change.insured_id, change.appointment_id),
+                ProjectionExpression="#status",
+                ExpressionAttributeNames={"#status": "status"},
+                ConsistentRead=True,
+            ).get("Item")
+            if current is None:
+                raise AppointmentNotFound(change.insured_id, change.appointment_id) from None
+            status = AppointmentStatus(current["status"]["S"])
+            raise StatusChanged(change.appointment_id, change.expected, status) from None
+
+    def mark_handed_over(self, appointment: Appointment) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(appointment.insured_id, appointment.appointment_id),
+                UpdateExpression="REMOVE #outbox",
+                ConditionExpression="attribute_exists(appointmentId)",  # never create an item
+                ExpressionAttributeNames={"#outbox": OUTBOX_ATTRIBUTE},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            raise AppointmentNotFound(appointment.insured_id, appointment.appointment_id) from None
+
+    def not_handed_over(self, created_before: datetime) -> list[Appointment]:
+        paginator = self._client.get_paginator("query")
+        found: list[Appointment] = []
+        for country in Country:
+            pages = paginator.paginate(
+                TableName=self._table,
+                IndexName=OUTBOX_INDEX,
+                KeyConditionExpression="#outbox = :country AND createdAt < :before",
+                ExpressionAttributeNames={"#outbox": OUTBOX_ATTRIBUTE},
+                ExpressionAttributeValues={
+                    ":country": {"S": country.value},
+                    ":before": {"S": created_before.isoformat()},
+                },
+            )
+            found += [_from_item(item) for page in pages for item in page["Items"]]
+        return found

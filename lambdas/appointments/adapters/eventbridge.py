@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from appointments.domain import AppointmentSettled
+from botocore.exceptions import BotoCoreError, ClientError
+
+from appointments.domain import AppointmentSettled, PublishFailed
 from appointments.ports import SettledEventPublisher
 from appointments.schemas import DETAIL_TYPES, EVENT_SOURCE, AppointmentSettledDetail
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
-
-
-class EventPublishFailed(RuntimeError):
-    pass
 
 
 class EventBridgeSettledPublisher(SettledEventPublisher):
@@ -22,20 +20,23 @@ class EventBridgeSettledPublisher(SettledEventPublisher):
         self._client = client
 
     def publish(self, event: AppointmentSettled) -> None:
-        response = self._client.put_events(
-            Entries=[
-                {
-                    "EventBusName": self._bus_name,
-                    "Source": EVENT_SOURCE,
-                    "DetailType": DETAIL_TYPES[event.status],
-                    "Detail": AppointmentSettledDetail.from_domain(event).model_dump_json(),
-                }
-            ]
-        )
+        try:
+            response = self._client.put_events(
+                Entries=[
+                    {
+                        "EventBusName": self._bus_name,
+                        "Source": EVENT_SOURCE,
+                        "DetailType": DETAIL_TYPES[event.status],
+                        "Detail": AppointmentSettledDetail.from_domain(event).model_dump_json(),
+                    }
+                ]
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise PublishFailed(f"the bus did not take the event of {event.appointment_id}") from error
         # PutEvents answers 200 even when an entry is rejected; the entry carries the error.
         if response.get("FailedEntryCount", 0):
             entry = response["Entries"][0]
-            raise EventPublishFailed(
+            raise PublishFailed(
                 f"event for appointment {event.appointment_id} rejected: "
                 f"{entry.get('ErrorCode')} {entry.get('ErrorMessage')}"
             )

@@ -1,71 +1,53 @@
-"""A country's appointments table in MySQL, with connection settings from SSM Parameter Store."""
+"""A country's appointments tables in MySQL, one transaction per unit of work.
+
+The adapter writes and reports what MySQL said as domain facts: a duplicate primary key is
+AlreadyStored, a duplicate slot key is SlotTaken, a refused connection or login is
+StoreUnavailable (after which the settings are read again). What follows is decided in
+services.py.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import pymysql
-from aws_lambda_powertools.utilities import parameters
-from pymysql.constants import ER
-from pymysql.cursors import Cursor
+from pymysql.constants import CR, ER
 
-from appointments.domain import Appointment, SlotOutcome
-from appointments.ports import CountryAppointmentStore
+from appointments.adapters.ssm import DB_PARAMETER_NAMES as DB_PARAMETER_NAMES  # where the kit looks
+from appointments.adapters.ssm import MySqlSettings
+from appointments.domain import AlreadyStored, Appointment, SlotTaken, StoreUnavailable
+from appointments.ports import CountryUnitOfWork
 
-DB_PARAMETER_NAMES = ("host", "port", "user", "password", "name")
+SLOT_KEY = "appointments_slot"  # mysql-init/: UNIQUE KEY appointments_slot (schedule_id)
 
-
-@dataclass(frozen=True)
-class MySqlSettings:
-    host: str
-    port: int
-    user: str
-    password: str
-    database: str
-
-    def __repr__(self) -> str:  # never show the password in a log line or a traceback
-        return (
-            f"MySqlSettings(host={self.host!r}, port={self.port}, user={self.user!r}, "
-            f"database={self.database!r})"
-        )
+# Errors that say the server is unreachable or refused us, rather than our statement.
+CONNECTION_ERRORS = {
+    CR.CR_CONNECTION_ERROR,
+    CR.CR_CONN_HOST_ERROR,
+    CR.CR_UNKNOWN_HOST,
+    CR.CR_SERVER_GONE_ERROR,
+    CR.CR_SERVER_LOST,
+    ER.ACCESS_DENIED_ERROR,
+    ER.DBACCESS_DENIED_ERROR,
+    ER.BAD_DB_ERROR,
+}
 
 
-class MissingDbParameter(RuntimeError):
-    pass
+class SettingsSource(Protocol):
+    def __call__(self) -> MySqlSettings: ...
 
-
-def mysql_settings_from_ssm(path: str, max_age: int) -> MySqlSettings:
-    """Read <path>/{host,port,user,password,name}; the password is a SecureString.
-
-    powertools caches the values for max_age seconds, so a warm function does not
-    call SSM on every batch, and a rotated password is picked up after a reconnect.
-    """
-    values = parameters.get_parameters(path, decrypt=True, max_age=max_age)
-    missing = [name for name in DB_PARAMETER_NAMES if name not in values]
-    if missing:
-        raise MissingDbParameter(f"missing SSM parameters under {path}: {', '.join(missing)}")
-    return MySqlSettings(
-        host=values["host"],
-        port=int(values["port"]),
-        user=values["user"],
-        password=values["password"],
-        database=values["name"],
-    )
+    def forget(self) -> None: ...
 
 
 def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-class MySqlAppointmentStore(CountryAppointmentStore):
-    """One transaction per appointment: the row (or its rejection) is committed only after the
-    outcome is announced. The country user needs INSERT and SELECT, nothing more.
-
-    Keeps one connection per warm container, checked with ping before each use.
-    """
+class MySqlCountryUnitOfWork(CountryUnitOfWork):
+    """The country user needs INSERT and SELECT, nothing more. One connection per warm
+    container, checked with ping before each unit of work and rebuilt when it fails."""
 
     INSERT = (
         "INSERT INTO appointments (appointment_id, insured_id, schedule_id, country_iso, created_at)"
@@ -75,9 +57,12 @@ class MySqlAppointmentStore(CountryAppointmentStore):
         "INSERT INTO appointment_rejections (appointment_id, insured_id, schedule_id, created_at)"
         " VALUES (%s, %s, %s, %s)"
     )
-    STORED = "SELECT 1 FROM appointments WHERE appointment_id = %s"
 
-    def __init__(self, settings: Callable[[], MySqlSettings], connect_timeout: int = 5) -> None:
+    def __init__(
+        self,
+        settings: SettingsSource,
+        connect_timeout: int = 5,
+    ) -> None:
         self._settings = settings
         self._connect_timeout = connect_timeout
         self._connection: pymysql.connections.Connection | None = None
@@ -90,16 +75,28 @@ class MySqlAppointmentStore(CountryAppointmentStore):
             except pymysql.MySQLError:
                 self.close()
         settings = self._settings()
-        self._connection = pymysql.connect(
-            host=settings.host,
-            port=settings.port,
-            user=settings.user,
-            password=settings.password,
-            database=settings.database,
-            connect_timeout=self._connect_timeout,
-            autocommit=False,
-            charset="utf8mb4",
-        )
+        try:
+            self._connection = pymysql.connect(
+                host=settings.host,
+                port=settings.port,
+                user=settings.user,
+                password=settings.password,
+                database=settings.database,
+                connect_timeout=self._connect_timeout,
+                autocommit=False,
+                charset="utf8mb4",
+            )
+        except pymysql.MySQLError as error:
+            self._settings.forget()  # a fixed host, port or password is read on the next attempt
+            raise StoreUnavailable(
+                f"cannot reach {settings.database} on {settings.host}:{settings.port}"
+            ) from error
+        return self._connection
+
+    @property
+    def _open(self) -> pymysql.connections.Connection:
+        if self._connection is None:
+            raise RuntimeError("use the unit of work inside `with`")
         return self._connection
 
     def close(self) -> None:
@@ -108,19 +105,29 @@ class MySqlAppointmentStore(CountryAppointmentStore):
                 self._connection.close()
             self._connection = None
 
-    @staticmethod
-    def _inserted(cursor: Cursor, statement: str, values: tuple[object, ...]) -> bool:
-        """Run an INSERT; False when a unique key already holds the values (SQL is parameterised)."""
-        try:
-            cursor.execute(statement, values)
-        except pymysql.IntegrityError as error:
-            if error.args[0] == ER.DUP_ENTRY:
-                return False
-            raise
-        return True
+    def begin(self) -> None:
+        self._connect().begin()
 
-    def save(self, appointment: Appointment, announce: Callable[[SlotOutcome], None]) -> SlotOutcome:
-        connection = self._connect()
+    def _insert(self, statement: str, values: tuple[object, ...], appointment: Appointment) -> None:
+        try:
+            with self._open.cursor() as cursor:
+                cursor.execute(statement, values)
+        except pymysql.IntegrityError as error:
+            if error.args[0] != ER.DUP_ENTRY:
+                raise
+            if SLOT_KEY in str(error.args[1]):
+                raise SlotTaken(appointment.country, appointment.schedule_id) from None
+            raise AlreadyStored(appointment.appointment_id) from None
+        except pymysql.OperationalError as error:
+            self._lost(error)
+            raise
+
+    def _lost(self, error: pymysql.OperationalError) -> None:
+        if error.args and error.args[0] in CONNECTION_ERRORS:
+            self.close()  # rebuilt, with fresh settings, on the next unit of work
+            self._settings.forget()
+
+    def add_appointment(self, appointment: Appointment) -> None:
         row = (
             appointment.appointment_id,
             appointment.insured_id,
@@ -128,26 +135,25 @@ class MySqlAppointmentStore(CountryAppointmentStore):
             appointment.country.value,
             _naive_utc(appointment.created_at),
         )
+        self._insert(self.INSERT, row, appointment)
+
+    def add_rejection(self, appointment: Appointment) -> None:
+        row = (
+            appointment.appointment_id,
+            appointment.insured_id,
+            appointment.schedule_id,
+            _naive_utc(appointment.created_at),
+        )
+        self._insert(self.INSERT_REJECTION, row, appointment)
+
+    def commit(self) -> None:
         try:
-            connection.begin()
-            with connection.cursor() as cursor:
-                if self._inserted(cursor, self.INSERT, row):
-                    outcome = SlotOutcome.SCHEDULED
-                elif cursor.execute(self.STORED, (appointment.appointment_id,)):
-                    outcome = SlotOutcome.ALREADY_HANDLED  # this very appointment holds the slot
-                elif self._inserted(cursor, self.INSERT_REJECTION, row[:3] + row[4:]):
-                    outcome = SlotOutcome.REJECTED  # another appointment holds the slot
-                else:
-                    outcome = SlotOutcome.ALREADY_HANDLED  # rejected before
-            if outcome is not SlotOutcome.ALREADY_HANDLED:
-                announce(outcome)  # raises on failure: nothing is committed, the retry starts over
-            connection.commit()
-        except pymysql.OperationalError:
-            # A broken connection is rebuilt, with fresh settings, on the next call.
-            self.close()
+            self._open.commit()
+        except pymysql.OperationalError as error:
+            self._lost(error)
             raise
-        except BaseException:
+
+    def rollback(self) -> None:
+        if self._connection is not None:
             with contextlib.suppress(pymysql.MySQLError):
-                connection.rollback()
-            raise
-        return outcome
+                self._connection.rollback()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from appointments.domain import Appointment
+from botocore.exceptions import BotoCoreError, ClientError
+
+from appointments.domain import Appointment, PublishFailed
 from appointments.ports import AppointmentRequestPublisher
 from appointments.schemas import AppointmentMessage
 
@@ -30,8 +32,11 @@ class SnsAppointmentPublisher(AppointmentRequestPublisher):
                 "DataType": "String",
                 "StringValue": appointment.correlation_id,
             }
-        self._client.publish(
-            TopicArn=self._topic_arn,
-            Message=AppointmentMessage.from_domain(appointment).model_dump_json(),
-            MessageAttributes=attributes,
-        )
+        try:
+            self._client.publish(
+                TopicArn=self._topic_arn,
+                Message=AppointmentMessage.from_domain(appointment).model_dump_json(),
+                MessageAttributes=attributes,
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise PublishFailed(f"the topic did not take appointment {appointment.appointment_id}") from error

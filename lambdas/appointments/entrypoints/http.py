@@ -6,13 +6,13 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
 from appointments.adapters.sns import SnsAppointmentPublisher
-from appointments.api import AppointmentsApi
+from appointments.adapters.ssm import ssm_api_key
+from appointments.api import AppointmentsApi, HttpBackend
 from appointments.settings import HttpSettings, load_settings
 from appointments.tracing import handler_tracer
 
@@ -20,11 +20,14 @@ logger = Logger()
 tracer = handler_tracer()  # X-Ray when the template turns tracing on; a no-op otherwise
 settings = load_settings(HttpSettings)
 api = AppointmentsApi(
-    repository=DynamoAppointmentRepository(settings.TABLE_NAME, boto3.client("dynamodb")),
-    publisher=SnsAppointmentPublisher(settings.TOPIC_ARN, boto3.client("sns")),
-    # Cached for five minutes: a rotated key is honoured without a redeploy.
-    api_key=lambda: str(parameters.get_parameter(settings.API_KEY_PARAMETER, decrypt=True, max_age=300)),
-    idempotency_store=DynamoDBPersistenceLayer(table_name=settings.IDEMPOTENCY_TABLE_NAME),
+    HttpBackend(
+        repository=DynamoAppointmentRepository(settings.TABLE_NAME, boto3.client("dynamodb")),
+        publisher=SnsAppointmentPublisher(settings.TOPIC_ARN, boto3.client("sns")),
+        # Cached for five minutes; a key that does not match is checked against SSM again (at
+        # most every few seconds), so a rotated key works at once.
+        api_key=ssm_api_key(settings.API_KEY_PARAMETER),
+        idempotency_store=DynamoDBPersistenceLayer(table_name=settings.IDEMPOTENCY_TABLE_NAME),
+    )
 )
 
 

@@ -1,8 +1,7 @@
 """appointmentPe / appointmentCl: one code, deployed per country (COUNTRY_ISO).
 
 Consumes the country queue in batches, writes each appointment to the country's MySQL
-schema (or its rejection, when the slot is
-taken) and emits AppointmentScheduled or AppointmentRejected. Failed records are reported one by one.
+schema (or its rejection, when the slot is taken) and emits AppointmentScheduled or AppointmentRejected. Failed records are reported one by one.
 """
 
 from __future__ import annotations
@@ -22,7 +21,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from appointments import services
 from appointments.adapters.eventbridge import EventBridgeSettledPublisher
-from appointments.adapters.mysql import MySqlAppointmentStore, mysql_settings_from_ssm
+from appointments.adapters.mysql import MySqlCountryUnitOfWork
+from appointments.adapters.ssm import SsmMySqlSettings
 from appointments.schemas import AppointmentMessage
 from appointments.settings import ProcessorSettings, load_settings
 from appointments.tracing import handler_tracer
@@ -30,9 +30,8 @@ from appointments.tracing import handler_tracer
 logger = Logger()
 tracer = handler_tracer()  # X-Ray when the template turns tracing on; a no-op otherwise
 settings = load_settings(ProcessorSettings)
-store = MySqlAppointmentStore(
-    lambda: mysql_settings_from_ssm(settings.DB_PARAMETERS_PATH, settings.DB_PARAMETERS_MAX_AGE)
-)
+# One connection per warm worker; settings cached, and read again after a refused connection.
+uow = MySqlCountryUnitOfWork(SsmMySqlSettings(settings.DB_PARAMETERS_PATH, settings.DB_PARAMETERS_MAX_AGE))
 events = EventBridgeSettledPublisher(settings.EVENT_BUS_NAME, boto3.client("events"))
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -43,7 +42,7 @@ def record_handler(record: SQSRecord) -> None:
     logger.set_correlation_id(message.correlationId)
     with logger.append_context_keys(appointment_id=message.appointmentId, message_id=record.message_id):
         try:
-            outcome = services.schedule_in_country(message.to_domain(), settings.COUNTRY_ISO, store, events)
+            outcome = services.schedule_in_country(message.to_domain(), settings.COUNTRY_ISO, uow, events)
         except Exception:
             # Reported as a batch item failure by powertools; logged here with the appointment id,
             # so `make trace` can say why it stopped.

@@ -1,0 +1,38 @@
+"""appointmentReconciler: hands over accepted appointments the topic has not taken yet.
+
+Runs on a schedule (the template's rule, every minute). An appointment is stored before it is
+published; when the publish fails (the topic unavailable, the HTTP function stopped between the
+two), it keeps its not-handed-over mark, and this function publishes it once the topic works.
+`{"olderThanSeconds": N}` in the event overrides the age below which an appointment is left to
+the request that is still answering it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from appointments import services
+from appointments.adapters.dynamodb import DynamoAppointmentRepository
+from appointments.adapters.sns import SnsAppointmentPublisher
+from appointments.settings import ReconcilerSettings, load_settings
+
+logger = Logger()
+settings = load_settings(ReconcilerSettings)
+repository = DynamoAppointmentRepository(settings.TABLE_NAME, boto3.client("dynamodb"))
+publisher = SnsAppointmentPublisher(settings.TOPIC_ARN, boto3.client("sns"))
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    older_than = int(event.get("olderThanSeconds", settings.HAND_OVER_AFTER_SECONDS))
+    report = services.hand_over_unpublished(repository, publisher, timedelta(seconds=older_than))
+    for appointment_id in report.handed_over:
+        logger.info("appointment handed over late", appointment_id=appointment_id)
+    if report.still_waiting:
+        logger.warning("the topic still refuses appointments", waiting=len(report.still_waiting))
+    return {"handedOver": report.handed_over, "stillWaiting": report.still_waiting}

@@ -1,0 +1,214 @@
+"""One suite per port, run against the in-memory fake and the real adapter alike: a use-case
+test that passes against the fake passes for the same reason against MySQL and DynamoDB, since
+both report the same facts (AlreadyStored, SlotTaken, StatusChanged, AppointmentNotFound)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pymysql
+import pytest
+
+from appointments.adapters.dynamodb import DynamoAppointmentRepository
+from appointments.adapters.mysql import MySqlCountryUnitOfWork
+from appointments.adapters.ssm import SsmMySqlSettings
+from appointments.domain import (
+    AlreadyStored,
+    Appointment,
+    AppointmentNotFound,
+    AppointmentRequest,
+    AppointmentStatus,
+    Country,
+    SlotTaken,
+    StatusChange,
+    StatusChanged,
+)
+from appointments.ports import AppointmentRepository, CountryUnitOfWork
+from appointments.services import new_appointment_id
+from bootstrap.config import KitConfig
+from bootstrap.kit import Stack
+from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryCountryUnitOfWork
+
+T0 = datetime(2026, 11, 28, 10, 0, 0, 123000, tzinfo=UTC)
+
+
+def appointment(insured: str, schedule: int | None = None, created: datetime = T0) -> Appointment:
+    """A fresh slot each time unless `schedule` is given: MySQL holds each slot once, across runs."""
+    slot = schedule or random.randrange(10**12, 10**13)
+    return Appointment.pending(new_appointment_id(), AppointmentRequest(insured, slot, Country.PE), created)
+
+
+# ------------------------------------------------------------------ the country's unit of work
+
+StoredIds = Callable[[str], set[str]]  # table -> the committed appointment ids
+
+
+@pytest.fixture(params=["in-memory", "mysql"])
+def country_uow(
+    request: pytest.FixtureRequest, kit_config: KitConfig, stack: Stack, engine_env: None
+) -> Iterator[tuple[CountryUnitOfWork, StoredIds]]:
+    if request.param == "in-memory":
+        fake = InMemoryCountryUnitOfWork()
+        yield fake, lambda table: set(fake.rows if table == "appointments" else fake.rejections)
+        return
+    admin: pymysql.connections.Connection = request.getfixturevalue("mysql_admin")
+    real = MySqlCountryUnitOfWork(SsmMySqlSettings(f"{kit_config.db_parameters_prefix}/pe", max_age=0))
+
+    def committed(table: str) -> set[str]:
+        with admin.cursor() as cursor:
+            cursor.execute(f"SELECT appointment_id FROM mysql_pe.{table} WHERE insured_id LIKE 'CT%%'")  # noqa: S608
+            return {row[0] for row in cursor.fetchall()}
+
+    yield real, committed
+    real.close()
+
+
+def test_a_committed_appointment_is_stored_and_its_id_is_then_already_stored(
+    country_uow: tuple[CountryUnitOfWork, StoredIds],
+) -> None:
+    uow, stored = country_uow
+    item = appointment("CT1")
+
+    with uow:
+        uow.add_appointment(item)
+        uow.commit()
+
+    assert item.appointment_id in stored("appointments")
+    with uow, pytest.raises(AlreadyStored):
+        uow.add_appointment(item)
+
+
+def test_a_slot_held_by_another_appointment_is_reported_taken(
+    country_uow: tuple[CountryUnitOfWork, StoredIds],
+) -> None:
+    uow, stored = country_uow
+    first = appointment("CT2")
+    second = appointment("CT3", schedule=first.schedule_id)
+    with uow:
+        uow.add_appointment(first)
+        uow.commit()
+
+    with uow, pytest.raises(SlotTaken):
+        uow.add_appointment(second)
+
+    assert second.appointment_id not in stored("appointments")
+
+
+def test_a_rejection_is_recorded_once(country_uow: tuple[CountryUnitOfWork, StoredIds]) -> None:
+    uow, stored = country_uow
+    item = appointment("CT4")
+    with uow:
+        uow.add_rejection(item)
+        uow.commit()
+
+    with uow, pytest.raises(AlreadyStored):
+        uow.add_rejection(item)
+
+    assert item.appointment_id in stored("appointment_rejections")
+
+
+def test_nothing_is_kept_without_a_commit(country_uow: tuple[CountryUnitOfWork, StoredIds]) -> None:
+    uow, stored = country_uow
+    item = appointment("CT5")
+
+    with uow:
+        uow.add_appointment(item)
+        uow.add_rejection(appointment("CT5"))
+
+    assert item.appointment_id not in stored("appointments")
+    with uow:  # the slot and the id are free again
+        uow.add_appointment(item)
+        uow.commit()
+    assert item.appointment_id in stored("appointments")
+
+
+def test_what_a_failed_block_added_is_rolled_back(country_uow: tuple[CountryUnitOfWork, StoredIds]) -> None:
+    uow, stored = country_uow
+    item = appointment("CT6")
+
+    def announce_fails() -> None:
+        with uow:
+            uow.add_appointment(item)
+            raise ConnectionError("the announcement failed")
+
+    with pytest.raises(ConnectionError):
+        announce_fails()
+
+    assert item.appointment_id not in stored("appointments")
+
+
+# ------------------------------------------------------------------ the appointments repository
+
+
+@pytest.fixture(params=["in-memory", "dynamodb"])
+def repository(request: pytest.FixtureRequest, kit_config: KitConfig, stack: Stack) -> AppointmentRepository:
+    if request.param == "in-memory":
+        return InMemoryAppointmentRepository()
+    return DynamoAppointmentRepository(stack.outputs["TableName"], kit_config.client("dynamodb"))
+
+
+def test_an_id_stored_before_is_never_overwritten(repository: AppointmentRepository, unique_id: str) -> None:
+    item = appointment(unique_id)
+    repository.add(item)
+
+    with pytest.raises(AlreadyStored):
+        repository.add(item)
+
+    assert repository.list_for_insured(unique_id) == [item]
+
+
+def test_a_status_changes_only_from_the_status_the_change_expects(
+    repository: AppointmentRepository, unique_id: str
+) -> None:
+    item = appointment(unique_id)
+    repository.add(item)
+    later = T0 + timedelta(seconds=5)
+
+    repository.change_status(
+        StatusChange(unique_id, item.appointment_id, AppointmentStatus.REJECTED, later, "taken")
+    )
+    with pytest.raises(StatusChanged) as changed:
+        repository.change_status(
+            StatusChange(unique_id, item.appointment_id, AppointmentStatus.COMPLETED, later)
+        )
+
+    assert changed.value.current is AppointmentStatus.REJECTED
+    [stored] = repository.list_for_insured(unique_id)
+    assert (stored.status, stored.rejection_reason, stored.updated_at) == (
+        AppointmentStatus.REJECTED,
+        "taken",
+        later,
+    )
+
+
+def test_changing_a_missing_appointment_is_not_found(
+    repository: AppointmentRepository, unique_id: str
+) -> None:
+    with pytest.raises(AppointmentNotFound):
+        repository.change_status(
+            StatusChange(unique_id, new_appointment_id(), AppointmentStatus.COMPLETED, T0)
+        )
+    with pytest.raises(AppointmentNotFound):
+        repository.mark_handed_over(appointment(unique_id))
+    assert repository.list_for_insured(unique_id) == []
+
+
+def test_a_new_appointment_waits_in_the_outbox_until_marked_handed_over(
+    repository: AppointmentRepository, unique_id: str
+) -> None:
+    # Far in the past, so the query below finds ours and not what other tests left waiting.
+    old = datetime(2001, 1, 1, tzinfo=UTC)
+    waiting, handed = appointment(unique_id, created=old), appointment(unique_id, created=old)
+    young = appointment(unique_id, created=old + timedelta(minutes=5))
+    for item in (waiting, handed, young):
+        repository.add(item)
+    repository.mark_handed_over(handed)
+
+    found = {a.appointment_id for a in repository.not_handed_over(created_before=old + timedelta(minutes=1))}
+
+    assert waiting.appointment_id in found
+    assert not found & {handed.appointment_id, young.appointment_id}
+    repository.mark_handed_over(waiting)
+    repository.mark_handed_over(young)

@@ -1,0 +1,119 @@
+"""The processor's and the callback's entry points with a synthetic SQS batch: each reports in
+`batchItemFailures` exactly the records that failed, and its batch-mates are handled."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from appointments.domain import Appointment, AppointmentRequest, AppointmentStatus, Country, SlotOutcome
+from appointments.schemas import AppointmentMessage, AppointmentSettledDetail
+from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryCountryUnitOfWork, InMemoryEventPublisher
+from tests.unit.test_http_api import FakeContext
+
+T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+
+def sqs_record(message_id: str, body: str) -> dict[str, Any]:
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"handle-{message_id}",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:queue",
+        "awsRegion": "us-east-1",
+    }
+
+
+def appointment(number: int, country: Country = Country.PE) -> Appointment:
+    request = AppointmentRequest(f"PE{number:03}", 1000 + number, country)
+    return Appointment.pending(f"01JDAPPOINTMENT{number:011}", request, T0)
+
+
+def entry_point(name: str, monkeypatch: pytest.MonkeyPatch, **environment: str) -> ModuleType:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    module = importlib.import_module(f"appointments.entrypoints.{name}")
+    return importlib.reload(module)  # a cold start with this environment
+
+
+@pytest.fixture
+def processor(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    module = entry_point(
+        "processor", monkeypatch, COUNTRY_ISO="PE", DB_PARAMETERS_PATH="/rimac/db/pe", EVENT_BUS_NAME="bus"
+    )
+    monkeypatch.setattr(module, "uow", InMemoryCountryUnitOfWork())
+    monkeypatch.setattr(module, "events", InMemoryEventPublisher())
+    return module
+
+
+def test_the_processor_reports_exactly_the_malformed_and_the_misrouted_records(processor: ModuleType) -> None:
+    good = [appointment(1), appointment(2)]
+    records = [
+        sqs_record("m-1", AppointmentMessage.from_domain(good[0]).model_dump_json()),
+        sqs_record("m-2", "{not json"),
+        sqs_record("m-3", AppointmentMessage.from_domain(good[1]).model_dump_json()),
+        sqs_record("m-4", AppointmentMessage.from_domain(appointment(3, Country.CL)).model_dump_json()),
+    ]
+
+    result = processor.lambda_handler({"Records": records}, FakeContext())
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-2"}, {"itemIdentifier": "m-4"}]}
+    assert sorted(processor.uow.rows) == sorted(a.appointment_id for a in good)
+    assert [e.appointment_id for e in processor.events.events] == [a.appointment_id for a in good]
+
+
+def test_the_processor_reports_a_record_whose_event_was_not_published_and_keeps_no_row(
+    processor: ModuleType,
+) -> None:
+    processor.events.fail_times = 1
+    first, second = appointment(1), appointment(2)
+    records = [
+        sqs_record("m-1", AppointmentMessage.from_domain(first).model_dump_json()),
+        sqs_record("m-2", AppointmentMessage.from_domain(second).model_dump_json()),
+    ]
+
+    result = processor.lambda_handler({"Records": records}, FakeContext())
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    assert list(processor.uow.rows) == [second.appointment_id]
+
+
+@pytest.fixture
+def callback(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    module = entry_point("callback", monkeypatch, TABLE_NAME="appointments")
+    monkeypatch.setattr(module, "repository", InMemoryAppointmentRepository())
+    return module
+
+
+def settled_body(settled: Appointment, detail_type: str = "AppointmentScheduled") -> str:
+    event = settled.outcome_event(SlotOutcome.SCHEDULED, T0)
+    detail = AppointmentSettledDetail.from_domain(event).model_dump(mode="json")
+    return json.dumps({"source": "rimac.appointments", "detail-type": detail_type, "detail": detail})
+
+
+def test_the_callback_reports_exactly_the_unknown_and_the_malformed_records(callback: ModuleType) -> None:
+    known, unknown = appointment(1), appointment(2)
+    callback.repository.add(known)
+    records = [
+        sqs_record("c-1", settled_body(known)),
+        sqs_record("c-2", settled_body(unknown)),
+        sqs_record("c-3", '{"source": "elsewhere"}'),
+        sqs_record("c-4", settled_body(known)),  # the same event again: settled already, not a failure
+    ]
+
+    result = callback.lambda_handler({"Records": records}, FakeContext())
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": "c-2"}, {"itemIdentifier": "c-3"}]}
+    [stored] = callback.repository.list_for_insured(known.insured_id)
+    assert stored.status is AppointmentStatus.COMPLETED
