@@ -41,6 +41,12 @@ class FunctionZip:
     excluded: tuple[str, ...] = ()
     # Folders inside those packages that it never reads.
     excluded_folders: tuple[str, ...] = ()
+    # Other functions' handlers shipped in the same zip (the reconciler rides in the HTTP zip).
+    also_handles: tuple[str, ...] = ()
+
+    @property
+    def handlers(self) -> tuple[str, ...]:
+        return (self.handler_module, *self.also_handles)
 
 
 # The Lambda Python runtime provides boto3 and botocore with their dependencies; the X-Ray SDK
@@ -51,7 +57,12 @@ RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil", "p
 SWAGGER_UI = "aws_lambda_powertools/event_handler/openapi/swagger_ui/"
 MYSQL_ONLY = ("pymysql", "PyMySQL", "cryptography", "cffi", "_cffi_backend", "pycparser")
 FUNCTIONS = (
-    FunctionZip("http", "appointments.entrypoints.http", excluded=RUNTIME_PROVIDED + MYSQL_ONLY),
+    FunctionZip(
+        "http",
+        "appointments.entrypoints.http",
+        excluded=RUNTIME_PROVIDED + MYSQL_ONLY,
+        also_handles=("appointments.entrypoints.reconciler",),
+    ),
     FunctionZip(
         "processor", "appointments.entrypoints.processor", RUNTIME_PROVIDED, excluded_folders=(SWAGGER_UI,)
     ),
@@ -80,12 +91,14 @@ IMPORT_ENVIRONMENT = {
     "EVENT_BUS_NAME": "appointments",
     "PYTHONDONTWRITEBYTECODE": "1",
 }
-# Imports a handler module with the given folders first on sys.path; prints the files it loaded.
+# Imports handler modules (comma-separated) with the given folders first on sys.path; prints the
+# files they loaded.
 IMPORT_PROBE = """
 import importlib, json, sys
 roots = sys.argv[2:]
 sys.path[0:0] = roots
-importlib.import_module(sys.argv[1])
+for module in sys.argv[1].split(","):
+    importlib.import_module(module)
 files = [getattr(m, "__file__", None) for m in list(sys.modules.values())]
 print(json.dumps(sorted(f for f in files if f and f.startswith(tuple(roots)))))
 """
@@ -178,10 +191,10 @@ def _files(
 
 
 def _imported_at_cold_start(function: FunctionZip, roots: tuple[Path, ...]) -> set[Path]:
-    """The source files a fresh interpreter loads importing the function's handler module."""
+    """The source files a fresh interpreter loads importing the handler modules the zip serves."""
     env = {"PATH": os.environ.get("PATH", "")} | IMPORT_ENVIRONMENT
     result = subprocess.run(
-        [sys.executable, "-c", IMPORT_PROBE, function.handler_module, *map(str, roots)],
+        [sys.executable, "-c", IMPORT_PROBE, ",".join(function.handlers), *map(str, roots)],
         capture_output=True,
         text=True,
         env=env,

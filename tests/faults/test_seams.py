@@ -1,0 +1,210 @@
+"""The two seams that used to strand appointments, caused for real on the running stack:
+
+- the topic refuses the HTTP function's publish: the request is still accepted (it is stored,
+  marked as not handed over), a retry with the same Idempotency-Key is the same appointment, and
+  once the topic works the reconciler hands it over and it completes, once;
+- a country's database settings in SSM are wrong when its processors start cold: each failed
+  connection drops the cached settings, so the fix is read on the next retry and the
+  appointments complete without reaching the DLQ or needing `make redrive`.
+
+And the rotated API key, which works at once instead of when the cache ages out.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pymysql
+import pytest
+
+from bootstrap.config import KitConfig
+from bootstrap.kit import Stack
+from bootstrap.observe import events_since
+from tests.e2e.api_client import AppointmentsApi
+from tests.faults.conftest import fresh_insured, fresh_schedule, mysql_count, statuses
+from tests.polling import wait_for
+
+
+def dlq_depth(sqs: Any, url: str) -> int:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+def dlq_depths(sqs: Any, stack: Stack) -> dict[str, int]:
+    names = ("PeDeadLetterQueueUrl", "ClDeadLetterQueueUrl", "CallbackDeadLetterQueueUrl")
+    return {name: dlq_depth(sqs, stack.outputs[name]) for name in names}
+
+
+@contextmanager
+def environment_changed(lambda_client: Any, function: str, **changes: str) -> Iterator[None]:
+    """The function runs with `changes` in its environment (its warm workers are recycled, as on
+    AWS), and with its own environment again afterwards."""
+    original = lambda_client.get_function_configuration(FunctionName=function)["Environment"]["Variables"]
+    lambda_client.update_function_configuration(
+        FunctionName=function, Environment={"Variables": original | changes}
+    )
+    try:
+        yield
+    finally:
+        lambda_client.update_function_configuration(
+            FunctionName=function, Environment={"Variables": original}
+        )
+
+
+def log_lines(kit_config: KitConfig, function: str, since_ms: int, message: str) -> list[dict[str, Any]]:
+    lines = []
+    for event in events_since(kit_config.client("logs"), f"/aws/lambda/{function}", since_ms):
+        try:
+            line = json.loads(event["message"])
+        except ValueError:
+            continue
+        if isinstance(line, dict) and line.get("message") == message:
+            lines.append(line)
+    return lines
+
+
+def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works(
+    api: AppointmentsApi,
+    sqs: Any,
+    stack: Stack,
+    kit_config: KitConfig,
+    mysql_admin: pymysql.connections.Connection,
+    report: Callable[[str], None],
+) -> None:
+    lambda_client = kit_config.client("lambda")
+    http, reconciler = stack.outputs["HttpFunctionName"], stack.outputs["ReconcilerFunctionName"]
+    insured, base = fresh_insured(), fresh_schedule()
+    bodies = [
+        {"insuredId": insured, "scheduleId": base + n, "countryISO": country}
+        for n, country in enumerate(["PE", "CL", "PE", "CL", "PE"])
+    ]
+    keys = [f"seam-{uuid.uuid4().hex}" for _ in bodies]
+    dlq_before = dlq_depths(sqs, stack)
+    started_ms = int(time.time() * 1000)
+
+    with environment_changed(lambda_client, http, TOPIC_ARN=stack.outputs["TopicArn"] + "-missing"):
+        first = [api.create(body, idempotency_key=key) for body, key in zip(bodies, keys, strict=True)]
+        retried = [api.create(body, idempotency_key=key) for body, key in zip(bodies, keys, strict=True)]
+        report(
+            f"topic refused: sent {len(bodies)}, answered {[r.status for r in first]}, retried with the same keys"
+        )
+        assert [r.status for r in first] == [202] * len(bodies)
+        assert [r.body for r in retried] == [r.body for r in first]
+        ids = [r.body["appointmentId"] for r in first]
+        during = statuses(api, insured)
+        report(f"while refused: {len(during)} appointments listed, {sorted(set(during.values()))}")
+        assert set(during) == set(ids)
+        assert set(during.values()) == {"pending"}
+
+    reply = lambda_client.invoke(
+        FunctionName=reconciler, Payload=json.dumps({"olderThanSeconds": 0}).encode()
+    )
+    handed = json.loads(reply["Payload"].read())
+    report(f"topic healed; the reconciler handed over {len(set(ids) & set(handed['handedOver']))} of ours")
+    assert set(ids) <= set(handed["handedOver"])
+
+    wait_for(
+        lambda: set(statuses(api, insured).values()) == {"completed"},
+        timeout=60,
+        describe="every accepted appointment completed",
+    )
+    listed = statuses(api, insured)
+    rows = {country: mysql_count(mysql_admin, country, ids) for country in ("PE", "CL")}
+    settled = [
+        line["appointment_id"]
+        for line in log_lines(
+            kit_config, stack.outputs["CallbackFunctionName"], started_ms, "appointment settled"
+        )
+        if line.get("appointment_id") in ids
+    ]
+    dlq_after = dlq_depths(sqs, stack)
+    report(
+        f"sent {len(ids)}, listed {len(listed)}, completed {list(listed.values()).count('completed')}, "
+        f"MySQL rows {rows}, settled lines {len(settled)}, DLQ {dlq_before} -> {dlq_after}"
+    )
+    assert len(listed) == len(ids)
+    assert rows == {"PE": 3, "CL": 2}
+    assert sorted(settled) == sorted(ids)
+    assert dlq_after == dlq_before
+
+
+@pytest.mark.parametrize(("parameter", "broken"), [("port", "1"), ("password", "not-the-password")])
+def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
+    parameter: str,
+    broken: str,
+    api: AppointmentsApi,
+    sqs: Any,
+    stack: Stack,
+    kit_config: KitConfig,
+    mysql_admin: pymysql.connections.Connection,
+    report: Callable[[str], None],
+) -> None:
+    ssm, lambda_client = kit_config.client("ssm"), kit_config.client("lambda")
+    name = f"{kit_config.db_parameters_prefix}/pe/{parameter}"
+    processor = stack.outputs["PeProcessorFunctionName"]
+    kept = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+    insured, base = fresh_insured(), fresh_schedule()
+    dlq_before = dlq_depths(sqs, stack)
+    started_ms = int(time.time() * 1000)
+
+    ssm.put_parameter(Name=name, Value=broken, Type=kept["Type"], Overwrite=True)
+    try:
+        # A new environment value recycles the warm workers: the next batch starts cold and reads
+        # the broken settings, as after a deploy or a scale-out.
+        with environment_changed(lambda_client, processor, COLD_START=uuid.uuid4().hex):
+            replies = [
+                api.create({"insuredId": insured, "scheduleId": base + n, "countryISO": "PE"})
+                for n in range(10)
+            ]
+            assert [r.status for r in replies] == [202] * 10
+            ids = [r.body["appointmentId"] for r in replies]
+            failed = wait_for(
+                lambda: (
+                    log_lines(kit_config, processor, started_ms, "appointment failed, to be retried") or None
+                ),
+                timeout=30,
+                describe="the processor to fail on the broken settings",
+            )
+            report(f"{parameter} in SSM broken, 10 PE posted; {len(failed)} failed attempts seen, fixing it")
+    finally:
+        ssm.put_parameter(Name=name, Value=kept["Value"], Type=kept["Type"], Overwrite=True)
+
+    wait_for(
+        lambda: set(statuses(api, insured).values()) == {"completed"},
+        # Two more receives at most: the retry after the fix must succeed before the DLQ takes them.
+        timeout=kit_config.queue_visibility_timeout * 2 + 15,
+        describe="all 10 completed with the fixed settings",
+    )
+    stored, dlq_after = mysql_count(mysql_admin, "PE", ids), dlq_depths(sqs, stack)
+    report(f"sent 10, completed 10, in MySQL {stored}, DLQ {dlq_before} -> {dlq_after}, no redrive")
+    assert stored == 10
+    assert dlq_after == dlq_before
+
+
+def test_a_rotated_api_key_works_at_once(
+    api: AppointmentsApi, stack: Stack, kit_config: KitConfig, report: Callable[[str], None]
+) -> None:
+    ssm, name = kit_config.client("ssm"), kit_config.api_key_parameter
+    assert api.list("NOBODY").status == 200  # the old key is cached by the workers
+    rotated = "rotated-" + uuid.uuid4().hex
+    ssm.put_parameter(Name=name, Value=rotated, Type="SecureString", Overwrite=True)
+    try:
+        with_new = api.with_key(rotated).list("NOBODY").status
+        with_old = wait_for(
+            lambda: api.list("NOBODY").status == 403 or None, timeout=15, describe="the old key refused"
+        )
+        report(f"key rotated in SSM: the new key answered {with_new} at once; the old one is refused")
+        assert with_new == 200
+        assert with_old
+    finally:
+        ssm.put_parameter(Name=name, Value=stack.api_key, Type="SecureString", Overwrite=True)
+    wait_for(lambda: api.list("NOBODY").status == 200 or None, timeout=15, describe="the original key back")
