@@ -28,6 +28,7 @@ from bootstrap.observe import events_since
 from tests.e2e.api_client import AppointmentsApi
 from tests.faults.conftest import fresh_insured, fresh_schedule, mysql_count, statuses
 from tests.polling import wait_for
+from tests.silent_server import silent_server
 
 
 def dlq_depth(sqs: Any, url: str) -> int:
@@ -137,10 +138,21 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
     assert dlq_after == dlq_before
 
 
-@pytest.mark.parametrize(("parameter", "broken"), [("port", "1"), ("password", "not-the-password")])
+@contextmanager
+def broken_database(kind: str) -> Iterator[dict[str, str]]:
+    """The PE parameters to write for each way a database can fail a processor."""
+    if kind == "refused port":
+        yield {"port": "1"}
+    elif kind == "wrong password":
+        yield {"password": "not-the-password"}
+    else:  # a host that accepts the connection and never answers
+        with silent_server() as (host, port):
+            yield {"host": host, "port": str(port)}
+
+
+@pytest.mark.parametrize("kind", ["refused port", "wrong password", "host that never answers"])
 def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
-    parameter: str,
-    broken: str,
+    kind: str,
     api: AppointmentsApi,
     sqs: Any,
     stack: Stack,
@@ -149,34 +161,47 @@ def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
     report: Callable[[str], None],
 ) -> None:
     ssm, lambda_client = kit_config.client("ssm"), kit_config.client("lambda")
-    name = f"{kit_config.db_parameters_prefix}/pe/{parameter}"
+    path = f"{kit_config.db_parameters_prefix}/pe"
     processor = stack.outputs["PeProcessorFunctionName"]
-    kept = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
     insured, base = fresh_insured(), fresh_schedule()
     dlq_before = dlq_depths(sqs, stack)
     started_ms = int(time.time() * 1000)
 
-    ssm.put_parameter(Name=name, Value=broken, Type=kept["Type"], Overwrite=True)
-    try:
-        # A new environment value recycles the warm workers: the next batch starts cold and reads
-        # the broken settings, as after a deploy or a scale-out.
-        with environment_changed(lambda_client, processor, COLD_START=uuid.uuid4().hex):
-            replies = [
-                api.create({"insuredId": insured, "scheduleId": base + n, "countryISO": "PE"})
-                for n in range(10)
-            ]
-            assert [r.status for r in replies] == [202] * 10
-            ids = [r.body["appointmentId"] for r in replies]
-            failed = wait_for(
-                lambda: (
-                    log_lines(kit_config, processor, started_ms, "appointment failed, to be retried") or None
-                ),
-                timeout=30,
-                describe="the processor to fail on the broken settings",
-            )
-            report(f"{parameter} in SSM broken, 10 PE posted; {len(failed)} failed attempts seen, fixing it")
-    finally:
-        ssm.put_parameter(Name=name, Value=kept["Value"], Type=kept["Type"], Overwrite=True)
+    with broken_database(kind) as changes:
+        kept = {
+            name: ssm.get_parameter(Name=f"{path}/{name}", WithDecryption=True)["Parameter"]
+            for name in changes
+        }
+        for name, value in changes.items():
+            ssm.put_parameter(Name=f"{path}/{name}", Value=value, Type=kept[name]["Type"], Overwrite=True)
+        try:
+            # A new environment value recycles the warm workers: the next batch starts cold and
+            # reads the broken settings, as after a deploy or a scale-out.
+            with environment_changed(lambda_client, processor, COLD_START=uuid.uuid4().hex):
+                replies = [
+                    api.create({"insuredId": insured, "scheduleId": base + n, "countryISO": "PE"})
+                    for n in range(10)
+                ]
+                assert [r.status for r in replies] == [202] * 10
+                ids = [r.body["appointmentId"] for r in replies]
+                # Each record is reported failed, within the function's timeout: a batch that
+                # hung until it timed out would log no record at all.
+                failed = wait_for(
+                    lambda: (
+                        log_lines(kit_config, processor, started_ms, "appointment failed, to be retried")
+                        or None
+                    ),
+                    timeout=30,
+                    describe="the processor to report records failed on the broken settings",
+                )
+                report(
+                    f"{kind}: 10 PE posted to cold processors; {len(failed)} records reported failed; fixing it"
+                )
+        finally:
+            for name, parameter in kept.items():
+                ssm.put_parameter(
+                    Name=f"{path}/{name}", Value=parameter["Value"], Type=parameter["Type"], Overwrite=True
+                )
 
     wait_for(
         lambda: set(statuses(api, insured).values()) == {"completed"},

@@ -4,6 +4,7 @@ particular to MySQL (the facts it shares with the fake are in test_port_contract
 from __future__ import annotations
 
 import random
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from appointments.domain import Appointment, AppointmentRequest, Country, StoreU
 from appointments.services import new_appointment_id
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
+from tests.polling import wait_for
+from tests.silent_server import silent_server
 
 
 def settings_for(kit_config: KitConfig, country: str) -> MySqlSettings:
@@ -141,7 +144,7 @@ def test_a_refused_connection_drops_the_cached_settings_so_the_fix_is_read_next_
     path, ssm = scratch_path
     port = ssm.get_parameter(Name=f"{path}/port")["Parameter"]["Value"]
     ssm.put_parameter(Name=f"{path}/port", Value="1", Type="String", Overwrite=True)
-    uow = MySqlCountryUnitOfWork(SsmMySqlSettings(path, max_age=300))  # cached for five minutes
+    uow = MySqlCountryUnitOfWork(SsmMySqlSettings(path, max_age=300), unavailable_for=0)  # cached 5 min
 
     with pytest.raises(StoreUnavailable), uow:
         pass
@@ -151,3 +154,39 @@ def test_a_refused_connection_drops_the_cached_settings_so_the_fix_is_read_next_
     uow.close()
 
     assert len(rows(mysql_admin, "mysql_pe", item.appointment_id)) == 1
+
+
+def test_a_host_that_never_answers_fails_within_the_timeout_and_the_next_attempts_fail_at_once(
+    scratch_path: tuple[str, Any], mysql_admin: pymysql.connections.Connection
+) -> None:
+    path, ssm = scratch_path
+    kept = {name: ssm.get_parameter(Name=f"{path}/{name}")["Parameter"]["Value"] for name in ("host", "port")}
+    uow = MySqlCountryUnitOfWork(SsmMySqlSettings(path, max_age=300), timeout=1, unavailable_for=0.5)
+
+    with silent_server() as (host, port):
+        ssm.put_parameter(Name=f"{path}/host", Value=host, Type="String", Overwrite=True)
+        ssm.put_parameter(Name=f"{path}/port", Value=str(port), Type="String", Overwrite=True)
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable), uow:
+            pass
+        first = time.monotonic() - started
+        with pytest.raises(StoreUnavailable), uow:
+            pass
+        second = time.monotonic() - started - first
+
+    assert first < 3  # the greeting's wait is bounded, not for ever
+    assert second < 0.2  # the rest of a batch is not tried again at once
+    for name, value in kept.items():
+        ssm.put_parameter(Name=f"{path}/{name}", Value=value, Type="String", Overwrite=True)
+    item = appointment("ITMYSQL7")
+    wait_for(lambda: _stored(uow, item), timeout=5, describe="a unit of work once the host is fixed")
+    uow.close()
+    assert len(rows(mysql_admin, "mysql_pe", item.appointment_id)) == 1
+
+
+def _stored(uow: MySqlCountryUnitOfWork, item: Appointment) -> bool:
+    try:
+        store(uow, item)
+    except StoreUnavailable:
+        return False
+    return True

@@ -9,6 +9,8 @@ services.py.
 from __future__ import annotations
 
 import contextlib
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -47,7 +49,13 @@ def _naive_utc(moment: datetime) -> datetime:
 
 class MySqlCountryUnitOfWork(CountryUnitOfWork):
     """The country user needs INSERT and SELECT, nothing more. One connection per warm
-    container, checked with ping before each unit of work and rebuilt when it fails."""
+    container, checked with ping before each unit of work and rebuilt when it fails.
+
+    Every wait is bounded: a host that accepts the connection and never answers would otherwise
+    hold the whole batch until the function times out (and a timed-out batch reports no record
+    apart). After a failed connection the next `unavailable_for` seconds fail at once, so the
+    rest of a batch is reported failed in milliseconds, not one timeout each.
+    """
 
     INSERT = (
         "INSERT INTO appointments (appointment_id, insured_id, schedule_id, country_iso, created_at)"
@@ -61,10 +69,15 @@ class MySqlCountryUnitOfWork(CountryUnitOfWork):
     def __init__(
         self,
         settings: SettingsSource,
-        connect_timeout: int = 5,
+        timeout: int = 3,
+        unavailable_for: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
-        self._connect_timeout = connect_timeout
+        self._timeout = timeout
+        self._unavailable_for = unavailable_for
+        self._clock = clock
+        self._unavailable_until = float("-inf")
         self._connection: pymysql.connections.Connection | None = None
 
     def _connect(self) -> pymysql.connections.Connection:
@@ -74,6 +87,8 @@ class MySqlCountryUnitOfWork(CountryUnitOfWork):
                 return self._connection
             except pymysql.MySQLError:
                 self.close()
+        if self._clock() < self._unavailable_until:
+            raise StoreUnavailable("the database failed a moment ago; not tried again yet")
         settings = self._settings()
         try:
             self._connection = pymysql.connect(
@@ -82,15 +97,17 @@ class MySqlCountryUnitOfWork(CountryUnitOfWork):
                 user=settings.user,
                 password=settings.password,
                 database=settings.database,
-                connect_timeout=self._connect_timeout,
+                connect_timeout=self._timeout,
+                read_timeout=self._timeout,  # also bounds the wait for the server's greeting
+                write_timeout=self._timeout,
                 autocommit=False,
                 charset="utf8mb4",
             )
         except pymysql.MySQLError as error:
             self._settings.forget()  # a fixed host, port or password is read on the next attempt
-            raise StoreUnavailable(
-                f"cannot reach {settings.database} on {settings.host}:{settings.port}"
-            ) from error
+            self._unavailable_until = self._clock() + self._unavailable_for
+            where = f"{settings.database} on {settings.host}:{settings.port}"
+            raise StoreUnavailable(f"cannot reach {where}") from error
         return self._connection
 
     @property
