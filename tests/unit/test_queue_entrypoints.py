@@ -40,6 +40,8 @@ def appointment(number: int, country: Country = Country.PE) -> Appointment:
 
 def entry_point(name: str, monkeypatch: pytest.MonkeyPatch, **environment: str) -> ModuleType:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "unit")  # or botocore would look for credentials
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     for key, value in environment.items():
         monkeypatch.setenv(key, value)

@@ -1,0 +1,15 @@
+"""The unit level's guard: no connection leaves the test, not even to the local engine."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests.unit.conftest import NetworkUsedInUnitTest
+
+
+@pytest.mark.parametrize("address", [("127.0.0.1", 4566), ("169.254.169.254", 80)])
+def test_a_unit_test_cannot_open_a_connection(address: tuple[str, int]) -> None:
+    with pytest.raises(NetworkUsedInUnitTest):
+        socket.create_connection(address, timeout=1)
