@@ -11,7 +11,7 @@ bench/noop/README.md), it runs two phases:
   each post as soon as their last POST is answered; then it waits until all are completed.
 
 Completion times are the `updatedAt` the callback writes, so polling adds nothing to the figures.
-The count check reads DynamoDB (N completed), MySQL (N rows across mysql_pe and mysql_cl, ours
+The count check reads DynamoDB (N completed), MySQL (N rows across the country schemas, ours
 only) and the dead-letter queues (none added); any loss makes the exit code 1. The engine's
 memory (its process and its function workers) is sampled all along. The report is printed as a
 table and written as JSON to bench/results/ (git-ignored). `--smoke` runs 50 appointments and
@@ -22,16 +22,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
-import json
 import os
 import platform
-import random
 import sys
 import threading
 import time
-import urllib.parse
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -41,12 +36,14 @@ from typing import Any
 
 from bench import baseline, cold_start, report
 from bench.memory import MemorySampler, engine_pid
-from bootstrap import engine, kit, provision
-from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig, KitError
-from bootstrap.redrive import QUEUES
+from bootstrap import engine, kit, names
+from bootstrap.config import KitConfig, KitError
+from bootstrap.stack_queries import admin_connection, api_key, stack_outputs
+from tests.support.api_client import AppointmentsApi
+from tests.support.counts import dead_letter_depths, stored_rows_per_country
+from tests.support.random_refs import random_schedule_id, random_suffix
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-COUNTRIES = ("PE", "CL")
 INSUREDS_PER_RUN = 20  # appointments are read back with one Query per insured
 
 
@@ -56,8 +53,7 @@ class Chain:
     config: KitConfig
     api_url: str
     api_key: str
-    table: str
-    dead_letter_queues: tuple[str, ...]
+    outputs: dict[str, str]
     writes_mysql: bool
     # made once: the benchmark polls with them and shares the cores with what it measures
     dynamodb: Any = field(repr=False, compare=False)
@@ -65,14 +61,13 @@ class Chain:
 
     @classmethod
     def deployed(cls, name: str, config: KitConfig, api_key: str, writes_mysql: bool) -> Chain:
-        outputs = provision.stack_outputs(config)
+        outputs = stack_outputs(config)
         return cls(
             name=name,
             config=config,
             api_url=config.api_url(outputs),
             api_key=api_key,
-            table=outputs["TableName"],
-            dead_letter_queues=tuple(outputs[dlq] for dlq, _ in QUEUES.values()),
+            outputs=outputs,
             writes_mysql=writes_mysql,
             dynamodb=config.client("dynamodb"),
             sqs=config.client("sqs"),
@@ -103,39 +98,6 @@ class PhaseResult:
         return self.count / self.seconds if self.seconds else 0.0
 
 
-class ApiClient:
-    """One keep-alive connection per thread, as a load generator would hold."""
-
-    def __init__(self, base_url: str, api_key: str) -> None:
-        parts = urllib.parse.urlsplit(base_url)
-        self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 80
-        self._path = parts.path.rstrip("/") + "/appointments"
-        self._headers = {"content-type": "application/json", "x-api-key": api_key}
-        self._local = threading.local()
-
-    def _connection(self) -> http.client.HTTPConnection:
-        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = http.client.HTTPConnection(self._host, self._port, timeout=60)
-            self._local.connection = connection
-        return connection
-
-    def post(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        data = json.dumps(body)
-        for attempt in (1, 2):  # a keep-alive connection the server closed is reopened once
-            connection = self._connection()
-            try:
-                connection.request("POST", self._path, data, self._headers)
-                response = connection.getresponse()
-                return response.status, json.loads(response.read() or b"{}")
-            except (ConnectionError, http.client.HTTPException):
-                connection.close()
-                self._local.connection = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-
 def percentiles(values: Sequence[float]) -> dict[str, float]:
     """p50, p95, p99 (nearest rank) and max, in the values' unit, rounded to 0.1."""
     ordered = sorted(values)
@@ -154,30 +116,30 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
 
 
 def requests_for(count: int, run: str) -> list[dict[str, Any]]:
-    """Half PE, half CL, spread over a few insureds, each on a slot no earlier run has taken."""
-    base = random.randrange(10**12, 10**13)  # noqa: S311 (a slot number, not a secret)
+    """The countries in turn, spread over a few insureds, each on a slot no earlier run has taken."""
+    base = random_schedule_id()
     return [
         {
             "insuredId": f"B{run}{n % INSUREDS_PER_RUN:02d}",
             "scheduleId": base + n,
-            "countryISO": COUNTRIES[n % 2],
+            "countryISO": names.COUNTRIES[n % len(names.COUNTRIES)].value,
         }
         for n in range(count)
     ]
 
 
-def post_one(client: ApiClient, body: dict[str, Any]) -> Posted:
+def post_one(client: AppointmentsApi, body: dict[str, Any]) -> Posted:
     sent_at = time.time()
     started = time.perf_counter()
-    status, answer = client.post(body)
+    reply = client.create(body)
     took = time.perf_counter() - started
-    if status != 202:
-        raise KitError(f"POST answered {status}: {answer}")
-    return Posted(answer["appointmentId"], body["insuredId"], body["countryISO"], sent_at, took)
+    if reply.status != 202:
+        raise KitError(f"POST answered {reply.status}: {reply.body}")
+    return Posted(reply.body["appointmentId"], body["insuredId"], body["countryISO"], sent_at, took)
 
 
 def post_all(
-    client: ApiClient, requests: list[dict[str, Any]], concurrency: int, say: Callable[[str], None]
+    client: AppointmentsApi, requests: list[dict[str, Any]], concurrency: int, say: Callable[[str], None]
 ) -> list[Posted]:
     posted: list[Posted] = []
     lock = threading.Lock()
@@ -201,7 +163,7 @@ def completed_at(chain: Chain, insureds: set[str]) -> dict[str, float]:
     done: dict[str, float] = {}
     for insured in insureds:
         pages = chain.dynamodb.get_paginator("query").paginate(
-            TableName=chain.table,
+            TableName=chain.outputs[names.TABLE_NAME],
             KeyConditionExpression="insuredId = :insured",
             ExpressionAttributeValues={":insured": {"S": insured}},
             ConsistentRead=True,
@@ -232,31 +194,12 @@ def wait_completed(
 
 
 def dead_letter_depth(chain: Chain) -> int:
-    return sum(
-        int(
-            chain.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
-                "Attributes"
-            ]["ApproximateNumberOfMessages"]
-        )
-        for url in chain.dead_letter_queues
-    )
+    return sum(dead_letter_depths(chain.sqs, chain.outputs).values())
 
 
 def mysql_rows(chain: Chain, appointment_ids: list[str]) -> int:
-    if not appointment_ids:
-        return 0
-    marks = ", ".join(["%s"] * len(appointment_ids))
-    total = 0
-    connection = provision.admin_connection(chain.config)
-    with contextlib.closing(connection), connection.cursor() as cursor:
-        for database in LOCAL_COUNTRY_DATABASES:
-            cursor.execute(
-                f"SELECT COUNT(*) FROM {database.schema}.appointments "  # noqa: S608 (a fixed name)
-                f"WHERE appointment_id IN ({marks})",
-                appointment_ids,
-            )
-            total += int(cursor.fetchone()[0])
-    return total
+    with contextlib.closing(admin_connection(chain.config)) as connection:
+        return sum(stored_rows_per_country(connection, appointment_ids).values())
 
 
 def run_phase(
@@ -266,7 +209,7 @@ def run_phase(
     say: Callable[[str], None],
 ) -> PhaseResult:
     result = PhaseResult(count=len(requests), concurrency=concurrency)
-    client = ApiClient(chain.api_url, chain.api_key)
+    client = AppointmentsApi(chain.api_url, chain.api_key)
     dead_before = dead_letter_depth(chain)
     timeout = 60.0 + len(requests) / 10
     if concurrency == 0:  # low load: one at a time, each completed before the next is posted
@@ -374,16 +317,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         config, _ = kit.resolve()
-        api_key = config.client("ssm").get_parameter(Name=config.api_key_parameter, WithDecryption=True)[
-            "Parameter"
-        ]["Value"]
-        chains = [Chain.deployed("ours", config, api_key, writes_mysql=True)]
+        key = api_key(config)
+        chains = [Chain.deployed("ours", config, key, writes_mysql=True)]
         if not args.no_baseline:
             noop_config = replace(config, stage=baseline.STAGE)
             with timed(say, f"no-op chain: stack {noop_config.stack_name}"):
                 say(f"    {baseline.deploy(noop_config)}")
-            chains.append(Chain.deployed("no-op", noop_config, api_key, writes_mysql=False))
-        run = uuid.uuid4().hex[:8].upper()
+            chains.append(Chain.deployed("no-op", noop_config, key, writes_mysql=False))
+        run = random_suffix(8)
         results: dict[str, Any] = {}
         failures: list[str] = []
         with MemorySampler(engine_pid()) as memory:

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
 from bootstrap.config import ENGINES, KitError
 
@@ -37,17 +36,3 @@ def choose_engine(requested: str | None, docker_available: Callable[[], bool]) -
     if docker_available():
         return EngineChoice("localstack", "a Docker engine answers (ENGINE=ministack to run without it)")
     return EngineChoice("ministack", "no Docker engine answers, so the Docker-free engine")
-
-
-class FixturePlan(StrEnum):
-    REUSE = "reuse the running stack"
-    COMPOSE = "start docker-compose through testcontainers"
-    MINISTACK = "start the Docker-free engine"
-
-
-def plan_test_stack(choice: EngineChoice, stack_running: bool) -> FixturePlan:
-    """What the test fixture does: a running stack is used as it is; otherwise LocalStack comes
-    up through testcontainers (and is torn down after), or ministack is started (and stopped)."""
-    if stack_running:
-        return FixturePlan.REUSE
-    return FixturePlan.COMPOSE if choice.engine == "localstack" else FixturePlan.MINISTACK

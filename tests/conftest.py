@@ -9,9 +9,11 @@ from pathlib import Path
 import pymysql
 import pytest
 
-from bootstrap import engine, kit, localstack, provision
+from bootstrap import engine, kit, localstack
 from bootstrap.config import COMPOSE_FILE, ROOT, KitConfig
-from bootstrap.engine_choice import EngineChoice, FixturePlan, plan_test_stack
+from bootstrap.engine_choice import EngineChoice
+from bootstrap.stack_queries import admin_connection
+from tests.support.fixture_plan import FixturePlan, plan_test_stack
 
 LEVELS = ("unit", "integration", "e2e", "faults")
 
@@ -57,5 +59,5 @@ def stack(resolved: tuple[KitConfig, EngineChoice]) -> Iterator[kit.Stack]:
 
 @pytest.fixture
 def mysql_admin(kit_config: KitConfig) -> Iterator[pymysql.connections.Connection]:
-    with provision.admin_connection(kit_config, autocommit=True) as connection:
+    with admin_connection(kit_config, autocommit=True) as connection:
         yield connection

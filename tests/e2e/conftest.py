@@ -11,8 +11,8 @@ import pytest
 from bootstrap import engine
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from tests.e2e.api_client import AppointmentsApi
 from tests.kit_cli import kit_command
+from tests.support.api_client import AppointmentsApi
 
 DEPLOY_STAGE = "e2edeploy"
 

@@ -3,14 +3,14 @@ nothing written."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from tests.e2e.api_client import AppointmentsApi
+from tests.support.api_client import AppointmentsApi
+from tests.support.random_refs import random_insured_id, random_suffix
 
 HOSTILE = [
     "' OR '1'='1",
@@ -42,7 +42,7 @@ def scan_values(kit_config: KitConfig, stack: Stack, values: set[str]) -> int:
 def test_hostile_strings_in_any_field_get_400_naming_it_and_nothing_is_stored(
     api: AppointmentsApi, kit_config: KitConfig, stack: Stack, field: str
 ) -> None:
-    insured = "BAD" + uuid.uuid4().hex[:12].upper()
+    insured = random_insured_id("BAD")
     stored_before = scan_values(kit_config, stack, set(HOSTILE))
     replies = []
     for value in HOSTILE:
@@ -57,7 +57,7 @@ def test_hostile_strings_in_any_field_get_400_naming_it_and_nothing_is_stored(
 
 @pytest.mark.parametrize("value", [v for v in HOSTILE if v and "/" not in v])
 def test_hostile_insured_ids_in_the_path_get_400(api: AppointmentsApi, value: str) -> None:
-    reply = api.list(uuid.uuid4().hex[:4] + urlquote(value))
+    reply = api.list(random_suffix(4) + urlquote(value))
 
     assert reply.status == 400, reply
 

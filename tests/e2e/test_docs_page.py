@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-import random
 import shutil
 from collections.abc import Iterator
 
@@ -20,6 +19,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from bootstrap.config import STATE_DIR
 from bootstrap.kit import Stack
+from tests.support.random_refs import random_schedule_id
 
 ARTIFACTS = STATE_DIR / "artifacts"
 CHROMIUM_FLAGS = (
@@ -73,9 +73,7 @@ def test_the_docs_page_lists_both_operations_and_a_post_from_it_is_accepted(
     )
     body.clear()
     body.send_keys(
-        json.dumps(
-            {"insuredId": "SWAGGER1", "scheduleId": random.randrange(10**12, 10**13), "countryISO": "PE"}
-        )
+        json.dumps({"insuredId": "SWAGGER1", "scheduleId": random_schedule_id(), "countryISO": "PE"})
     )
     browser.find_element(By.CSS_SELECTOR, ".opblock-post .execute").click()
     status = wait.until(

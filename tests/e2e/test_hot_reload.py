@@ -15,8 +15,8 @@ import pytest
 
 from bootstrap.config import LAMBDA_SOURCE, ROOT, KitConfig
 from bootstrap.kit import Stack
-from tests.e2e.api_client import AppointmentsApi
-from tests.polling import wait_for
+from tests.support.api_client import AppointmentsApi
+from tests.support.polling import wait_for
 
 ORIGINAL = "send your API key in the x-api-key header"
 CHANGED = "send your API key in the x-api-key header, please"

@@ -3,8 +3,6 @@ stack `make up` provisions, print what they did, and count what arrived where.""
 
 from __future__ import annotations
 
-import random
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,11 +10,16 @@ from typing import Any
 import pymysql
 import pytest
 
+from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from tests.e2e.api_client import AppointmentsApi
+from bootstrap.stack_queries import peek  # noqa: F401 (its former home, see fresh_insured)
+from tests.support.api_client import AppointmentsApi
+from tests.support.counts import stored_rows as mysql_count  # noqa: F401 (see fresh_insured)
+from tests.support.random_refs import random_insured_id
+from tests.support.random_refs import random_schedule_id as fresh_schedule  # noqa: F401 (see fresh_insured)
 
-SCHEMAS = {"PE": "mysql_pe", "CL": "mysql_cl"}
+SCHEMAS = {country.value: names.schema(country) for country in names.COUNTRIES}
 
 
 @pytest.fixture
@@ -40,37 +43,14 @@ def report(capsys: pytest.CaptureFixture[str]) -> Callable[[str], None]:
     return say
 
 
+# The names these helpers had here before tests/support held them, until every fault test imports
+# them from there.
 def fresh_insured() -> str:
-    return "FLT" + uuid.uuid4().hex[:16].upper()
-
-
-def fresh_schedule() -> int:
-    return random.randrange(10**12, 10**13)
-
-
-def mysql_count(admin: pymysql.connections.Connection, country: str, appointment_ids: list[str]) -> int:
-    marks = ", ".join(["%s"] * len(appointment_ids))
-    with admin.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {SCHEMAS[country]}.appointments WHERE appointment_id IN ({marks})",  # noqa: S608
-            appointment_ids,
-        )
-        return int(cursor.fetchone()[0])
+    return random_insured_id("FLT")
 
 
 def statuses(api: AppointmentsApi, insured_id: str) -> dict[str, str]:
-    return {item["appointmentId"]: item["status"] for item in api.list(insured_id).body["items"]}
-
-
-def peek(sqs: Any, queue_url: str) -> list[str]:
-    """The bodies waiting in a queue, left there (received with a zero visibility timeout)."""
-    bodies: dict[str, str] = {}
-    for _ in range(5):
-        for message in sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0
-        ).get("Messages", []):
-            bodies[message["MessageId"]] = message["Body"]
-    return list(bodies.values())
+    return api.statuses(insured_id)
 
 
 def holds(bodies: list[str], appointment_id: str) -> bool:
@@ -95,7 +75,7 @@ def delete_where(sqs: Any, queue_url: str, marker: str) -> int:
 def mysql_refusing(admin: pymysql.connections.Connection, country: str) -> Iterator[None]:
     """The country user loses INSERT, and its open connections are closed so the loss is seen at
     once (MySQL checks database privileges when a connection starts using the schema)."""
-    user, schema = f"rimac_{country.lower()}", SCHEMAS[country]
+    user, schema = names.mysql_user(country), names.schema(country)
     with admin.cursor() as cursor:
         cursor.execute(f"REVOKE INSERT ON {schema}.* FROM '{user}'@'%'")
         cursor.execute("SELECT id FROM information_schema.processlist WHERE user = %s", (user,))

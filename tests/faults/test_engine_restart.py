@@ -11,9 +11,10 @@ import pytest
 from bootstrap import engine, kit
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from tests.e2e.api_client import AppointmentsApi
-from tests.faults.conftest import fresh_insured, fresh_schedule, mysql_count, statuses
-from tests.polling import wait_for
+from tests.support.api_client import AppointmentsApi
+from tests.support.counts import stored_rows
+from tests.support.polling import wait_for
+from tests.support.random_refs import random_insured_id, random_schedule_id
 
 
 def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
@@ -27,7 +28,7 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
         pytest.skip("restarts the Docker-free engine; LocalStack's free plan keeps no state")
     if not kit_config.persist:
         pytest.skip("PERSIST=0: the engine keeps nothing across a restart by request")
-    insured, base = fresh_insured(), fresh_schedule()
+    insured, base = random_insured_id("FLT"), random_schedule_id()
     accepted = [
         api.create({"insuredId": insured, "scheduleId": base + n, "countryISO": "PE" if n % 2 else "CL"})
         for n in range(10)
@@ -42,14 +43,14 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
     report(f"make up again: engine started={again.engine_started}, same API={again.api_url == stack.api_url}")
 
     wait_for(
-        lambda: len(statuses(api, insured)) == 10 and set(statuses(api, insured).values()) == {"completed"},
+        lambda: len(api.statuses(insured)) == 10 and set(api.statuses(insured).values()) == {"completed"},
         timeout=60,
         describe="all 10 accepted appointments completed after the restart",
     )
 
     def stored() -> int:
         return sum(
-            mysql_count(mysql_admin, country, [i for i, c in ids.items() if c == country])
+            stored_rows(mysql_admin, country, [i for i, c in ids.items() if c == country])
             for country in ("PE", "CL")
         )
 
@@ -62,5 +63,5 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
         interval=0.5,
         describe="all 10 rows in MySQL",
     )
-    report(f"sent 10, completed {len(statuses(api, insured))}, in MySQL {stored()}")
+    report(f"sent 10, completed {len(api.statuses(insured))}, in MySQL {stored()}")
     assert stored() == 10

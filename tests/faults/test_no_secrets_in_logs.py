@@ -7,10 +7,10 @@ from typing import Any
 
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
 from bootstrap.kit import Stack
-from bootstrap.observe import events_since
-from tests.e2e.api_client import AppointmentsApi
-from tests.faults.conftest import fresh_insured, fresh_schedule, statuses
-from tests.polling import wait_for
+from bootstrap.stack_queries import events_since
+from tests.support.api_client import AppointmentsApi
+from tests.support.polling import wait_for
+from tests.support.random_refs import random_insured_id, random_schedule_id
 
 FUNCTIONS = ("HttpFunctionName", "PeProcessorFunctionName", "ClProcessorFunctionName", "CallbackFunctionName")
 
@@ -22,12 +22,10 @@ def function_log_lines(logs: Any, group: str) -> list[str]:
 def test_no_password_or_api_key_appears_in_any_function_log(
     api: AppointmentsApi, stack: Stack, kit_config: KitConfig, report: Callable[[str], None]
 ) -> None:
-    insured = fresh_insured()
-    created = api.create({"insuredId": insured, "scheduleId": fresh_schedule(), "countryISO": "PE"})
+    insured = random_insured_id("FLT")
+    created = api.create({"insuredId": insured, "scheduleId": random_schedule_id(), "countryISO": "PE"})
     api.with_key("wrong-" + stack.api_key).list(insured)  # a refused key must not be echoed either
-    wait_for(
-        lambda: set(statuses(api, insured).values()) == {"completed"}, timeout=30, describe="a full flow"
-    )
+    wait_for(lambda: set(api.statuses(insured).values()) == {"completed"}, timeout=30, describe="a full flow")
     logs = kit_config.client("logs")
 
     lines = {name: function_log_lines(logs, f"/aws/lambda/{stack.outputs[name]}") for name in FUNCTIONS}

@@ -17,9 +17,11 @@ from appointments.schemas import AppointmentMessage
 from appointments.services import new_appointment_id
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from tests.e2e.api_client import AppointmentsApi
-from tests.faults.conftest import SCHEMAS, delete_where, fresh_insured, fresh_schedule, holds, peek, statuses
-from tests.polling import wait_for
+from bootstrap.stack_queries import peek
+from tests.faults.conftest import SCHEMAS, delete_where, holds
+from tests.support.api_client import AppointmentsApi
+from tests.support.polling import wait_for
+from tests.support.random_refs import random_insured_id, random_schedule_id
 
 
 @pytest.fixture
@@ -30,7 +32,7 @@ def repository(kit_config: KitConfig, stack: Stack) -> DynamoAppointmentReposito
 def stored_pending(repository: DynamoAppointmentRepository, insured: str, country: Country) -> Appointment:
     """An appointment as POST would leave it: pending in DynamoDB, its message still to send."""
     appointment = Appointment.pending(
-        new_appointment_id(), AppointmentRequest(insured, fresh_schedule(), country), datetime.now(UTC)
+        new_appointment_id(), AppointmentRequest(insured, random_schedule_id(), country), datetime.now(UTC)
     )
     repository.add(appointment)
     return appointment
@@ -44,7 +46,11 @@ def test_a_poison_message_goes_to_the_dlq_without_holding_back_its_batch_mates(
     repository: DynamoAppointmentRepository,
     report: Callable[[str], None],
 ) -> None:
-    insured, queue, dlq = fresh_insured(), stack.outputs["PeQueueUrl"], stack.outputs["PeDeadLetterQueueUrl"]
+    insured, queue, dlq = (
+        random_insured_id("FLT"),
+        stack.outputs["PeQueueUrl"],
+        stack.outputs["PeDeadLetterQueueUrl"],
+    )
     good = [stored_pending(repository, insured, Country.PE) for _ in range(3)]
     marker = f"poison-{uuid.uuid4().hex}"
     entries = [{"Id": "poison", "MessageBody": f'{{"not an appointment": "{marker}"'}] + [
@@ -58,7 +64,7 @@ def test_a_poison_message_goes_to_the_dlq_without_holding_back_its_batch_mates(
     # Before the visibility timeout would let a failed batch come back, the good ones are done:
     # only the poison record was reported as failed.
     wait_for(
-        lambda: set(statuses(api, insured).values()) == {"completed"},
+        lambda: set(api.statuses(insured).values()) == {"completed"},
         timeout=kit_config.queue_visibility_timeout - 1,
         describe="the 3 good messages completed on their first delivery",
     )
@@ -71,7 +77,7 @@ def test_a_poison_message_goes_to_the_dlq_without_holding_back_its_batch_mates(
     )
     assert not any(holds(peek(sqs, dlq), a.appointment_id) for a in good)
     report(
-        f"sent 4 (1 poison), completed {len(statuses(api, insured))}, poison in the DLQ after "
+        f"sent 4 (1 poison), completed {len(api.statuses(insured))}, poison in the DLQ after "
         f"{kit_config.max_receive_count} receives; removed {delete_where(sqs, dlq, marker)} from the DLQ"
     )
 

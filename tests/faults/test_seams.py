@@ -24,25 +24,12 @@ import pytest
 
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from bootstrap.observe import events_since
-from tests.e2e.api_client import AppointmentsApi
-from tests.faults.conftest import fresh_insured, fresh_schedule, mysql_count, statuses
-from tests.polling import wait_for
+from bootstrap.stack_queries import events_since
 from tests.silent_server import silent_server
-
-
-def dlq_depth(sqs: Any, url: str) -> int:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(
-        attributes["ApproximateNumberOfMessagesNotVisible"]
-    )
-
-
-def dlq_depths(sqs: Any, stack: Stack) -> dict[str, int]:
-    names = ("PeDeadLetterQueueUrl", "ClDeadLetterQueueUrl", "CallbackDeadLetterQueueUrl")
-    return {name: dlq_depth(sqs, stack.outputs[name]) for name in names}
+from tests.support.api_client import AppointmentsApi
+from tests.support.counts import dead_letter_depths, stored_rows, stored_rows_per_country
+from tests.support.polling import wait_for
+from tests.support.random_refs import random_idempotency_key, random_insured_id, random_schedule_id
 
 
 @contextmanager
@@ -83,13 +70,13 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
 ) -> None:
     lambda_client = kit_config.client("lambda")
     http, reconciler = stack.outputs["HttpFunctionName"], stack.outputs["ReconcilerFunctionName"]
-    insured, base = fresh_insured(), fresh_schedule()
+    insured, base = random_insured_id("FLT"), random_schedule_id()
     bodies = [
         {"insuredId": insured, "scheduleId": base + n, "countryISO": country}
         for n, country in enumerate(["PE", "CL", "PE", "CL", "PE"])
     ]
-    keys = [f"seam-{uuid.uuid4().hex}" for _ in bodies]
-    dlq_before = dlq_depths(sqs, stack)
+    keys = [random_idempotency_key("seam") for _ in bodies]
+    dlq_before = dead_letter_depths(sqs, stack.outputs)
     started_ms = int(time.time() * 1000)
 
     with environment_changed(lambda_client, http, TOPIC_ARN=stack.outputs["TopicArn"] + "-missing"):
@@ -101,7 +88,7 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
         assert [r.status for r in first] == [202] * len(bodies)
         assert [r.body for r in retried] == [r.body for r in first]
         ids = [r.body["appointmentId"] for r in first]
-        during = statuses(api, insured)
+        during = api.statuses(insured)
         report(f"while refused: {len(during)} appointments listed, {sorted(set(during.values()))}")
         assert set(during) == set(ids)
         assert set(during.values()) == {"pending"}
@@ -114,12 +101,12 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
     assert set(ids) <= set(handed["handedOver"])
 
     wait_for(
-        lambda: set(statuses(api, insured).values()) == {"completed"},
+        lambda: set(api.statuses(insured).values()) == {"completed"},
         timeout=60,
         describe="every accepted appointment completed",
     )
-    listed = statuses(api, insured)
-    rows = {country: mysql_count(mysql_admin, country, ids) for country in ("PE", "CL")}
+    listed = api.statuses(insured)
+    rows = stored_rows_per_country(mysql_admin, ids)
     settled = [
         line["appointment_id"]
         for line in log_lines(
@@ -127,7 +114,7 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
         )
         if line.get("appointment_id") in ids
     ]
-    dlq_after = dlq_depths(sqs, stack)
+    dlq_after = dead_letter_depths(sqs, stack.outputs)
     report(
         f"sent {len(ids)}, listed {len(listed)}, completed {list(listed.values()).count('completed')}, "
         f"MySQL rows {rows}, settled lines {len(settled)}, DLQ {dlq_before} -> {dlq_after}"
@@ -163,8 +150,8 @@ def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
     ssm, lambda_client = kit_config.client("ssm"), kit_config.client("lambda")
     path = f"{kit_config.db_parameters_prefix}/pe"
     processor = stack.outputs["PeProcessorFunctionName"]
-    insured, base = fresh_insured(), fresh_schedule()
-    dlq_before = dlq_depths(sqs, stack)
+    insured, base = random_insured_id("FLT"), random_schedule_id()
+    dlq_before = dead_letter_depths(sqs, stack.outputs)
     started_ms = int(time.time() * 1000)
 
     with broken_database(kind) as changes:
@@ -204,12 +191,12 @@ def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
                 )
 
     wait_for(
-        lambda: set(statuses(api, insured).values()) == {"completed"},
+        lambda: set(api.statuses(insured).values()) == {"completed"},
         # Two more receives at most: the retry after the fix must succeed before the DLQ takes them.
         timeout=kit_config.queue_visibility_timeout * 2 + 15,
         describe="all 10 completed with the fixed settings",
     )
-    stored, dlq_after = mysql_count(mysql_admin, "PE", ids), dlq_depths(sqs, stack)
+    stored, dlq_after = stored_rows(mysql_admin, "PE", ids), dead_letter_depths(sqs, stack.outputs)
     report(f"sent 10, completed 10, in MySQL {stored}, DLQ {dlq_before} -> {dlq_after}, no redrive")
     assert stored == 10
     assert dlq_after == dlq_before

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 
 from bootstrap import kit
 from bootstrap.config import KitConfig
+from tests.support.random_refs import random_insured_id, random_suffix
 
 
 @pytest.fixture(scope="session")
@@ -33,14 +33,14 @@ def engine_env(kit_config: KitConfig, stack: kit.Stack) -> Iterator[None]:
 
 @pytest.fixture
 def unique_id() -> str:
-    return "IT" + uuid.uuid4().hex[:20].upper()
+    return random_insured_id("IT")
 
 
 @pytest.fixture
 def listening_queue(aws: Callable[[str], Any]) -> Iterator[tuple[str, str]]:
     """A test-only queue that accepts messages from SNS and EventBridge; yields (url, arn)."""
     sqs = aws("sqs")
-    url = sqs.create_queue(QueueName=f"it-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    url = sqs.create_queue(QueueName=f"it-{random_suffix(12).lower()}")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     policy = {
         "Version": "2012-10-17",

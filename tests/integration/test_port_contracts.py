@@ -4,7 +4,6 @@ both report the same facts (AlreadyStored, SlotTaken, StatusChanged, Appointment
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -29,6 +28,7 @@ from appointments.ports import AppointmentRepository, CountryUnitOfWork
 from appointments.services import new_appointment_id
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
+from tests.support.random_refs import random_schedule_id
 from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryCountryUnitOfWork
 
 T0 = datetime(2026, 11, 28, 10, 0, 0, 123000, tzinfo=UTC)
@@ -36,7 +36,7 @@ T0 = datetime(2026, 11, 28, 10, 0, 0, 123000, tzinfo=UTC)
 
 def appointment(insured: str, schedule: int | None = None, created: datetime = T0) -> Appointment:
     """A fresh slot each time unless `schedule` is given: MySQL holds each slot once, across runs."""
-    slot = schedule or random.randrange(10**12, 10**13)
+    slot = schedule or random_schedule_id()
     return Appointment.pending(new_appointment_id(), AppointmentRequest(insured, slot, Country.PE), created)
 
 

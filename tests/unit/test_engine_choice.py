@@ -8,7 +8,8 @@ import pytest
 
 from bootstrap import localstack
 from bootstrap.config import KitConfig, KitError
-from bootstrap.engine_choice import EngineChoice, FixturePlan, choose_engine, plan_test_stack
+from bootstrap.engine_choice import EngineChoice, choose_engine
+from tests.support.fixture_plan import FixturePlan, plan_test_stack
 
 
 def docker(answers: bool) -> object:

@@ -1,0 +1,109 @@
+"""Questions about the running stack, answered without changing anything: its outputs, the admin
+MySQL connection, queue depths and the messages waiting in a queue, appointments per status, a
+log group's events.
+
+The commands (`make status`, `trace`, `logs`, `redrive`, `watch`, `up`), the tests and bench/ ask
+here; a command never reaches into another command's module for one of these.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, NamedTuple
+
+import pymysql
+from botocore.exceptions import ClientError
+
+from bootstrap.config import KitConfig, KitError
+
+
+def stack_outputs(config: KitConfig) -> dict[str, str]:
+    cfn = config.client("cloudformation")
+    try:
+        stack = cfn.describe_stacks(StackName=config.stack_name)["Stacks"][0]
+    except ClientError:
+        raise KitError(
+            f"stack {config.stack_name} is not deployed on {config.endpoint}; run `make up`"
+        ) from None
+    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+def admin_connection(config: KitConfig, **options: Any) -> pymysql.connections.Connection:
+    """A connection as the MySQL admin user of the settings (MYSQL_HOST, ...)."""
+    return pymysql.connect(
+        host=config.mysql_host,
+        port=config.mysql_port,
+        user=config.mysql_user,
+        password=config.mysql_password,
+        **options,
+    )
+
+
+class QueueDepth(NamedTuple):
+    waiting: int
+    in_flight: int  # received and not yet deleted: being processed, or failed and hidden until retried
+
+    @property
+    def total(self) -> int:
+        return self.waiting + self.in_flight
+
+
+def queue_depth(sqs: Any, url: str) -> QueueDepth:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return QueueDepth(
+        int(attributes["ApproximateNumberOfMessages"]),
+        int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+    )
+
+
+def peek(sqs: Any, url: str, rounds: int = 5) -> list[str]:
+    """The bodies waiting in a queue, left there (received with a zero visibility timeout)."""
+    bodies: dict[str, str] = {}
+    for _ in range(rounds):
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get(
+            "Messages", []
+        ):
+            bodies[message["MessageId"]] = message["Body"]
+    return list(bodies.values())
+
+
+NO_STATUS = "(no-status)"
+
+
+def status_counts(config: KitConfig, table_name: str) -> Counter[str]:
+    dynamodb = config.client("dynamodb")
+    counts: Counter[str] = Counter()
+    for page in dynamodb.get_paginator("scan").paginate(
+        TableName=table_name, ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"}
+    ):
+        # an item written by hand may have no status: it gets a row of its own
+        counts.update(item.get("status", {}).get("S", NO_STATUS) for item in page["Items"])
+    return counts
+
+
+LOG_PAGE_LIMIT = 10_000
+
+
+def events_since(client: Any, group: str, start: int) -> list[dict[str, Any]]:
+    """All events of a log group from `start` (ms) on. AWS pages with nextToken; an engine that
+    stops at the page limit without one is asked again from the last timestamp it gave."""
+    events: list[dict[str, Any]] = []
+    while True:
+        response = client.filter_log_events(logGroupName=group, startTime=start, limit=LOG_PAGE_LIMIT)
+        events += response["events"]
+        while response.get("nextToken"):
+            response = client.filter_log_events(
+                logGroupName=group, startTime=start, limit=LOG_PAGE_LIMIT, nextToken=response["nextToken"]
+            )
+            events += response["events"]
+        if len(response["events"]) < LOG_PAGE_LIMIT or response["events"][-1]["timestamp"] == start:
+            return events
+        start = response["events"][-1]["timestamp"]
+
+
+def api_key(config: KitConfig) -> str:
+    """The API key callers send in x-api-key, as the HTTP function reads it from SSM."""
+    parameter = config.client("ssm").get_parameter(Name=config.api_key_parameter, WithDecryption=True)
+    return str(parameter["Parameter"]["Value"])
