@@ -30,7 +30,10 @@ def _whole_number(value: object) -> object:
     return value
 
 
-ScheduleId = Annotated[int, Strict(), Field(gt=0), BeforeValidator(_whole_number)]
+# The largest integer every JSON client reads exactly (2^53 - 1); MySQL's BIGINT UNSIGNED column
+# and DynamoDB hold more, so a valid id is always stored, never refused later in the flow.
+MAX_SCHEDULE_ID = 2**53 - 1
+ScheduleId = Annotated[int, Strict(), Field(gt=0, le=MAX_SCHEDULE_ID), BeforeValidator(_whole_number)]
 
 EVENT_SOURCE = "rimac.appointments"
 # The EventBridge detail-type names the outcome; the callback maps it back to the status.
@@ -48,7 +51,9 @@ class CreateAppointmentBody(_CamelModel):
     """Body of POST /appointments."""
 
     insuredId: InsuredId = Field(description="1 to 32 letters or digits", examples=["PE001"])
-    scheduleId: ScheduleId = Field(description="The schedule slot, a positive integer", examples=[1])
+    scheduleId: ScheduleId = Field(
+        description="The schedule slot, a positive integer up to 2^53 - 1", examples=[1]
+    )
     countryISO: Literal["PE", "CL"] = Field(description="Country of the appointment", examples=["PE"])
 
     def to_domain(self, correlation_id: str | None = None) -> AppointmentRequest:

@@ -284,6 +284,27 @@ def test_a_whole_number_written_with_a_decimal_point_is_a_valid_schedule(api: Ap
     assert (status, body["scheduleId"]) == (202, 7)
 
 
+@pytest.mark.parametrize("schedule", ["18446744073709551616", "1e20", str(2**53)])
+def test_a_schedule_beyond_what_the_flow_can_store_gets_400_and_nothing_is_stored(
+    api: Api, schedule: str
+) -> None:
+    status, body = api.call(
+        "POST", "/appointments", f'{{"insuredId": "PE001", "scheduleId": {schedule}, "countryISO": "PE"}}'
+    )
+
+    assert status == 400
+    assert [error["field"] for error in body["errors"]] == ["scheduleId"]
+    assert api.repository.items == {}
+
+
+def test_the_largest_schedule_is_accepted(api: Api) -> None:
+    status, body = api.call(
+        "POST", "/appointments", {"insuredId": "PE001", "scheduleId": 2**53 - 1, "countryISO": "PE"}
+    )
+
+    assert (status, body["scheduleId"]) == (202, 2**53 - 1)
+
+
 def test_an_insured_id_with_characters_the_route_does_not_take_gets_400_not_404(api: Api) -> None:
     status, answer = api.call("GET", "/appointments/\u0084")
 
