@@ -5,8 +5,9 @@ fixed timestamps and modes), so the content hash can name the S3 object.
 
 Each module rides with its bytecode, compiled by the build for the target's Python and marked
 "unchecked hash": the Lambda code folder is read-only, so without it every cold start compiles
-pydantic and powertools again (bench/cold_start.py measures the difference). Bytecode is left out
-when the build runs on another Python than the target's, and stray `__pycache__` folders of the
+pydantic and powertools again (bench/cold_start.py measures the difference). Which modules a cold
+start loads is found by importing the handlers, so bytecode is left out where the build cannot
+import them as the target does (`why_no_bytecode`), and stray `__pycache__` folders of the
 sources never ride along.
 """
 
@@ -16,6 +17,7 @@ import hashlib
 import io
 import json
 import os
+import platform
 import py_compile
 import subprocess
 import sys
@@ -119,8 +121,50 @@ class Target:
     def tag(self) -> str:
         return f"py{self.version.replace('.', '')}-" + ("aws" if self.python is None else "native")
 
+    @property
+    def cache_tag(self) -> str:
+        """The name its bytecode carries (sys.implementation.cache_tag of that interpreter)."""
+        return f"cpython-{self.version.replace('.', '')}"
+
 
 AWS_TARGET = Target(version="3.12")
+# The AWS target's wheels are manylinux x86_64: their compiled parts (pydantic_core) load only on
+# an x86_64 Linux with glibc, as (platform.system, machine, libc) name it.
+AWS_WHEELS_LOAD_ON = ("Linux", "x86_64", "glibc")
+
+
+@dataclass(frozen=True)
+class Host:
+    """What the build runs on, as far as importing the target's dependencies goes."""
+
+    system: str  # platform.system(): Linux, Darwin, Windows
+    machine: str  # platform.machine(): x86_64, aarch64, arm64, AMD64
+    libc: str  # platform.libc_ver()[0]: glibc; empty on musl and outside Linux
+    cache_tag: str | None  # sys.implementation.cache_tag: cpython-312
+
+    @classmethod
+    def this_one(cls) -> Host:
+        return cls(
+            platform.system(), platform.machine(), platform.libc_ver()[0], sys.implementation.cache_tag
+        )
+
+
+def why_no_bytecode(host: Host, target: Target) -> str | None:
+    """None when `host` can import the handlers with the target's dependencies, which is how the
+    build learns what each cold start loads; otherwise why the zips go without bytecode.
+
+    A zip without bytecode is whole and correct: its cold starts compile what they import.
+    Compiling without the probe was weighed and left out: every module would push the
+    processor's zip past 10 MB, and our own package alone saves little (its 19 modules compile
+    in about 16 ms here; pydantic's and powertools' are most of a cold start's compiling).
+    """
+    if host.cache_tag != target.cache_tag:
+        return f"the build runs {host.cache_tag or 'a Python without bytecode'}, the functions {target.cache_tag}"
+    # A native target's dependencies are resolved by the host for itself.
+    if target.python is None and (host.system, host.machine.lower(), host.libc) != AWS_WHEELS_LOAD_ON:
+        where = f"{host.system} {host.machine}" + (f" ({host.libc})" if host.libc else "")
+        return f"{where} cannot load the functions' manylinux x86_64 wheels"
+    return None
 
 
 @dataclass(frozen=True)
@@ -210,10 +254,10 @@ def _bytecode(
     """(arcname, compiled file) for each module the cold start imports, compiled once into
     build/pyc/ by content. Only those: compiling everything would push the processor's zip
     (cryptography, all of powertools) past 10 MB for modules no cold start loads."""
-    if f"{sys.version_info[0]}.{sys.version_info[1]}" != target.version or not sys.implementation.cache_tag:
+    if why_no_bytecode(Host.this_one(), target) is not None:
         return []
     imported = _imported_at_cold_start(function, roots)
-    cache = BUILD_DIR / "pyc" / sys.implementation.cache_tag
+    cache = BUILD_DIR / "pyc" / target.cache_tag
     cache.mkdir(parents=True, exist_ok=True)
     compiled = []
     for arcname, path in sources:
@@ -234,7 +278,7 @@ def _bytecode(
             )
             partial.replace(output)
         folder, _, module = arcname.rpartition("/")
-        name = f"{module[:-3]}.{sys.implementation.cache_tag}.pyc"
+        name = f"{module[:-3]}.{target.cache_tag}.pyc"
         compiled.append((f"{folder}/__pycache__/{name}" if folder else f"__pycache__/{name}", output))
     return compiled
 
@@ -272,11 +316,14 @@ def zip_directory(source: Path, destination: Path) -> BuiltZip:
     return BuiltZip(destination.stem, destination, _write_zip(destination, list(_files(source, ()))))
 
 
-def _fingerprint(function: FunctionZip, code: list[tuple[str, Path]], site: Path) -> str:
+def _fingerprint(
+    function: FunctionZip, code: list[tuple[str, Path]], site: Path, bytecode: str | None = None
+) -> str:
     """What a zip is made of: this builder, the function, our code, the dependency folder (named
-    by the lock and target). Equal fingerprints give equal zips, so an unchanged one is kept."""
+    by the lock and target), and whether bytecode rides along (`why_no_bytecode`). Equal
+    fingerprints give equal zips, so an unchanged one is kept."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update(repr((function, site.name, sys.version)).encode())
+    digest.update(repr((function, site.name, sys.version, bytecode)).encode())
     for arcname, path in code:
         digest.update(arcname.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -286,11 +333,12 @@ def build(target: Target = AWS_TARGET) -> list[BuiltZip]:
     """Every function's zip in dist/; one whose inputs did not change since the last build is kept."""
     site = _install_dependencies(target)
     code = list(_files(LAMBDA_SOURCE, excluded=()))
+    no_bytecode = why_no_bytecode(Host.this_one(), target)
     built = []
     for function in FUNCTIONS:
         path = DIST_DIR / f"{function.name}.zip"
         stamp = DIST_DIR / f".{function.name}.fingerprint"
-        fingerprint = _fingerprint(function, code, site)
+        fingerprint = _fingerprint(function, code, site, no_bytecode)
         if path.exists() and stamp.exists() and stamp.read_text() == fingerprint:
             built.append(BuiltZip(function.name, path, hashlib.sha256(path.read_bytes()).hexdigest()))
             continue

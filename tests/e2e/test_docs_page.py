@@ -1,6 +1,7 @@
-"""The API's Swagger UI page in a real headless Chromium: it loads, lists both operations, and a
-"Try it out" POST made from the page, with the API key, is answered 202. A screenshot is kept in
-.local/artifacts/ as the test's artifact."""
+"""The API's Swagger UI page in a real headless Chromium, through both front doors (the stack
+`make up` provisioned and the REST stage `deploy` put beside it): it loads, lists both
+operations, and a "Try it out" POST made from the page, with the API key, is answered 202. A
+screenshot of each is kept in .local/artifacts/ as the test's artifact."""
 
 from __future__ import annotations
 
@@ -34,6 +35,18 @@ CHROMIUM_FLAGS = (
 )
 
 
+# The front doors of tests/e2e/conftest.py, and each one's screenshot.
+FRONT_DOORS = {"made-up-stack": "swagger-ui.png", "deployed-rest-stack": "swagger-ui-rest.png"}
+
+
+@pytest.fixture(params=sorted(FRONT_DOORS))
+def front_door(request: pytest.FixtureRequest, stack: Stack) -> tuple[str, str]:
+    """(API URL, screenshot name); the REST stage is where a compressed page would break."""
+    if request.param == "made-up-stack":
+        return stack.api_url, FRONT_DOORS[request.param]
+    return request.getfixturevalue("deployed_rest_api"), FRONT_DOORS[request.param]
+
+
 @pytest.fixture
 def browser() -> Iterator[WebDriver]:
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
@@ -49,10 +62,11 @@ def browser() -> Iterator[WebDriver]:
 
 
 def test_the_docs_page_lists_both_operations_and_a_post_from_it_is_accepted(
-    browser: WebDriver, stack: Stack
+    browser: WebDriver, stack: Stack, front_door: tuple[str, str]
 ) -> None:
+    api_url, screenshot = front_door
     wait = WebDriverWait(browser, 30)
-    browser.get(f"{stack.api_url}/docs")
+    browser.get(f"{api_url}/docs")
 
     wait.until(ready.presence_of_element_located((By.CSS_SELECTOR, ".opblock")))
     operations = sorted(
@@ -83,7 +97,7 @@ def test_the_docs_page_lists_both_operations_and_a_post_from_it_is_accepted(
     )
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(ARTIFACTS / "swagger-ui.png"))
+    browser.save_screenshot(str(ARTIFACTS / screenshot))
     assert status.text == "202"
     url = browser.find_element(By.CSS_SELECTOR, ".opblock-post .request-url pre").text
-    assert url == f"{stack.api_url}/appointments"
+    assert url == f"{api_url}/appointments"

@@ -65,13 +65,18 @@ def module_tree(root: Path) -> list[tuple[str, Path]]:
     return list(_files(root, ()))
 
 
+def this_python() -> build.Target:
+    """The interpreter running the tests as the target: the probe runs whatever the host is."""
+    return build.Target(version=f"{sys.version_info[0]}.{sys.version_info[1]}", python=sys.executable)
+
+
 def test_bytecode_rides_along_for_what_the_cold_start_imports_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(build, "BUILD_DIR", tmp_path / "build")
     sources = module_tree(tmp_path / "src")
     function = build.FunctionZip("probe", "probed.handler")
-    target = build.Target(version=f"{sys.version_info[0]}.{sys.version_info[1]}")
+    target = this_python()
 
     compiled = dict(build._bytecode(function, sources, target, (tmp_path / "src",)))
 
@@ -91,7 +96,7 @@ def test_the_bytecode_in_the_zip_is_what_runs_without_checking_the_source(
 ) -> None:
     monkeypatch.setattr(build, "BUILD_DIR", tmp_path / "build")
     sources = module_tree(tmp_path / "src")
-    target = build.Target(version=f"{sys.version_info[0]}.{sys.version_info[1]}")
+    target = this_python()
     sources += build._bytecode(
         build.FunctionZip("probe", "probed.handler"), sources, target, (tmp_path / "src",)
     )
@@ -134,3 +139,65 @@ def test_a_change_in_our_code_changes_the_fingerprint(tmp_path: Path) -> None:
 
     assert build._fingerprint(function, sources, tmp_path) != before
     assert build._fingerprint(function, sources, tmp_path) == build._fingerprint(function, sources, tmp_path)
+
+
+LINUX_X86 = build.Host("Linux", "x86_64", "glibc", "cpython-312")
+
+
+@pytest.mark.parametrize(
+    ("host", "why"),
+    [
+        (build.Host("Darwin", "arm64", "", "cpython-312"), "Darwin arm64 cannot load"),
+        (build.Host("Darwin", "x86_64", "", "cpython-312"), "Darwin x86_64 cannot load"),
+        (build.Host("Linux", "aarch64", "glibc", "cpython-312"), "Linux aarch64 (glibc) cannot load"),
+        (build.Host("Linux", "x86_64", "", "cpython-312"), "Linux x86_64 cannot load"),  # musl
+        (build.Host("Windows", "AMD64", "", "cpython-312"), "Windows AMD64 cannot load"),
+        (
+            build.Host("Linux", "x86_64", "glibc", "cpython-311"),
+            "runs cpython-311, the functions cpython-312",
+        ),
+        (build.Host("Linux", "x86_64", "glibc", None), "runs a Python without bytecode"),
+    ],
+)
+def test_no_bytecode_where_the_host_cannot_import_the_aws_wheels(host: build.Host, why: str) -> None:
+    reason = build.why_no_bytecode(host, build.AWS_TARGET)
+
+    assert reason is not None
+    assert why in reason
+
+
+def test_bytecode_for_the_aws_runtime_where_the_host_is_that_runtime() -> None:
+    assert build.why_no_bytecode(LINUX_X86, build.AWS_TARGET) is None
+
+
+def test_a_native_target_needs_only_the_same_python_whatever_the_machine() -> None:
+    native = build.Target(version="3.12", python="/usr/bin/python3.12")
+
+    assert build.why_no_bytecode(build.Host("Darwin", "arm64", "", "cpython-312"), native) is None
+    assert build.why_no_bytecode(build.Host("Darwin", "arm64", "", "cpython-313"), native) is not None
+
+
+def test_a_build_that_cannot_probe_ships_no_bytecode_and_never_runs_the_probe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build, "BUILD_DIR", tmp_path / "build")
+    monkeypatch.setattr(
+        build.Host, "this_one", classmethod(lambda cls: build.Host("Darwin", "arm64", "", "cpython-312"))
+    )
+
+    def no_probe(*args: object) -> set[Path]:
+        raise AssertionError("the import probe ran on a host that cannot load the wheels")
+
+    monkeypatch.setattr(build, "_imported_at_cold_start", no_probe)
+    sources = module_tree(tmp_path / "src")
+
+    assert build._bytecode(build.FunctionZip("probe", "probed.handler"), sources, build.AWS_TARGET, ()) == []
+
+
+def test_whether_bytecode_rides_along_is_part_of_the_fingerprint(tmp_path: Path) -> None:
+    sources = module_tree(tmp_path / "src")
+    function = build.FunctionZip("probe", "probed.handler")
+
+    assert build._fingerprint(function, sources, tmp_path, None) != build._fingerprint(
+        function, sources, tmp_path, "Darwin arm64 cannot load the functions' manylinux x86_64 wheels"
+    )

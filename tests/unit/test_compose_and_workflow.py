@@ -12,9 +12,24 @@ import jsonschema
 import pytest
 import yaml
 
+from bootstrap import localstack as bootstrap_localstack
 from bootstrap.config import ROOT
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+
+
+def interpolate(value: Any, environ: dict[str, str]) -> Any:
+    """Compose's `${NAME:-default}` substitution, through lists and mappings (`$$` is a `$`)."""
+    if isinstance(value, dict):
+        return {key: interpolate(item, environ) for key, item in value.items()}
+    if isinstance(value, list):
+        return [interpolate(item, environ) for item in value]
+    if not isinstance(value, str):
+        return value
+    substituted = re.sub(
+        r"(?<!\$)\$\{(\w+):-([^}]*)\}", lambda m: environ.get(m.group(1)) or m.group(2), value
+    )
+    return substituted.replace("$$", "$")
 
 
 def load_yaml(path: Path) -> dict[str, Any]:
@@ -68,7 +83,7 @@ def test_localstack_and_mysql_have_health_checks_and_provisioning_waits_for_both
         "mysql": {"condition": "service_healthy"},
     }
     assert services["provision"]["command"] == ["sh", "localstack/provision.sh"]
-    assert "python -m bootstrap up" in (ROOT / "localstack" / "provision.sh").read_text()
+    assert "-m bootstrap up" in (ROOT / "localstack" / "provision.sh").read_text()
 
 
 def test_mysql_is_initialised_from_mysql_init(compose: dict[str, Any]) -> None:
@@ -81,12 +96,72 @@ def test_localstack_gets_the_token_and_puts_lambdas_on_the_mysql_network(compose
     network = compose["networks"]["kit"]["name"]
 
     assert localstack["environment"]["LOCALSTACK_AUTH_TOKEN"].startswith("${LOCALSTACK_AUTH_TOKEN")
-    assert localstack["environment"]["LAMBDA_DOCKER_NETWORK"] == network
-    assert "/var/run/docker.sock:/var/run/docker.sock" in localstack["volumes"]
+    assert localstack["environment"]["LAMBDA_DOCKER_NETWORK"] == network == bootstrap_localstack.NETWORK
     for name in ("localstack", "mysql", "provision"):
         assert compose["services"][name]["networks"] == ["kit"]
     # The functions reach MySQL by its compose name: that is the host written to SSM.
     assert compose["services"]["provision"]["environment"]["LAMBDA_MYSQL_HOST"] == "mysql"
+
+
+def test_the_docker_socket_is_a_variable_with_dockers_usual_path_as_default(compose: dict[str, Any]) -> None:
+    [socket] = compose["services"]["localstack"]["volumes"]
+
+    assert socket == "${DOCKER_SOCK:-/var/run/docker.sock}:/var/run/docker.sock"
+    assert interpolate(socket, {}) == "/var/run/docker.sock:/var/run/docker.sock"
+    rootless = {"DOCKER_SOCK": "/run/user/1000/docker.sock"}
+    assert interpolate(socket, rootless) == "/run/user/1000/docker.sock:/var/run/docker.sock"
+
+
+def test_localstack_polls_idle_queues_often_and_gives_cold_containers_time(compose: dict[str, Any]) -> None:
+    environment = compose["services"]["localstack"]["environment"]
+
+    # Each SQS hop of the flow waits up to this after an empty poll (LocalStack's default: 10 s).
+    assert float(environment["LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC"]) <= 1
+    # Twenty containers starting at once must not hit LocalStack's default of 20 s.
+    assert int(environment["LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT"]) >= 60
+
+
+def test_services_get_time_to_stop_cleanly(compose: dict[str, Any]) -> None:
+    for name in ("localstack", "mysql"):
+        grace = compose["services"][name]["stop_grace_period"]
+        assert re.fullmatch(r"\d+s", grace), name
+        assert int(grace[:-1]) >= 30, name
+
+
+def test_provisioning_runs_as_the_host_user_on_x86_64_and_prints_the_hosts_url(
+    compose: dict[str, Any],
+) -> None:
+    provision = compose["services"]["provision"]
+    environment = provision["environment"]
+
+    assert provision["platform"] == "linux/amd64"
+    assert provision["user"] == "${HOST_UID:-1000}:${HOST_GID:-1000}"
+    assert interpolate(provision["user"], {"HOST_UID": "501", "HOST_GID": "20"}) == "501:20"
+    assert environment["HOME"].startswith("/tmp/")  # noqa: S108 (a user without a passwd entry can write there)
+    assert 'mkdir -p "$HOME"' in (ROOT / "localstack" / "provision.sh").read_text()
+    assert environment["ENGINE_URL"] == "http://localstack:4566"
+    assert interpolate(environment["PUBLIC_ENGINE_URL"], {"ENGINE_PORT": "4567"}) == "http://127.0.0.1:4567"
+    assert interpolate(compose["services"]["localstack"]["ports"][0], {"ENGINE_PORT": "4567"}).startswith(
+        "127.0.0.1:4567:"
+    )
+
+
+def test_every_variable_of_the_compose_file_has_a_default_and_the_result_follows_the_spec(
+    compose: dict[str, Any],
+) -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    variables = re.findall(r"(?<!\$)\$\{([^}]*)\}", text)
+
+    assert variables
+    assert [v for v in variables if ":-" not in v] == []
+    validate(interpolate(compose, {}), "compose-spec.json")
+
+
+def test_env_example_names_the_pinned_localstack_image(compose: dict[str, Any]) -> None:
+    default = re.fullmatch(r"\$\{LOCALSTACK_IMAGE:-([^}]+)\}", compose["services"]["localstack"]["image"])
+
+    assert default
+    assert f"# LOCALSTACK_IMAGE={default.group(1)}" in (ROOT / ".env.example").read_text().splitlines()
 
 
 def test_the_token_has_a_documented_place_that_git_ignores() -> None:
@@ -103,3 +178,24 @@ def test_the_github_workflow_follows_its_schema_and_runs_make_test_with_mysql() 
     assert "--health-cmd" in job["services"]["mysql"]["options"]
     assert job["env"]["MYSQL_PASSWORD"] == job["services"]["mysql"]["env"]["MYSQL_ROOT_PASSWORD"]
     assert [step.get("run") for step in job["steps"]][-1] == "make test"
+
+
+def test_the_localstack_job_runs_the_path_only_with_the_token_secret_and_says_when_skipped() -> None:
+    workflow = load_yaml(ROOT / ".github" / "workflows" / "ci.yml")
+
+    validate(workflow, "github-workflows.json")
+    job = workflow["jobs"]["localstack"]
+    assert "if" not in job  # secrets cannot be read there: a step decides
+    assert job["env"]["LOCALSTACK_AUTH_TOKEN"] == "${{ secrets.LOCALSTACK_AUTH_TOKEN }}"  # noqa: S105
+    gate, *steps = job["steps"]
+    assert gate["id"] == "token"
+    assert "$LOCALSTACK_AUTH_TOKEN" in gate["run"]
+    assert "::notice" in gate["run"]
+    assert "skipped" in gate["run"]
+    assert "$GITHUB_STEP_SUMMARY" in gate["run"]
+    for step in steps:
+        assert "steps.token.outputs.present == 'true'" in step["if"], step
+    runs = [step.get("run") for step in steps]
+    assert runs.index("make up ENGINE=localstack") < runs.index("make e2e") < runs.index("make down")
+    [down] = [step for step in steps if step.get("run") == "make down"]
+    assert down["if"].startswith("always()")

@@ -93,8 +93,3 @@ def test_a_missing_token_is_one_line_with_both_ways_out(tmp_path: Path) -> None:
     assert "app.localstack.cloud" in message
     assert "make up ENGINE=ministack" in message
     assert "\n" not in message
-
-
-def test_exit_code_55_is_reported_as_a_refused_token() -> None:
-    assert localstack.exit_message(55).startswith("LocalStack refused the auth token (exit code 55)")
-    assert "docker compose logs localstack" in localstack.exit_message(1)
