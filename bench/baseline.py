@@ -3,7 +3,7 @@ the message on (bench/noop/). Its cost is the engine's own; ours is read as a ra
 
 from __future__ import annotations
 
-from bootstrap import build, provision
+from bootstrap import build, names, provision
 from bootstrap.config import DIST_DIR, ROOT, KitConfig
 
 STAGE = "benchnoop"
@@ -13,6 +13,6 @@ SOURCE = ROOT / "bench" / "noop"
 def deploy(config: KitConfig) -> str:
     """Build the one no-op zip, upload it, deploy the stack with it for every function."""
     built = build.zip_directory(SOURCE, DIST_DIR / "noop.zip")
-    zips = [build.BuiltZip(name, built.path, built.sha256) for name in ("http", "processor", "callback")]
+    zips = [build.BuiltZip(name, built.path, built.sha256) for name in names.ZIPS]
     provision.upload_artifacts(config, zips)  # one file under each function's key
     return f"stack {provision.deploy_stack(config, provision.stack_parameters(config, zips))}"

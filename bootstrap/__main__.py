@@ -1,4 +1,5 @@
-"""python -m bootstrap {up,down,build,outputs}: the kit's single entry point (the Makefile calls it)."""
+"""python -m bootstrap {up,down,build,deploy,outputs,...}: the kit's single entry point (the Makefile
+calls it)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bootstrap import build, deploy, engine, kit, localstack, observe, provision, redrive, watch
-from bootstrap.config import API_FLAVOURS, LAMBDA_SOURCE, KitConfig, KitError
+from bootstrap import build, deploy, engine, kit, localstack, names, observe, redrive, watch
+from bootstrap.config import API_FLAVOURS, LAMBDA_SOURCE, KitConfig, KitError, StackConfig
+from bootstrap.engine_choice import EngineChoice
+from bootstrap.progress import Progress
+from bootstrap.stack_queries import stack_outputs
 
 
-def deploy_config(args: argparse.Namespace) -> KitConfig:
+def deploy_config(args: argparse.Namespace) -> StackConfig:
     import boto3
 
     region = args.region or boto3.session.Session().region_name
@@ -23,9 +27,8 @@ def deploy_config(args: argparse.Namespace) -> KitConfig:
         raise KitError("no AWS region: pass --region or set AWS_REGION (or configure a default region)")
     if bool(args.subnet_ids) != bool(args.security_group_id):
         raise KitError("--subnet-ids and --security-group-id go together")
-    return KitConfig(
+    return StackConfig(
         engine_url=args.endpoint,
-        on_aws=args.endpoint is None,
         stage=args.stage,
         region=region or "us-east-1",
         api_flavour=args.api_flavour,
@@ -36,7 +39,7 @@ def deploy_config(args: argparse.Namespace) -> KitConfig:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bootstrap", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="start the local engine and provision the whole stack")
@@ -54,32 +57,63 @@ def main(argv: list[str] | None = None) -> int:
     follow.add_argument("appointment_id")
     back = commands.add_parser("redrive", help="move messages from the DLQs back to their source queues")
     back.add_argument(
-        "queues", nargs="*", choices=[*redrive.QUEUES, []], help="pe, cl, callback (all by default)"
+        "queues", nargs="*", choices=[*names.QUEUES, []], help=f"{', '.join(names.QUEUES)} (all by default)"
     )
     to_aws = commands.add_parser("deploy", help="deploy the same template and zips to AWS (or --endpoint)")
     to_aws.add_argument("--stage", required=True, help="stage name, suffix of every resource")
-    to_aws.add_argument("--api-flavour", choices=API_FLAVOURS, default="http")
-    to_aws.add_argument("--db-parameters-prefix", default="/rimac/db", help="SSM path of pe/ and cl/")
+    to_aws.add_argument("--api-flavour", choices=API_FLAVOURS, default=StackConfig.api_flavour)
+    to_aws.add_argument(
+        "--db-parameters-prefix",
+        default=names.DEFAULT_DB_PARAMETERS_PREFIX,
+        help="SSM path under which each country's database parameters are",
+    )
     to_aws.add_argument("--subnet-ids", default="", help="comma-separated subnets for the processors")
     to_aws.add_argument("--security-group-id", default="", help="security group for the processors")
     to_aws.add_argument("--bucket", help="artifact bucket (default: one named after stage, account, region)")
     to_aws.add_argument("--region", help="AWS region (default: from the AWS configuration)")
     to_aws.add_argument("--endpoint", help="deploy to this local engine instead of AWS")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def down() -> None:
+    pid = engine.stop()
+    composed = localstack.stop()
+    if pid:
+        print(f"stopped the local engine (pid {pid})")
+    if composed:
+        print("stopped LocalStack and MySQL (docker compose down)")
+    if not (pid or composed):
+        print("no local engine started by `make up` is running")
+
+
+def on_local_engine(args: argparse.Namespace, config: KitConfig, choice: EngineChoice) -> None:
+    """The commands that work on the local stack."""
+    if args.command == "up":
+        kit.print_usage(kit.up(config, Progress(), reason=choice.reason))
+    elif args.command == "logs":
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends a follow
+            observe.logs(config, args.json, not args.no_follow, args.since, colour=sys.stdout.isatty())
+    elif args.command == "watch":
+        with contextlib.suppress(KeyboardInterrupt):
+            watch.watch(config, args.source.resolve())
+    elif args.command == "status":
+        print(observe.status(config))
+    elif args.command == "trace":
+        print(observe.trace(config, args.appointment_id))
+    elif args.command == "redrive":
+        for name, moved in redrive.redrive(config, tuple(args.queues) or tuple(names.QUEUES)).items():
+            print(f"{name:<9} {moved} message(s) moved from the DLQ back to the queue")
+    elif args.command == "outputs":
+        outputs = stack_outputs(config)
+        print(json.dumps({**outputs, names.API_URL: config.api_url(outputs)}, indent=2))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    target: StackConfig | None = None  # what the AWS calls go to, once it is known
     try:
-        config, choice = kit.resolve()
-        if args.command == "up":
-            kit.print_usage(kit.up(config, kit.Progress(), reason=choice.reason))
-        elif args.command == "down":
-            pid = engine.stop()
-            composed = localstack.stop()
-            if pid:
-                print(f"stopped the local engine (pid {pid})")
-            if composed:
-                print("stopped LocalStack and MySQL (docker compose down)")
-            if not (pid or composed):
-                print("no local engine started by `make up` is running")
+        if args.command == "down":
+            down()
         elif args.command == "build":
             for built in build.build():
                 print(f"{built.path.relative_to(built.path.parent.parent)}  sha256 {built.sha256[:16]}")
@@ -87,28 +121,16 @@ def main(argv: list[str] | None = None) -> int:
             target = deploy_config(args)
             if not target.artifact_bucket_name:
                 target = dataclasses.replace(target, artifact_bucket_name=deploy.default_bucket(target))
-            print(json.dumps(deploy.deploy(target, kit.Progress()), indent=2))
-        elif args.command == "logs":
-            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends a follow
-                observe.logs(config, args.json, not args.no_follow, args.since, colour=sys.stdout.isatty())
-        elif args.command == "watch":
-            with contextlib.suppress(KeyboardInterrupt):
-                watch.watch(config, args.source.resolve())
-        elif args.command == "status":
-            print(observe.status(config))
-        elif args.command == "trace":
-            print(observe.trace(config, args.appointment_id))
-        elif args.command == "redrive":
-            for name, moved in redrive.redrive(config, tuple(args.queues) or tuple(redrive.QUEUES)).items():
-                print(f"{name:<9} {moved} message(s) moved from the DLQ back to the queue")
-        elif args.command == "outputs":
-            outputs = provision.stack_outputs(config)
-            print(json.dumps({**outputs, "ApiUrl": config.api_url(outputs)}, indent=2))
+            print(json.dumps(deploy.deploy(target, Progress()), indent=2))
+        else:  # only these choose an engine, and only then is Docker asked whether it answers
+            config, choice = kit.resolve()
+            target = config
+            on_local_engine(args, config, choice)
     except KitError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except (BotoCoreError, ClientError) as error:
-        print(f"error: the engine at {config.endpoint} answered: {error}", file=sys.stderr)
+        print(f"error: {target.where if target else 'AWS'} answered: {error}", file=sys.stderr)
         return 1
     return 0
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from bootstrap import names
 from bootstrap.config import BUILD_DIR, DIST_DIR, LAMBDA_REQUIREMENTS, LAMBDA_SOURCE, KitError
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
@@ -58,22 +59,20 @@ RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil", "p
 # Swagger UI's scripts and styles (0.4 MB zipped): only the HTTP function serves /docs.
 SWAGGER_UI = "aws_lambda_powertools/event_handler/openapi/swagger_ui/"
 MYSQL_ONLY = ("pymysql", "PyMySQL", "cryptography", "cffi", "_cffi_backend", "pycparser")
+
+
+def _function_zip(
+    name: str, excluded: tuple[str, ...], excluded_folders: tuple[str, ...] = ()
+) -> FunctionZip:
+    """The zip `name` of names.FUNCTIONS, serving the handler modules of its functions."""
+    first, *others = names.handler_modules(name)
+    return FunctionZip(name, first, excluded, excluded_folders, also_handles=tuple(others))
+
+
 FUNCTIONS = (
-    FunctionZip(
-        "http",
-        "appointments.entrypoints.http",
-        excluded=RUNTIME_PROVIDED + MYSQL_ONLY,
-        also_handles=("appointments.entrypoints.reconciler",),
-    ),
-    FunctionZip(
-        "processor", "appointments.entrypoints.processor", RUNTIME_PROVIDED, excluded_folders=(SWAGGER_UI,)
-    ),
-    FunctionZip(
-        "callback",
-        "appointments.entrypoints.callback",
-        RUNTIME_PROVIDED + MYSQL_ONLY,
-        excluded_folders=(SWAGGER_UI,),
-    ),
+    _function_zip(names.HTTP_ZIP, RUNTIME_PROVIDED + MYSQL_ONLY),
+    _function_zip(names.PROCESSOR_ZIP, RUNTIME_PROVIDED, excluded_folders=(SWAGGER_UI,)),
+    _function_zip(names.CALLBACK_ZIP, RUNTIME_PROVIDED + MYSQL_ONLY, excluded_folders=(SWAGGER_UI,)),
 )
 # What the template gives the functions, enough for their modules to import: the values only
 # need to be well formed (an import creates clients and reads settings, it calls nothing).
@@ -87,9 +86,9 @@ IMPORT_ENVIRONMENT = {
     "TABLE_NAME": "appointments",
     "IDEMPOTENCY_TABLE_NAME": "idempotency",
     "TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:appointments",
-    "API_KEY_PARAMETER": "/rimac/api/key",
-    "COUNTRY_ISO": "PE",
-    "DB_PARAMETERS_PATH": "/rimac/db/pe",
+    "API_KEY_PARAMETER": names.DEFAULT_API_KEY_PARAMETER,
+    "COUNTRY_ISO": names.COUNTRIES[0].value,
+    "DB_PARAMETERS_PATH": names.db_parameters_path(names.DEFAULT_DB_PARAMETERS_PREFIX, names.COUNTRIES[0]),
     "EVENT_BUS_NAME": "appointments",
     "PYTHONDONTWRITEBYTECODE": "1",
 }

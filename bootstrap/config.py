@@ -1,4 +1,5 @@
-"""The kit's settings, read once from the environment with local defaults."""
+"""The kit's settings: what a deploy needs (StackConfig), and the local kit's on top of it
+(KitConfig, read once from the environment with local defaults)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from appointments.domain import Country
+from bootstrap import names
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "bootstrap" / "template.yaml"
@@ -20,7 +24,6 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOTENV = ROOT / ".env"
 LOCAL_API_KEY = STATE_DIR / "api-key"
 
-COUNTRIES = ("pe", "cl")
 ENGINES = ("ministack", "localstack")
 API_FLAVOURS = ("http", "rest")
 
@@ -31,20 +34,25 @@ class KitError(Exception):
 
 @dataclass(frozen=True)
 class CountryDatabase:
-    """How a country processor reaches its schema. Users and passwords match mysql-init/."""
+    """How a country processor reaches its schema on the local MySQL. Users and passwords match
+    mysql-init/; on AWS the user writes real ones to SSM."""
 
-    country: str
-    user: str
-    password: str
+    country: Country
+
+    @property
+    def user(self) -> str:
+        return names.mysql_user(self.country)
+
+    @property
+    def password(self) -> str:
+        return f"{self.user}_local"
 
     @property
     def schema(self) -> str:
-        return f"mysql_{self.country}"
+        return names.schema(self.country)
 
 
-LOCAL_COUNTRY_DATABASES = tuple(
-    CountryDatabase(country=c, user=f"rimac_{c}", password=f"rimac_{c}_local") for c in COUNTRIES
-)
+LOCAL_COUNTRY_DATABASES = tuple(CountryDatabase(country) for country in names.COUNTRIES)
 
 
 def read_dotenv(path: Path = DOTENV) -> dict[str, str]:
@@ -62,28 +70,79 @@ def read_dotenv(path: Path = DOTENV) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class KitConfig:
-    """Where the stack goes and how to reach what it needs.
+class StackConfig:
+    """Where a stack goes and the settings its template takes: all that `make deploy` needs.
+
+    `engine_url` None means AWS, reached with the usual boto3 chain of credentials and region;
+    a URL is an engine that speaks the AWS APIs there (`make deploy ENDPOINT=...`).
+    """
+
+    engine_url: str | None = None
+    stage: str = "local"
+    region: str = "us-east-1"
+    api_flavour: str = "http"
+    db_parameters_prefix: str = names.DEFAULT_DB_PARAMETERS_PREFIX
+    api_key_parameter: str = names.DEFAULT_API_KEY_PARAMETER
+    # AWS-like defaults for deploys; `make up` shortens them so retries and DLQs show in seconds.
+    queue_visibility_timeout: int = 60
+    max_receive_count: int = 5
+    artifact_bucket_name: str | None = None
+    subnet_ids: tuple[str, ...] = field(default=())
+    security_group_id: str = ""
+
+    @property
+    def endpoint(self) -> str | None:
+        """The URL the AWS clients are pointed at; None for AWS itself."""
+        return self.engine_url
+
+    @property
+    def where(self) -> str:
+        """What answers the AWS calls, as a message names it."""
+        return f"the engine at {self.endpoint}" if self.endpoint else f"AWS {self.region}"
+
+    @property
+    def stack_name(self) -> str:
+        return names.stack_name(self.stage)
+
+    @property
+    def artifact_bucket(self) -> str:
+        return self.artifact_bucket_name or f"{self.stack_name}-artifacts"
+
+    def api_url(self, outputs: dict[str, str]) -> str:
+        """The API's base URL. A local engine is reached through its path form: the template's
+        `<id>.execute-api.localhost` endpoint does not resolve everywhere."""
+        if self.endpoint is None:
+            return outputs[names.API_URL]
+        stage = outputs.get(names.API_STAGE, "$default")
+        suffix = "" if stage == "$default" else f"/{stage}"
+        return f"{self.endpoint}/_aws/execute-api/{outputs[names.API_ID]}{suffix}"
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        if self.endpoint is None:
+            return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint,
+            region_name=self.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",  # noqa: S106 (local engines take any key)
+        )
+
+
+@dataclass(frozen=True)
+class KitConfig(StackConfig):
+    """The local kit: the stack on a local engine, and that engine and the MySQL beside it.
 
     The engine is reached on 127.0.0.1:`engine_port`, or at `engine_url` when set (the compose
-    provisioning container reaches LocalStack by its service name); `on_aws` means real AWS,
-    with credentials and region from the usual boto3 chain.
+    provisioning container reaches LocalStack by its service name).
     The `lambda_mysql_*` pair is MySQL as the functions see it: the same as the kit's on the
     Docker-free engine, the compose service name inside LocalStack's Lambda containers.
     """
 
-    engine_port: int = 4566
-    engine_url: str | None = None
-    on_aws: bool = False
     engine: str = "ministack"
-    stage: str = "local"
-    region: str = "us-east-1"
-    api_flavour: str = "http"
-    db_parameters_prefix: str = "/rimac/db"
-    api_key_parameter: str = "/rimac/api/key"
-    # AWS-like defaults for deploys; `make up` shortens them so retries and DLQs show in seconds.
-    queue_visibility_timeout: int = 60
-    max_receive_count: int = 5
+    engine_port: int = 4566
     persist: bool = True  # the Docker-free engine saves its state when it stops, and loads it on start
     mysql_host: str = "127.0.0.1"
     mysql_port: int = 3306
@@ -91,9 +150,6 @@ class KitConfig:
     mysql_password: str = ""
     lambda_mysql_host: str = "127.0.0.1"
     lambda_mysql_port: int = 3306
-    artifact_bucket_name: str | None = None
-    subnet_ids: tuple[str, ...] = field(default=())
-    security_group_id: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, engine: str = "ministack") -> KitConfig:
@@ -123,8 +179,8 @@ class KitConfig:
             stage=env.get("STAGE", "local"),
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
             api_flavour=flavour,
-            db_parameters_prefix=env.get("DB_PARAMETERS_PREFIX", "/rimac/db"),
-            api_key_parameter=env.get("API_KEY_PARAMETER", "/rimac/api/key"),
+            db_parameters_prefix=env.get("DB_PARAMETERS_PREFIX", names.DEFAULT_DB_PARAMETERS_PREFIX),
+            api_key_parameter=env.get("API_KEY_PARAMETER", names.DEFAULT_API_KEY_PARAMETER),
             persist=env.get("PERSIST", "1") != "0",
             queue_visibility_timeout=visibility,
             max_receive_count=receives,
@@ -141,37 +197,5 @@ class KitConfig:
         return "127.0.0.1"
 
     @property
-    def endpoint(self) -> str | None:
-        if self.on_aws:
-            return None
+    def endpoint(self) -> str:
         return self.engine_url or f"http://{self.engine_host}:{self.engine_port}"
-
-    @property
-    def stack_name(self) -> str:
-        return f"rimac-appointments-{self.stage}"
-
-    @property
-    def artifact_bucket(self) -> str:
-        return self.artifact_bucket_name or f"rimac-appointments-{self.stage}-artifacts"
-
-    def api_url(self, outputs: dict[str, str]) -> str:
-        """The API's base URL. A local engine is reached through its path form: the template's
-        `<id>.execute-api.localhost` endpoint does not resolve everywhere."""
-        if self.endpoint is None:
-            return outputs["ApiUrl"]
-        stage = outputs.get("ApiStage", "$default")
-        suffix = "" if stage == "$default" else f"/{stage}"
-        return f"{self.endpoint}/_aws/execute-api/{outputs['ApiId']}{suffix}"
-
-    def client(self, service: str) -> Any:
-        import boto3
-
-        if self.endpoint is None:
-            return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=self.endpoint,
-            region_name=self.region,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",  # noqa: S106 (local engines take any key)
-        )

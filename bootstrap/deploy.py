@@ -9,28 +9,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from bootstrap import build, provision
-from bootstrap.config import COUNTRIES, KitConfig, KitError
-from bootstrap.kit import Progress
+from bootstrap import build, names, provision
+from bootstrap.config import KitError, StackConfig
+from bootstrap.progress import Progress
+from bootstrap.stack_queries import stack_outputs
 
-DB_PARAMETERS = ("host", "port", "user", "password", "name")
 
-
-def default_bucket(config: KitConfig) -> str:
+def default_bucket(config: StackConfig) -> str:
     """Bucket names are global on AWS: the account and region make this one ours."""
     account = config.client("sts").get_caller_identity()["Account"]
-    return f"rimac-appointments-{config.stage}-{account}-{config.region}"
+    return f"{config.stack_name}-{account}-{config.region}"
 
 
-def missing_db_parameters(config: KitConfig) -> list[str]:
+def missing_db_parameters(config: StackConfig) -> list[str]:
     ssm = config.client("ssm")
     missing = []
-    for country in COUNTRIES:
-        path = f"{config.db_parameters_prefix}/{country}"
+    for country in names.COUNTRIES:
+        path = names.db_parameters_path(config.db_parameters_prefix, country)
         found: set[str] = set()
         for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=path):
-            found |= {parameter["Name"].rsplit("/", 1)[-1] for parameter in page["Parameters"]}
-        missing += [f"{path}/{name}" for name in DB_PARAMETERS if name not in found]
+            found |= {parameter["Name"] for parameter in page["Parameters"]}
+        missing += [
+            name
+            for name in names.db_parameter_names(config.db_parameters_prefix, country).values()
+            if name not in found
+        ]
     try:
         ssm.get_parameter(Name=config.api_key_parameter)
     except ssm.exceptions.ParameterNotFound:
@@ -38,9 +41,8 @@ def missing_db_parameters(config: KitConfig) -> list[str]:
     return missing
 
 
-def deploy(config: KitConfig, progress: Progress) -> dict[str, Any]:
-    where = config.endpoint or f"AWS {config.region}"
-    progress.say(f"Deploying stack {config.stack_name} ({config.api_flavour} API) to {where}")
+def deploy(config: StackConfig, progress: Progress) -> dict[str, Any]:
+    progress.say(f"Deploying stack {config.stack_name} ({config.api_flavour} API) to {config.where}")
     with progress.step("ssm") as note:
         missing = missing_db_parameters(config)
         if missing:
@@ -57,6 +59,6 @@ def deploy(config: KitConfig, progress: Progress) -> dict[str, Any]:
         note.append(f"{sent} uploaded, {len(zips) - sent} already in s3://{config.artifact_bucket}")
     with progress.step("stack") as note:
         note.append(provision.deploy_stack(config, provision.stack_parameters(config, zips)))
-    outputs = provision.stack_outputs(config)
+    outputs = stack_outputs(config)
     progress.say(f"Deployed in {progress.total():.1f}s.")
-    return {**outputs, "ApiUrl": config.api_url(outputs)}
+    return {**outputs, names.API_URL: config.api_url(outputs)}

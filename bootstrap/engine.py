@@ -14,6 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from bootstrap import build
 from bootstrap.config import ENGINE_VENV, STATE_DIR, KitConfig, KitError
 
 PID_FILE = STATE_DIR / "engine.pid"
@@ -46,6 +47,17 @@ def engine_python_version() -> str:
         check=True,
     )
     return out.stdout.strip()
+
+
+def zip_target(config: KitConfig, python_version: str | None = None) -> build.Target:
+    """What the local zips are built for. LocalStack runs the AWS runtime; ministack runs the
+    functions on its own interpreter, the AWS runtime's Python when it is a 3.12."""
+    if config.engine == "localstack":
+        return build.AWS_TARGET
+    version = python_version or engine_python_version()
+    if version == build.AWS_TARGET.version:
+        return build.AWS_TARGET
+    return build.Target(version=version, python=str(engine_python()))
 
 
 def engine_version() -> str:

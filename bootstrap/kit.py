@@ -4,41 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-from bootstrap import build, engine, localstack, provision
+from bootstrap import build, engine, localstack, names, provision
 from bootstrap.config import KitConfig
 from bootstrap.engine_choice import EngineChoice, choose_engine, docker_answers
-
-
-class Progress:
-    """Prints one line per step with the time it took, so a slow step is visible at once."""
-
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet
-        self.started = time.monotonic()
-
-    def say(self, message: str) -> None:
-        if not self.quiet:
-            print(message, flush=True)
-
-    @contextmanager
-    def step(self, name: str) -> Iterator[list[str]]:
-        """Names the step when it starts (so a slow one is never silent), its time when it ends."""
-        details: list[str] = []
-        began = time.monotonic()
-        if not self.quiet:
-            print(f"  {name:<10} ", end="", flush=True)
-        yield details
-        took = time.monotonic() - began
-        if not self.quiet:
-            print(f"{took:6.2f}s  {' '.join(details)}", flush=True)
-
-    def total(self) -> float:
-        return time.monotonic() - self.started
+from bootstrap.progress import Progress
+from bootstrap.stack_queries import stack_outputs
 
 
 @dataclass(frozen=True)
@@ -49,14 +21,9 @@ class Stack:
     engine_started: bool
 
 
-def build_target(engine_version: str) -> build.Target:
-    if engine_version == build.AWS_TARGET.version:
-        return build.AWS_TARGET
-    return build.Target(version=engine_version, python=str(engine.engine_python()))
-
-
 def resolve(environ: dict[str, str] | None = None) -> tuple[KitConfig, EngineChoice]:
-    """Pick the engine (ENGINE, or LocalStack when Docker answers) and the settings that go with it."""
+    """Pick the engine (ENGINE, or LocalStack when Docker answers) and the settings that go with it.
+    Only the commands that run on a local engine ask: `build` and `deploy` never probe Docker."""
     env = dict(os.environ if environ is None else environ)
     choice = choose_engine(env.get("ENGINE"), docker_answers)
     return KitConfig.from_env(env, engine=choice.engine), choice
@@ -72,7 +39,7 @@ def start_engine(config: KitConfig, progress: Progress) -> tuple[bool, build.Tar
         status = engine.start(config)
         state = f"started (pid {status.pid})" if status.started else "already running"
         note.append(f"ministack {state}, Lambdas on Python {status.python_version}")
-    target = build_target(status.python_version)
+    target = engine.zip_target(config, status.python_version)
     if target is not build.AWS_TARGET:
         progress.say(
             f"  note: the engine runs Python {target.version}, not 3.12; the local zips are built for it"
@@ -111,7 +78,7 @@ def up(config: KitConfig, progress: Progress, reason: str = "") -> Stack:
         note.append(f"SecureString {config.api_key_parameter} (kept in .local/api-key)")
     with progress.step("stack") as note:
         note.append(provision.deploy_stack(config, provision.stack_parameters(config, zips)))
-    outputs = provision.stack_outputs(config)
+    outputs = stack_outputs(config)
     api_url = config.api_url(outputs)
     progress.say(f"Ready in {progress.total():.1f}s.")
     return Stack(outputs=outputs, api_url=api_url, api_key=api_key, engine_started=started)
@@ -120,11 +87,12 @@ def up(config: KitConfig, progress: Progress, reason: str = "") -> Stack:
 def curl_examples(api_url: str, api_key: str) -> list[str]:
     auth = f"-H 'x-api-key: {api_key}'"
     post = f"curl -s -X POST {api_url}/appointments {auth} -H 'content-type: application/json' -d"
-    return [
-        f"""{post} '{{"insuredId": "PE001", "scheduleId": 1, "countryISO": "PE"}}'""",
-        f"""{post} '{{"insuredId": "CL001", "scheduleId": 1, "countryISO": "CL"}}'""",
-        f"curl -s {api_url}/appointments/PE001 {auth}",
+    insureds = {country: f"{country.value}001" for country in names.COUNTRIES}
+    posts = [
+        f"""{post} '{{"insuredId": "{insured}", "scheduleId": 1, "countryISO": "{country.value}"}}'"""
+        for country, insured in insureds.items()
     ]
+    return [*posts, f"curl -s {api_url}/appointments/{insureds[names.COUNTRIES[0]]} {auth}"]
 
 
 def print_usage(stack: Stack) -> None:

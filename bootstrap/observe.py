@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import cycle
 from typing import Any
 
-from bootstrap.config import KitConfig, KitError
-from bootstrap.provision import admin_connection, stack_outputs
-from bootstrap.redrive import QUEUES
+from appointments.domain import AppointmentStatus, Country
+from bootstrap import names
+from bootstrap.config import KitConfig, KitError, StackConfig
+from bootstrap.stack_queries import (
+    admin_connection,
+    events_since,
+    peek,
+    queue_depth,
+    stack_outputs,
+    status_counts,
+)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
@@ -26,36 +34,15 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     )
 
 
-def _depth(sqs: Any, url: str) -> tuple[int, int]:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]), int(
-        attributes["ApproximateNumberOfMessagesNotVisible"]
-    )
+STATUSES = tuple(status.value for status in AppointmentStatus)
 
 
-NO_STATUS = "(no-status)"
-STATUSES = ("pending", "completed", "rejected")
-
-
-def status_counts(config: KitConfig, table_name: str) -> Counter[str]:
-    dynamodb = config.client("dynamodb")
-    counts: Counter[str] = Counter()
-    for page in dynamodb.get_paginator("scan").paginate(
-        TableName=table_name, ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"}
-    ):
-        # an item written by hand may have no status: it gets a row of its own
-        counts.update(item.get("status", {}).get("S", NO_STATUS) for item in page["Items"])
-    return counts
-
-
-def status(config: KitConfig) -> str:
+def status(config: StackConfig) -> str:
     outputs = stack_outputs(config)
     cfn, sqs = config.client("cloudformation"), config.client("sqs")
     resources = cfn.describe_stack_resources(StackName=config.stack_name)["StackResources"]
     parts = [
-        f"Stack {config.stack_name} at {config.endpoint or 'AWS'}: {len(resources)} resources",
+        f"Stack {config.stack_name} on {config.where}: {len(resources)} resources",
         table(
             ["resource", "type", "status"],
             [
@@ -68,16 +55,16 @@ def status(config: KitConfig) -> str:
             ["queue", "waiting", "in flight", "DLQ waiting"],
             [
                 [
-                    outputs[source].rsplit("/", 1)[-1],
-                    *map(str, _depth(sqs, outputs[source])),
-                    str(_depth(sqs, outputs[dead_letter])[0]),
+                    outputs[pair.queue_output].rsplit("/", 1)[-1],
+                    *map(str, queue_depth(sqs, outputs[pair.queue_output])),
+                    str(queue_depth(sqs, outputs[pair.dead_letter_output]).waiting),
                 ]
-                for dead_letter, source in QUEUES.values()
+                for pair in names.QUEUES.values()
             ],
         ),
         "",
     ]
-    counts = status_counts(config, outputs["TableName"])
+    counts = status_counts(config, outputs[names.TABLE_NAME])
     parts.append(
         table(
             ["appointments", "count"],
@@ -95,7 +82,7 @@ class Hop:
     what: str
 
 
-def _log_hops(config: KitConfig, function: str, appointment_id: str) -> list[Hop]:
+def _log_hops(config: StackConfig, function: str, appointment_id: str) -> list[Hop]:
     logs = config.client("logs")
     hops = []
     try:
@@ -129,7 +116,7 @@ def _log_hops(config: KitConfig, function: str, appointment_id: str) -> list[Hop
     return hops
 
 
-def _find(config: KitConfig, table_name: str, appointment_id: str) -> dict[str, Any]:
+def _find(config: StackConfig, table_name: str, appointment_id: str) -> dict[str, Any]:
     dynamodb = config.client("dynamodb")
     for page in dynamodb.get_paginator("scan").paginate(
         TableName=table_name,
@@ -142,7 +129,7 @@ def _find(config: KitConfig, table_name: str, appointment_id: str) -> dict[str, 
 
 
 def _mysql_hop(config: KitConfig, appointment: dict[str, Any]) -> Hop | None:
-    schema = f"mysql_{appointment['countryISO'].lower()}"
+    schema = names.schema(appointment["countryISO"])
     connection = admin_connection(config)
     with connection, connection.cursor() as cursor:
         for table_name, column, what in (
@@ -159,39 +146,35 @@ def _mysql_hop(config: KitConfig, appointment: dict[str, Any]) -> Hop | None:
     return None
 
 
-def _in_dead_letter_queue(config: KitConfig, outputs: dict[str, str], appointment_id: str) -> str | None:
+def _in_dead_letter_queue(config: StackConfig, outputs: dict[str, str], appointment_id: str) -> str | None:
     sqs = config.client("sqs")
-    for dead, _source in QUEUES.values():
-        for _ in range(3):
-            for message in sqs.receive_message(
-                QueueUrl=outputs[dead], MaxNumberOfMessages=10, VisibilityTimeout=0
-            ).get("Messages", []):
-                if appointment_id in message["Body"]:
-                    return outputs[dead].rsplit("/", 1)[-1]
+    for key in names.DEAD_LETTER_QUEUE_OUTPUTS:
+        if any(appointment_id in body for body in peek(sqs, outputs[key], rounds=3)):
+            return outputs[key].rsplit("/", 1)[-1]
     return None
 
 
 def trace(config: KitConfig, appointment_id: str) -> str:
     outputs = stack_outputs(config)
-    appointment = _find(config, outputs["TableName"], appointment_id)
-    country = appointment["countryISO"]
-    processor = outputs[f"{country.capitalize()}ProcessorFunctionName"]
+    appointment = _find(config, outputs[names.TABLE_NAME], appointment_id)
+    country = Country(appointment["countryISO"])
+    processor = outputs[names.processor_function_output(country)]
     accepted = datetime.fromisoformat(appointment["createdAt"])
     hops = [Hop(accepted, "HTTP: accepted, stored in DynamoDB as pending")]
-    accepted_lines = _log_hops(config, outputs["HttpFunctionName"], appointment_id)
+    accepted_lines = _log_hops(config, outputs[names.HTTP_FUNCTION_NAME], appointment_id)
     if accepted_lines:
         hops.append(Hop(accepted_lines[0].at, f"SNS: published with countryISO={country}"))
-    queue = outputs[f"{country.capitalize()}QueueUrl"].rsplit("/", 1)[-1]
+    queue = outputs[names.queue_output(country)].rsplit("/", 1)[-1]
     processed = _log_hops(config, processor, appointment_id)
     for hop in processed:
         hops.append(Hop(hop.at, f"{hop.what} [from {queue}]"))
         if "outcome=scheduled" in hop.what or "outcome=rejected" in hop.what:
             kind = "AppointmentScheduled" if "outcome=scheduled" in hop.what else "AppointmentRejected"
-            hops.append(Hop(hop.at, f"EventBridge: {kind} on {outputs['EventBusName']}"))
+            hops.append(Hop(hop.at, f"EventBridge: {kind} on {outputs[names.EVENT_BUS_NAME]}"))
     stored = _mysql_hop(config, appointment)
     if stored:
         hops.append(stored)
-    hops += _log_hops(config, outputs["CallbackFunctionName"], appointment_id)
+    hops += _log_hops(config, outputs[names.CALLBACK_FUNCTION_NAME], appointment_id)
     hops.sort(key=lambda hop: hop.at)
     final = appointment["status"]
     if final != "pending":
@@ -215,12 +198,10 @@ def trace(config: KitConfig, appointment_id: str) -> str:
     return "\n".join(lines)
 
 
-FUNCTION_COLORS = {
-    "HttpFunctionName": "36",
-    "PeProcessorFunctionName": "33",
-    "ClProcessorFunctionName": "35",
-    "CallbackFunctionName": "32",
-}
+# ANSI colours, one per function in the order of names.FUNCTIONS
+FUNCTION_COLORS = dict(
+    zip((f.output for f in names.FUNCTIONS), cycle(("36", "33", "35", "32", "34", "31")), strict=False)
+)
 SHOWN_KEYS = ("appointment_id", "outcome", "status", "country", "correlation_id", "exception_name")
 
 
@@ -239,28 +220,8 @@ def human_line(function: str, message: str, color: str | None) -> str:
     return f"\033[{color}m{text}\033[0m" if color else text
 
 
-PAGE_LIMIT = 10_000
-
-
-def events_since(client: Any, group: str, start: int) -> list[dict[str, Any]]:
-    """All events from `start` on. AWS pages with nextToken; an engine that stops at the page
-    limit without one is asked again from the last timestamp it gave."""
-    events: list[dict[str, Any]] = []
-    while True:
-        response = client.filter_log_events(logGroupName=group, startTime=start, limit=PAGE_LIMIT)
-        events += response["events"]
-        while response.get("nextToken"):
-            response = client.filter_log_events(
-                logGroupName=group, startTime=start, limit=PAGE_LIMIT, nextToken=response["nextToken"]
-            )
-            events += response["events"]
-        if len(response["events"]) < PAGE_LIMIT or response["events"][-1]["timestamp"] == start:
-            return events
-        start = response["events"][-1]["timestamp"]
-
-
-def logs(config: KitConfig, raw_json: bool, follow: bool, since_seconds: int, colour: bool) -> None:
-    """Print the four functions' logs merged in time order; with follow, keep polling."""
+def logs(config: StackConfig, raw_json: bool, follow: bool, since_seconds: int, colour: bool) -> None:
+    """Print every function's logs merged in time order; with follow, keep polling."""
     outputs = stack_outputs(config)
     client = config.client("logs")
     start = int((datetime.now(UTC).timestamp() - since_seconds) * 1000)
@@ -273,7 +234,7 @@ def logs(config: KitConfig, raw_json: bool, follow: bool, since_seconds: int, co
                 events = events_since(client, group, start)
             except client.exceptions.ResourceNotFoundException:
                 continue
-            name = outputs[key].removeprefix(f"rimac-appointments-{config.stage}-")
+            name = outputs[key].removeprefix(f"{config.stack_name}-")
             # The engine gives no eventId: stream, time and text tell two events apart.
             batch += [
                 (

@@ -15,30 +15,23 @@ import pymysql
 from botocore.exceptions import ClientError, WaiterError
 from pymysql.constants import CLIENT
 
+from bootstrap import names
 from bootstrap.build import BuiltZip
 from bootstrap.config import (
     LOCAL_API_KEY,
     LOCAL_COUNTRY_DATABASES,
     MYSQL_INIT,
     TEMPLATE,
+    CountryDatabase,
     KitConfig,
     KitError,
+    StackConfig,
 )
+from bootstrap.stack_queries import admin_connection
 
 WAITER = {"Delay": 2, "MaxAttempts": 900}
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed", "No changes")
 CAPABILITIES: list[Any] = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
-
-
-def admin_connection(config: KitConfig, **options: Any) -> pymysql.connections.Connection:
-    """A connection as the MySQL admin user of the settings (MYSQL_HOST, ...)."""
-    return pymysql.connect(
-        host=config.mysql_host,
-        port=config.mysql_port,
-        user=config.mysql_user,
-        password=config.mysql_password,
-        **options,
-    )
 
 
 def check_mysql(config: KitConfig) -> str:
@@ -71,23 +64,30 @@ def apply_mysql_init(config: KitConfig) -> list[str]:
     return [script.name for script in scripts]
 
 
+def db_parameter_values(config: KitConfig, database: CountryDatabase) -> dict[str, tuple[str, str]]:
+    """Each leaf the processor reads -> (value, SSM type) for the local MySQL."""
+    return {
+        "host": (config.lambda_mysql_host, "String"),
+        "port": (str(config.lambda_mysql_port), "String"),
+        "user": (database.user, "String"),
+        "password": (database.password, "SecureString"),
+        "name": (database.schema, "String"),
+    }
+
+
 def put_db_parameters(config: KitConfig) -> list[str]:
-    """Write /rimac/db/{pe,cl}/{host,port,user,password,name}; the password as a SecureString.
+    """Write each country's connection under the prefix; the password as a SecureString.
 
     CloudFormation cannot create SecureString parameters, so they are written here.
     """
     ssm = config.client("ssm")
     written = []
     for database in LOCAL_COUNTRY_DATABASES:
-        values = {
-            "host": (config.lambda_mysql_host, "String"),
-            "port": (str(config.lambda_mysql_port), "String"),
-            "user": (database.user, "String"),
-            "password": (database.password, "SecureString"),
-            "name": (database.schema, "String"),
-        }
-        for name, (value, kind) in values.items():
-            parameter = f"{config.db_parameters_prefix}/{database.country}/{name}"
+        values = db_parameter_values(config, database)
+        for leaf, parameter in names.db_parameter_names(
+            config.db_parameters_prefix, database.country
+        ).items():
+            value, kind = values[leaf]
             ssm.put_parameter(Name=parameter, Value=value, Type=kind, Overwrite=True)
             written.append(parameter)
     return written
@@ -108,7 +108,7 @@ def put_api_key(config: KitConfig) -> str:
     return key
 
 
-def upload_artifacts(config: KitConfig, zips: Sequence[BuiltZip]) -> int:
+def upload_artifacts(config: StackConfig, zips: Sequence[BuiltZip]) -> int:
     """Upload each zip under its content-hash key, unless already there; returns how many were sent."""
     s3 = config.client("s3")
     try:
@@ -131,14 +131,11 @@ def upload_artifacts(config: KitConfig, zips: Sequence[BuiltZip]) -> int:
     return sent
 
 
-def stack_parameters(config: KitConfig, zips: Sequence[BuiltZip]) -> list[Any]:
-    keys = {built.name: built.s3_key for built in zips}
+def stack_parameters(config: StackConfig, zips: Sequence[BuiltZip]) -> list[Any]:
     values = {
         "Stage": config.stage,
         "ArtifactBucket": config.artifact_bucket,
-        "HttpCodeKey": keys["http"],
-        "ProcessorCodeKey": keys["processor"],
-        "CallbackCodeKey": keys["callback"],
+        **{names.code_key_parameter(built.name): built.s3_key for built in zips},
         "DbParametersPrefix": config.db_parameters_prefix,
         "ApiKeyParameter": config.api_key_parameter,
         "QueueVisibilityTimeout": str(config.queue_visibility_timeout),
@@ -171,7 +168,7 @@ def _failure_reasons(cfn: Any, name: str) -> str:
     return "; ".join(reasons[:5]) or "no failure reason recorded"
 
 
-def deploy_stack(config: KitConfig, parameters: list[Any], template: Path = TEMPLATE) -> str:
+def deploy_stack(config: StackConfig, parameters: list[Any], template: Path = TEMPLATE) -> str:
     """Create or update the stack through a change set; returns what happened."""
     cfn = config.client("cloudformation")
     name = config.stack_name
@@ -211,14 +208,3 @@ def deploy_stack(config: KitConfig, parameters: list[Any], template: Path = TEMP
     except WaiterError:
         raise KitError(f"stack {name} failed: {_failure_reasons(cfn, name)}") from None
     return "created" if change_type == "CREATE" else "updated"
-
-
-def stack_outputs(config: KitConfig) -> dict[str, str]:
-    cfn = config.client("cloudformation")
-    try:
-        stack = cfn.describe_stacks(StackName=config.stack_name)["Stacks"][0]
-    except ClientError:
-        raise KitError(
-            f"stack {config.stack_name} is not deployed on {config.endpoint}; run `make up`"
-        ) from None
-    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}

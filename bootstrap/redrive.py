@@ -9,14 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bootstrap.config import KitConfig, KitError
-from bootstrap.provision import stack_outputs
-
-QUEUES = {
-    "pe": ("PeDeadLetterQueueUrl", "PeQueueUrl"),
-    "cl": ("ClDeadLetterQueueUrl", "ClQueueUrl"),
-    "callback": ("CallbackDeadLetterQueueUrl", "CallbackQueueUrl"),
-}
+from bootstrap import names
+from bootstrap.config import KitError, StackConfig
+from bootstrap.stack_queries import queue_depth, stack_outputs
 
 
 def _attributes(message: dict[str, Any]) -> dict[str, Any]:
@@ -28,11 +23,7 @@ def _attributes(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def _move(sqs: Any, dead_letter_url: str, source_url: str) -> int:
-    waiting = int(
-        sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["ApproximateNumberOfMessages"])[
-            "Attributes"
-        ]["ApproximateNumberOfMessages"]
-    )
+    waiting = queue_depth(sqs, dead_letter_url).waiting
     moved = 0
     while moved < waiting:  # bounded: messages that fail again come back later, not in this pass
         messages = sqs.receive_message(
@@ -60,8 +51,13 @@ def _move(sqs: Any, dead_letter_url: str, source_url: str) -> int:
     return moved
 
 
-def redrive(config: KitConfig, queues: tuple[str, ...] = tuple(QUEUES)) -> dict[str, int]:
-    """Returns how many messages each queue got back."""
+def redrive(config: StackConfig, queues: tuple[str, ...] = tuple(names.QUEUES)) -> dict[str, int]:
+    """Returns how many messages each queue (pe, cl, callback) got back."""
     outputs = stack_outputs(config)
     sqs = config.client("sqs")
-    return {name: _move(sqs, outputs[QUEUES[name][0]], outputs[QUEUES[name][1]]) for name in queues}
+    return {
+        name: _move(
+            sqs, outputs[names.QUEUES[name].dead_letter_output], outputs[names.QUEUES[name].queue_output]
+        )
+        for name in queues
+    }

@@ -14,16 +14,16 @@ from typing import Any, NamedTuple
 import pymysql
 from botocore.exceptions import ClientError
 
-from bootstrap.config import KitConfig, KitError
+from bootstrap.config import KitConfig, KitError, StackConfig
 
 
-def stack_outputs(config: KitConfig) -> dict[str, str]:
+def stack_outputs(config: StackConfig) -> dict[str, str]:
     cfn = config.client("cloudformation")
     try:
         stack = cfn.describe_stacks(StackName=config.stack_name)["Stacks"][0]
     except ClientError:
         raise KitError(
-            f"stack {config.stack_name} is not deployed on {config.endpoint}; run `make up`"
+            f"stack {config.stack_name} is not deployed on {config.where}; run `make up`"
         ) from None
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
 
@@ -72,7 +72,7 @@ def peek(sqs: Any, url: str, rounds: int = 5) -> list[str]:
 NO_STATUS = "(no-status)"
 
 
-def status_counts(config: KitConfig, table_name: str) -> Counter[str]:
+def status_counts(config: StackConfig, table_name: str) -> Counter[str]:
     dynamodb = config.client("dynamodb")
     counts: Counter[str] = Counter()
     for page in dynamodb.get_paginator("scan").paginate(
@@ -103,7 +103,7 @@ def events_since(client: Any, group: str, start: int) -> list[dict[str, Any]]:
         start = response["events"][-1]["timestamp"]
 
 
-def api_key(config: KitConfig) -> str:
+def api_key(config: StackConfig) -> str:
     """The API key callers send in x-api-key, as the HTTP function reads it from SSM."""
     parameter = config.client("ssm").get_parameter(Name=config.api_key_parameter, WithDecryption=True)
     return str(parameter["Parameter"]["Value"])

@@ -13,21 +13,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bootstrap import build, kit
+from bootstrap import build, engine, names
 from bootstrap.config import LAMBDA_SOURCE, KitConfig
-from bootstrap.provision import stack_outputs
+from bootstrap.stack_queries import stack_outputs
 
 PACKAGE = "appointments"
-ENTRY_MODULES = {
-    "http": "appointments.entrypoints.http",
-    "processor": "appointments.entrypoints.processor",
-    "callback": "appointments.entrypoints.callback",
-}
-FUNCTIONS_OF_ZIP = {
-    "http": ("HttpFunctionName",),
-    "processor": ("PeProcessorFunctionName", "ClProcessorFunctionName"),
-    "callback": ("CallbackFunctionName",),
-}
 POLL_SECONDS = 0.2
 
 
@@ -64,8 +54,13 @@ def closure(source: Path, module: str) -> set[str]:
 
 
 def affected_zips(source: Path, changed: set[Path]) -> list[str]:
+    """The zips holding a handler module that imports one of the changed modules."""
     modules = {module_name(source, path) for path in changed}
-    return [name for name, entry in ENTRY_MODULES.items() if modules & closure(source, entry)]
+    return [
+        name
+        for name in names.ZIPS
+        if any(modules & closure(source, entry) for entry in names.handler_modules(name))
+    ]
 
 
 def _snapshot(source: Path) -> dict[Path, int]:
@@ -86,20 +81,20 @@ def changes(source: Path) -> Iterator[set[Path]]:
 
 def watch(config: KitConfig, source: Path = LAMBDA_SOURCE) -> None:
     outputs = stack_outputs(config)
-    _, target = kit.start_engine(config, kit.Progress(quiet=True))
+    target = engine.zip_target(config)
     client = config.client("lambda")
     print(f"watching {source} for changes (Ctrl-C to stop)", flush=True)
     for changed in changes(source):
         began = time.monotonic()
-        names = ", ".join(sorted(str(path.relative_to(source)) for path in changed))
+        files = ", ".join(sorted(str(path.relative_to(source)) for path in changed))
         reloaded = []
         for zip_name in affected_zips(source, changed):
             code = build.zip_in_memory(zip_name, source, target)
-            for key in FUNCTIONS_OF_ZIP[zip_name]:
-                client.update_function_code(FunctionName=outputs[key], ZipFile=code)
-                reloaded.append(outputs[key])
+            for function in names.functions_in(zip_name):
+                client.update_function_code(FunctionName=outputs[function.output], ZipFile=code)
+                reloaded.append(outputs[function.output])
         took = time.monotonic() - began
         if reloaded:
-            print(f"reloaded {', '.join(reloaded)} in {took:.2f}s after {names}", flush=True)
+            print(f"reloaded {', '.join(reloaded)} in {took:.2f}s after {files}", flush=True)
         else:
-            print(f"{names} changed; no function imports it", flush=True)
+            print(f"{files} changed; no function imports it", flush=True)

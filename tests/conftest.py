@@ -12,6 +12,7 @@ import pytest
 from bootstrap import engine, kit, localstack
 from bootstrap.config import COMPOSE_FILE, ROOT, KitConfig
 from bootstrap.engine_choice import EngineChoice
+from bootstrap.progress import Progress
 from bootstrap.stack_queries import admin_connection
 from tests.support.fixture_plan import FixturePlan, plan_test_stack
 
@@ -49,9 +50,9 @@ def stack(resolved: tuple[KitConfig, EngineChoice]) -> Iterator[kit.Stack]:
         from testcontainers.compose import DockerCompose
 
         with DockerCompose(ROOT, compose_file_name=COMPOSE_FILE.name, services=list(localstack.SERVICES)):
-            yield kit.up(config, kit.Progress(), reason=choice.reason)
+            yield kit.up(config, Progress(), reason=choice.reason)
         return
-    deployed = kit.up(config, kit.Progress(), reason=choice.reason)
+    deployed = kit.up(config, Progress(), reason=choice.reason)
     yield deployed
     if deployed.engine_started:
         engine.stop()

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from bootstrap import engine
+from bootstrap import engine, names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
 from tests.kit_cli import kit_command
@@ -34,8 +34,8 @@ def deployed_rest_api(kit_config: KitConfig, stack: Stack) -> str:
         kit_config.db_parameters_prefix,
     )
     outputs = json.loads(printed[printed.index("{") :])
-    assert outputs["ApiFlavour"] == "rest"
-    return str(outputs["ApiUrl"])
+    assert outputs[names.API_FLAVOUR] == "rest"
+    return str(outputs[names.API_URL])
 
 
 @pytest.fixture(scope="session", params=["made-up-stack", "deployed-rest-stack"])

@@ -1,0 +1,88 @@
+"""`python -m bootstrap`: only the commands that run on a local engine choose one (and so may ask
+Docker), and an AWS error names what answered: AWS, the deploy's endpoint, or the local engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import EndpointConnectionError
+
+from bootstrap import build, deploy, kit, observe
+from bootstrap.__main__ import main
+from bootstrap.config import KitConfig, StackConfig
+
+
+@pytest.fixture
+def docker_asked(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Records each time the kit asks whether Docker answers (and answers no)."""
+    asked: list[bool] = []
+
+    def answers() -> bool:
+        asked.append(True)
+        return False
+
+    monkeypatch.delenv("ENGINE", raising=False)
+    monkeypatch.setattr(kit, "docker_answers", answers)
+    return asked
+
+
+def unreachable(config: StackConfig, *_: Any) -> Any:
+    raise EndpointConnectionError(endpoint_url=config.endpoint or "https://cloudformation.amazonaws.com")
+
+
+def test_build_chooses_no_engine(monkeypatch: pytest.MonkeyPatch, docker_asked: list[bool]) -> None:
+    monkeypatch.setattr(build, "build", lambda *_: [])
+
+    assert main(["build"]) == 0
+    assert docker_asked == []
+
+
+def test_a_deploy_to_aws_chooses_no_engine_and_its_error_names_aws(
+    monkeypatch: pytest.MonkeyPatch, docker_asked: list[bool], capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(deploy, "deploy", unreachable)
+
+    assert main(["deploy", "--stage", "dev", "--region", "eu-west-1", "--bucket", "b"]) == 1
+    assert capsys.readouterr().err.startswith("error: AWS eu-west-1 answered: ")
+    assert docker_asked == []
+
+
+def test_a_deploy_to_an_endpoint_names_that_endpoint_in_its_error(
+    monkeypatch: pytest.MonkeyPatch, docker_asked: list[bool], capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(deploy, "deploy", unreachable)
+
+    assert main(["deploy", "--stage", "dev", "--endpoint", "http://127.0.0.1:4599", "--bucket", "b"]) == 1
+    assert capsys.readouterr().err.startswith("error: the engine at http://127.0.0.1:4599 answered: ")
+    assert docker_asked == []
+
+
+def test_a_command_on_the_local_stack_chooses_the_engine_and_names_it_in_its_error(
+    monkeypatch: pytest.MonkeyPatch, docker_asked: list[bool], capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ENGINE_PORT", "4598")
+    monkeypatch.delenv("ENGINE_URL", raising=False)
+    monkeypatch.setattr(observe, "status", unreachable)
+
+    assert main(["status"]) == 1
+    assert capsys.readouterr().err.startswith("error: the engine at http://127.0.0.1:4598 answered: ")
+    assert docker_asked == [True]
+
+
+def test_the_local_kit_adds_its_engine_and_mysql_to_what_a_deploy_needs() -> None:
+    on_aws, local = StackConfig(region="eu-west-1"), KitConfig.from_env({"ENGINE_PORT": "4567"})
+
+    assert (on_aws.endpoint, on_aws.where) == (None, "AWS eu-west-1")
+    assert (local.endpoint, local.where) == ("http://127.0.0.1:4567", "the engine at http://127.0.0.1:4567")
+    assert set(vars(local)) - set(vars(on_aws)) == {
+        "engine",
+        "engine_port",
+        "persist",
+        "mysql_host",
+        "mysql_port",
+        "mysql_user",
+        "mysql_password",
+        "lambda_mysql_host",
+        "lambda_mysql_port",
+    }

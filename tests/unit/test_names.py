@@ -1,0 +1,140 @@
+"""The template against bootstrap/names.py: every name the kit, the tests and bench/ read from the
+stack is one the template gives, for every country, and every function the kit knows is the one
+the template deploys. A new country is the enum, its resources in the template and its schema in
+mysql-init/: these tests say which of those is missing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from cfnlint.decode import decode
+
+from appointments.adapters.mysql import DB_PARAMETER_NAMES
+from bootstrap import names, provision
+from bootstrap.config import LOCAL_COUNTRY_DATABASES, MYSQL_INIT, TEMPLATE, KitConfig
+
+STACK = names.stack_name("${Stage}")  # as the template writes it
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    decoded, problems = decode(str(TEMPLATE))
+    assert not problems, problems
+    assert decoded is not None
+    return dict(decoded)
+
+
+def referenced(template: dict[str, Any], output: str) -> str:
+    """The logical id of the resource an output names (`Value: !Ref Resource`)."""
+    value = template["Outputs"][output]["Value"]
+    assert set(value) == {"Ref"}, f"{output} is not a !Ref of a resource: {value}"
+    return str(value["Ref"])
+
+
+def resource(template: dict[str, Any], logical_id: str, kind: str) -> dict[str, Any]:
+    body = template["Resources"][logical_id]
+    assert body["Type"] == kind, logical_id
+    return dict(body["Properties"])
+
+
+def test_every_output_key_the_kit_reads_is_an_output_of_the_template(template: dict[str, Any]) -> None:
+    assert sorted(names.OUTPUT_KEYS - set(template["Outputs"])) == []
+
+
+@pytest.mark.parametrize("pair", names.QUEUES.values(), ids=list(names.QUEUES))
+def test_each_queue_output_names_a_queue_whose_dead_letter_queue_is_its_pair(
+    template: dict[str, Any], pair: names.QueuePair
+) -> None:
+    queue = resource(template, referenced(template, pair.queue_output), "AWS::SQS::Queue")
+    dead_letter = referenced(template, pair.dead_letter_output)
+
+    resource(template, dead_letter, "AWS::SQS::Queue")
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": [dead_letter, "Arn"]}
+    assert queue["QueueName"] == {"Fn::Sub": f"{STACK}-{pair.name}"}
+
+
+@pytest.mark.parametrize("country", names.COUNTRIES)
+def test_each_country_has_its_subscription_queue_and_processor(
+    template: dict[str, Any], country: str
+) -> None:
+    queue = referenced(template, names.queue_output(country))
+    processor = referenced(template, names.processor_function_output(country))
+    resources = template["Resources"].values()
+
+    routes = [
+        body["Properties"]["FilterPolicy"]
+        for body in resources
+        if body["Type"] == "AWS::SNS::Subscription"
+        and body["Properties"]["Endpoint"] == {"Fn::GetAtt": [queue, "Arn"]}
+    ]
+    assert routes == [{"countryISO": [country]}]
+    mappings = [
+        body["Properties"]["FunctionName"]
+        for body in resources
+        if body["Type"] == "AWS::Lambda::EventSourceMapping"
+        and body["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue, "Arn"]}
+    ]
+    assert mappings == [{"Ref": processor}]
+    environment = resource(template, processor, "AWS::Lambda::Function")["Environment"]["Variables"]
+    assert environment["COUNTRY_ISO"] == country
+    assert environment["DB_PARAMETERS_PATH"] == {
+        "Fn::Sub": names.db_parameters_path("${DbParametersPrefix}", country)
+    }
+
+
+def test_the_template_deploys_the_functions_of_the_list_with_their_handlers_and_zips(
+    template: dict[str, Any],
+) -> None:
+    deployed = {
+        logical_id
+        for logical_id, body in template["Resources"].items()
+        if body["Type"] == "AWS::Lambda::Function"
+    }
+    listed = {}
+    for function in names.FUNCTIONS:
+        logical_id = referenced(template, function.output)
+        properties = resource(template, logical_id, "AWS::Lambda::Function")
+        listed[logical_id] = (properties["Handler"], properties["Code"]["S3Key"])
+        # `make logs` names a function by what follows the stack's name
+        assert properties["FunctionName"]["Fn::Sub"].startswith(f"{STACK}-"), function
+
+    assert set(listed) == deployed
+    assert listed == {
+        referenced(template, f.output): (f.handler, {"Ref": names.code_key_parameter(f.zip)})
+        for f in names.FUNCTIONS
+    }
+    assert {names.code_key_parameter(z) for z in names.ZIPS} <= set(template["Parameters"])
+
+
+def test_the_parameter_defaults_are_the_kits(template: dict[str, Any]) -> None:
+    parameters = template["Parameters"]
+
+    assert parameters["DbParametersPrefix"]["Default"] == names.DEFAULT_DB_PARAMETERS_PREFIX
+    assert parameters["ApiKeyParameter"]["Default"] == names.DEFAULT_API_KEY_PARAMETER
+
+
+@pytest.mark.parametrize("country", names.COUNTRIES)
+def test_mysql_init_creates_each_countrys_schema_and_user(country: str) -> None:
+    scripts = "\n".join(script.read_text() for script in sorted(MYSQL_INIT.glob("*.sql")))
+
+    assert f"CREATE DATABASE IF NOT EXISTS {names.schema(country)} " in scripts
+    assert f"CREATE USER IF NOT EXISTS '{names.mysql_user(country)}'@'%'" in scripts
+    assert (
+        f"GRANT SELECT, INSERT ON {names.schema(country)}.* TO '{names.mysql_user(country)}'@'%'" in scripts
+    )
+
+
+def test_the_kit_writes_every_database_parameter_the_processor_reads() -> None:
+    config = KitConfig.from_env({})
+
+    for database in LOCAL_COUNTRY_DATABASES:
+        assert set(provision.db_parameter_values(config, database)) == set(DB_PARAMETER_NAMES)
+        assert list(names.db_parameter_names("/p", database.country)) == list(DB_PARAMETER_NAMES)
+
+
+def test_a_country_is_named_in_either_case_and_an_unknown_one_is_refused() -> None:
+    assert names.schema("PE") == names.schema("pe") == "mysql_pe"
+    assert names.processor_function_output("cl") == "ClProcessorFunctionName"
+    with pytest.raises(ValueError, match="'AR'"):
+        names.schema("AR")
