@@ -6,6 +6,7 @@ screenshot of each is kept in .local/artifacts/ as the test's artifact."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 
@@ -49,7 +50,12 @@ def front_door(request: pytest.FixtureRequest, stack: Stack) -> tuple[str, str]:
 
 @pytest.fixture
 def browser() -> Iterator[WebDriver]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    # Debian's chromium and chromium-driver; on GitHub's runners, Google Chrome and the driver
+    # in $CHROMEWEBDRIVER.
+    chromium = shutil.which("chromium") or shutil.which("google-chrome")
+    driver = shutil.which("chromedriver") or shutil.which(
+        "chromedriver", path=os.environ.get("CHROMEWEBDRIVER")
+    )
     if not (chromium and driver):
         pytest.skip("needs Debian's chromium and chromium-driver (.ci/run installs them)")
     options = Options()
