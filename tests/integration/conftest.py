@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,7 +9,8 @@ import pytest
 
 from bootstrap import kit
 from bootstrap.config import KitConfig
-from tests.support.random_refs import random_insured_id, random_suffix
+from tests.support.queues import throwaway_queue
+from tests.support.random_refs import random_insured_id
 
 
 @pytest.fixture(scope="session")
@@ -39,23 +39,8 @@ def unique_id() -> str:
 @pytest.fixture
 def listening_queue(aws: Callable[[str], Any]) -> Iterator[tuple[str, str]]:
     """A test-only queue that accepts messages from SNS and EventBridge; yields (url, arn)."""
-    sqs = aws("sqs")
-    url = sqs.create_queue(QueueName=f"it-{random_suffix(12).lower()}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": ["sns.amazonaws.com", "events.amazonaws.com"]},
-                "Action": "sqs:SendMessage",
-                "Resource": arn,
-            }
-        ],
-    }
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
-    yield url, arn
-    sqs.delete_queue(QueueUrl=url)
+    with throwaway_queue(aws("sqs"), "it") as queue:
+        yield queue
 
 
 def receive_one(sqs: Any, url: str, timeout: int = 10) -> dict[str, Any]:

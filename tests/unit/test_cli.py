@@ -38,23 +38,25 @@ def test_build_chooses_no_engine(monkeypatch: pytest.MonkeyPatch, docker_asked: 
     assert docker_asked == []
 
 
-def test_a_deploy_to_aws_chooses_no_engine_and_its_error_names_aws(
-    monkeypatch: pytest.MonkeyPatch, docker_asked: list[bool], capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("where", "said"),
+    [
+        (["--region", "eu-west-1"], "AWS eu-west-1"),
+        (["--endpoint", "http://127.0.0.1:4599"], "the engine at http://127.0.0.1:4599"),
+    ],
+    ids=["aws", "endpoint"],
+)
+def test_a_deploy_chooses_no_engine_and_its_error_names_where_it_deployed(
+    where: list[str],
+    said: str,
+    monkeypatch: pytest.MonkeyPatch,
+    docker_asked: list[bool],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr(deploy, "deploy", unreachable)
 
-    assert main(["deploy", "--stage", "dev", "--region", "eu-west-1", "--bucket", "b"]) == 1
-    assert capsys.readouterr().err.startswith("error: AWS eu-west-1 answered: ")
-    assert docker_asked == []
-
-
-def test_a_deploy_to_an_endpoint_names_that_endpoint_in_its_error(
-    monkeypatch: pytest.MonkeyPatch, docker_asked: list[bool], capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(deploy, "deploy", unreachable)
-
-    assert main(["deploy", "--stage", "dev", "--endpoint", "http://127.0.0.1:4599", "--bucket", "b"]) == 1
-    assert capsys.readouterr().err.startswith("error: the engine at http://127.0.0.1:4599 answered: ")
+    assert main(["deploy", "--stage", "dev", "--bucket", "b", *where]) == 1
+    assert capsys.readouterr().err.startswith(f"error: {said} answered: ")
     assert docker_asked == []
 
 
