@@ -13,11 +13,7 @@ import pytest
 from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from bootstrap.stack_queries import peek  # noqa: F401 (its former home, see fresh_insured)
 from tests.support.api_client import AppointmentsApi
-from tests.support.counts import stored_rows as mysql_count  # noqa: F401 (see fresh_insured)
-from tests.support.random_refs import random_insured_id
-from tests.support.random_refs import random_schedule_id as fresh_schedule  # noqa: F401 (see fresh_insured)
 
 SCHEMAS = {country.value: names.schema(country) for country in names.COUNTRIES}
 
@@ -41,16 +37,6 @@ def report(capsys: pytest.CaptureFixture[str]) -> Callable[[str], None]:
             print(f"  [fault] {line}")
 
     return say
-
-
-# The names these helpers had here before tests/support held them, until every fault test imports
-# them from there.
-def fresh_insured() -> str:
-    return random_insured_id("FLT")
-
-
-def statuses(api: AppointmentsApi, insured_id: str) -> dict[str, str]:
-    return api.statuses(insured_id)
 
 
 def holds(bodies: list[str], appointment_id: str) -> bool:
