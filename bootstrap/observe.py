@@ -1,7 +1,8 @@
-"""`make status` and `make trace`: what the stack holds, and where one appointment went.
+"""`make status`, `make trace` and `make logs`: what the stack holds, where one appointment went,
+and what the functions said.
 
-Both read only: the stack's resources, the queues' depths, the table, MySQL and the functions'
-CloudWatch logs (which the local engine fills as AWS does).
+All read only, through stack_queries: the stack's resources, the queues' depths, the table,
+MySQL and the functions' CloudWatch logs (which the local engine fills as AWS does).
 """
 
 from __future__ import annotations
