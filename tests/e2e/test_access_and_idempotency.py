@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import random
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
-from tests.e2e.api_client import AppointmentsApi
+import pymysql
+
+from tests.support.api_client import AppointmentsApi, Reply
+from tests.support.polling import wait_for
+from tests.support.tally import mysql_rows
 
 
 def body() -> dict[str, object]:
@@ -37,3 +43,39 @@ def test_a_retried_request_with_its_idempotency_key_is_one_appointment(api: Appo
     assert len({reply.body["appointmentId"] for reply in replies}) == 1
     assert reused.status == 422
     assert len(api.list(str(request["insuredId"])).body["items"]) == 1
+
+
+def test_two_posts_with_one_idempotency_key_at_the_same_moment_are_one_appointment(
+    api: AppointmentsApi, mysql_admin: pymysql.connections.Connection
+) -> None:
+    request, key = body(), "race-" + uuid.uuid4().hex
+    insured = str(request["insuredId"])
+    together = threading.Barrier(2)
+
+    def post(_: int) -> Reply:
+        together.wait(timeout=30)
+        return api.create(request, idempotency_key=key)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        replies = sorted(pool.map(post, range(2)), key=lambda reply: reply.status)
+
+    # The second either finds the first done (the same appointment) or still running (409).
+    assert [reply.status for reply in replies] in ([202, 202], [202, 409]), replies
+    accepted = [reply for reply in replies if reply.status == 202]
+    assert len({reply.body["appointmentId"] for reply in accepted}) == 1, replies
+    for reply in replies[len(accepted) :]:
+        assert reply.body["message"] == "a request with this Idempotency-Key is in progress"
+
+    def settled() -> list[dict[str, object]] | None:
+        items = api.list(insured).body["items"]
+        return items if items and all(item["status"] != "pending" for item in items) else None
+
+    items = wait_for(settled, timeout=30, describe="the appointment settled")
+    rows = mysql_rows(mysql_admin, insured)
+    print(
+        f"two POSTs, one key, at once: {[r.status for r in replies]}; listed {len(items)}, MySQL rows {rows}"
+    )
+    assert [(item["appointmentId"], item["status"]) for item in items] == [
+        (accepted[0].body["appointmentId"], "completed")
+    ]
+    assert sum(rows.values()) == 1

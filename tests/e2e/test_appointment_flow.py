@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import random
-import uuid
+import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pymysql
 import pytest
 
-from tests.e2e.api_client import AppointmentsApi
-from tests.polling import wait_for
+from bootstrap.config import KitConfig
+from tests.support.api_client import AppointmentsApi, Reply
+from tests.support.polling import wait_for
+from tests.support.random_refs import random_insured_id, random_schedule_id
+from tests.support.tally import mysql_rows, now_ms, outputs_for, slot_rows, wait_all_told
 
 FLOW_TIMEOUT = 30.0
 SCHEMAS = {"PE": "mysql_pe", "CL": "mysql_cl"}
-
-
-def fresh_insured() -> str:
-    return "E2E" + uuid.uuid4().hex[:16].upper()
-
-
-def fresh_schedule() -> int:
-    """A slot no earlier run holds: MySQL keeps each (country, schedule) slot for good."""
-    return random.randrange(10**12, 10**13)
 
 
 def wait_settled(api: AppointmentsApi, insured_id: str, appointment_id: str) -> str:
@@ -38,6 +32,12 @@ def wait_settled(api: AppointmentsApi, insured_id: str, appointment_id: str) -> 
 
 def wait_completed(api: AppointmentsApi, insured_id: str, appointment_id: str) -> None:
     assert wait_settled(api, insured_id, appointment_id) == "completed"
+
+
+@pytest.fixture
+def outputs(api: AppointmentsApi, kit_config: KitConfig) -> dict[str, str]:
+    """The outputs of the stage this test's API belongs to: its functions' logs are read."""
+    return outputs_for(kit_config, api.base_url)
 
 
 def free_slot(admin: pymysql.connections.Connection, country: str, schedule_id: int) -> None:
@@ -81,7 +81,7 @@ def test_the_seed_request_reaches_completed_and_lands_in_its_country_schema_only
 
 
 def test_a_bad_request_is_refused_with_400_and_never_stored(api: AppointmentsApi) -> None:
-    insured = fresh_insured()
+    insured = random_insured_id("E2E")
 
     reply = api.create({"insuredId": insured, "scheduleId": 0, "countryISO": "AR"})
     not_json = api.create_raw(b"{not json")
@@ -93,7 +93,7 @@ def test_a_bad_request_is_refused_with_400_and_never_stored(api: AppointmentsApi
 
 
 def test_the_list_shows_an_insureds_appointments_newest_first_with_their_status(api: AppointmentsApi) -> None:
-    insured, base = fresh_insured(), fresh_schedule()
+    insured, base = random_insured_id("E2E"), random_schedule_id()
     ids = [
         api.create({"insuredId": insured, "scheduleId": base + n, "countryISO": country}).body[
             "appointmentId"
@@ -109,13 +109,16 @@ def test_the_list_shows_an_insureds_appointments_newest_first_with_their_status(
     assert [item["appointmentId"] for item in listed.body["items"]] == ids[::-1]
     assert [item["scheduleId"] - base for item in listed.body["items"]] == [3, 2, 1]
     assert {item["status"] for item in listed.body["items"]} == {"completed"}
-    assert api.list(fresh_insured()).body == {"items": []}
+    assert api.list(random_insured_id("E2E")).body == {"items": []}
 
 
-def test_twenty_appointments_posted_at_once_all_complete_each_in_one_schema(
-    api: AppointmentsApi, mysql_admin: pymysql.connections.Connection
+def test_twenty_appointments_posted_at_once_all_complete_each_stored_and_announced_once(
+    api: AppointmentsApi,
+    kit_config: KitConfig,
+    outputs: dict[str, str],
+    mysql_admin: pymysql.connections.Connection,
 ) -> None:
-    insured, base = fresh_insured(), fresh_schedule()
+    insured, base, started_ms = random_insured_id("E2E"), random_schedule_id(), now_ms()
     bodies = [
         {"insuredId": insured, "scheduleId": base + n, "countryISO": "PE" if n % 2 else "CL"}
         for n in range(1, 21)
@@ -128,19 +131,32 @@ def test_twenty_appointments_posted_at_once_all_complete_each_in_one_schema(
     expected = {reply.body["appointmentId"]: reply.body["countryISO"] for reply in replies}
     assert len(expected) == 20
 
-    def all_completed() -> bool:
+    def all_settled() -> list[dict[str, object]] | None:
         items = api.list(insured).body["items"]
-        return len(items) == 20 and all(item["status"] == "completed" for item in items)
+        return items if len(items) >= 20 and all(item["status"] != "pending" for item in items) else None
 
-    wait_for(all_completed, timeout=FLOW_TIMEOUT * 2, interval=0.25, describe="20 appointments completed")
-    for appointment_id, country in expected.items():
-        assert schemas_holding(mysql_admin, appointment_id) == [SCHEMAS[country]]
+    # Settled, not completed: a 21st item or a rejection must fail the assertions below, not time out.
+    items = wait_for(all_settled, timeout=FLOW_TIMEOUT * 2, interval=0.25, describe="20 appointments settled")
+    told = wait_all_told(kit_config, outputs, started_ms, expected, timeout=FLOW_TIMEOUT)
+    rows = mysql_rows(mysql_admin, insured)
+    print(
+        f"posted 20: listed {len(items)}, MySQL rows {sum(rows.values())}, {told.summary()}",
+    )
+    assert sorted(item["appointmentId"] for item in items) == sorted(expected)
+    assert {item["status"] for item in items} == {"completed"}
+    assert rows == Counter({(f"{SCHEMAS[c]}.appointments", i): 1 for i, c in expected.items()})
+    assert {i: found for i, found in told.outcomes.items() if found != ["scheduled"]} == {}
+    assert told.events_taken == Counter(dict.fromkeys(expected, 1))
+    assert told.status_changes == Counter(dict.fromkeys(expected, 1))
 
 
 def test_a_taken_slot_is_rejected_with_a_reason_and_the_same_slot_elsewhere_is_free(
-    api: AppointmentsApi, mysql_admin: pymysql.connections.Connection
+    api: AppointmentsApi,
+    kit_config: KitConfig,
+    outputs: dict[str, str],
+    mysql_admin: pymysql.connections.Connection,
 ) -> None:
-    insured, slot = fresh_insured(), fresh_schedule()
+    insured, slot, started_ms = random_insured_id("E2E"), random_schedule_id(), now_ms()
     first = api.create({"insuredId": insured, "scheduleId": slot, "countryISO": "PE"}).body["appointmentId"]
     wait_completed(api, insured, first)
 
@@ -155,3 +171,58 @@ def test_a_taken_slot_is_rejected_with_a_reason_and_the_same_slot_elsewhere_is_f
     assert rejected["rejectionReason"] == f"schedule {slot} in PE is already taken"
     assert schemas_holding(mysql_admin, first) == ["mysql_pe"]
     assert schemas_holding(mysql_admin, second) == []
+    told = wait_all_told(
+        kit_config, outputs, started_ms, [first, second, other_country], timeout=FLOW_TIMEOUT
+    )
+    assert slot_rows(mysql_admin, "PE", slot) == {"appointments": 1, "appointment_rejections": 1}
+    assert mysql_rows(mysql_admin, insured) == Counter(
+        {
+            ("mysql_pe.appointments", first): 1,
+            ("mysql_pe.appointment_rejections", second): 1,
+            ("mysql_cl.appointments", other_country): 1,
+        }
+    )
+    assert told.outcomes == {first: ["scheduled"], second: ["rejected"], other_country: ["scheduled"]}
+    assert told.callbacks == {i: ["appointment settled"] for i in (first, second, other_country)}
+
+
+def test_two_bookings_of_one_slot_at_the_same_moment_give_one_appointment_and_one_rejection(
+    api: AppointmentsApi,
+    kit_config: KitConfig,
+    outputs: dict[str, str],
+    mysql_admin: pymysql.connections.Connection,
+) -> None:
+    insureds, slot, started_ms = (
+        [random_insured_id("E2E"), random_insured_id("E2E")],
+        random_schedule_id(),
+        now_ms(),
+    )
+    together = threading.Barrier(len(insureds))
+
+    def book(insured: str) -> Reply:
+        together.wait(timeout=FLOW_TIMEOUT)
+        return api.create({"insuredId": insured, "scheduleId": slot, "countryISO": "PE"})
+
+    with ThreadPoolExecutor(max_workers=len(insureds)) as pool:
+        replies = list(pool.map(book, insureds))
+
+    assert [reply.status for reply in replies] == [202, 202], replies
+    ids = [reply.body["appointmentId"] for reply in replies]
+    settled = {
+        appointment_id: wait_settled(api, insured, appointment_id)
+        for insured, appointment_id in zip(insureds, ids, strict=True)
+    }
+    told = wait_all_told(kit_config, outputs, started_ms, ids, timeout=FLOW_TIMEOUT)
+    slot_counts = slot_rows(mysql_admin, "PE", slot)
+    print(f"two bookings of slot {slot} at once: {settled}, slot rows {slot_counts}, {told.summary()}")
+    assert sorted(settled.values()) == ["completed", "rejected"]
+    [(winner, _)] = [(i, s) for i, s in settled.items() if s == "completed"]
+    [(loser, loser_insured)] = [(i, n) for i, n in zip(ids, insureds, strict=True) if i != winner]
+    [rejected] = [item for item in api.list(loser_insured).body["items"] if item["appointmentId"] == loser]
+    assert rejected["rejectionReason"] == f"schedule {slot} in PE is already taken"
+    assert slot_counts == {"appointments": 1, "appointment_rejections": 1}
+    assert mysql_rows(mysql_admin, insureds[0]) + mysql_rows(mysql_admin, insureds[1]) == Counter(
+        {("mysql_pe.appointments", winner): 1, ("mysql_pe.appointment_rejections", loser): 1}
+    )
+    assert told.outcomes == {winner: ["scheduled"], loser: ["rejected"]}
+    assert told.callbacks == {winner: ["appointment settled"], loser: ["appointment settled"]}

@@ -3,22 +3,31 @@ default) it saves its state when it stops and loads it when `make up` starts it 
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pymysql
 import pytest
 
-from bootstrap import engine, kit
+from bootstrap import engine, kit, names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
+from bootstrap.stack_queries import queue_depth
 from tests.support.api_client import AppointmentsApi
 from tests.support.counts import stored_rows
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
+from tests.support.tally import mysql_rows, now_ms, tally, wait_all_told
+
+POSTED, CLIENTS = 40, 8
 
 
 def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
     api: AppointmentsApi,
+    sqs: Any,
     stack: Stack,
     kit_config: KitConfig,
     mysql_admin: pymysql.connections.Connection,
@@ -28,24 +37,37 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
         pytest.skip("restarts the Docker-free engine; LocalStack's free plan keeps no state")
     if not kit_config.persist:
         pytest.skip("PERSIST=0: the engine keeps nothing across a restart by request")
-    insured, base = random_insured_id("FLT"), random_schedule_id()
-    accepted = [
-        api.create({"insuredId": insured, "scheduleId": base + n, "countryISO": "PE" if n % 2 else "CL"})
-        for n in range(10)
+    insured, base, started_ms = random_insured_id("FLT"), random_schedule_id(), now_ms()
+    bodies = [
+        {"insuredId": insured, "scheduleId": base + n, "countryISO": "PE" if n % 2 else "CL"}
+        for n in range(POSTED)
     ]
-    assert [reply.status for reply in accepted] == [202] * 10
+    # Posted faster than the chain completes them, so some are still on their way at the stop.
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        accepted = list(pool.map(api.create, bodies))
+    assert [reply.status for reply in accepted] == [202] * POSTED
     ids = {reply.body["appointmentId"]: reply.body["countryISO"] for reply in accepted}
 
+    pending = list(api.statuses(insured).values()).count("pending")
+    queued = {
+        name: tuple(queue_depth(sqs, stack.outputs[pair.queue_output])) for name, pair in names.QUEUES.items()
+    }
     stopped = engine.stop()
+    stopped_ms = int(time.time() * 1000)
     assert stopped is not None, "the engine was not started by the kit, so it cannot be restarted here"
-    report(f"posted 10, stopped the engine (pid {stopped}) right away")
+    report(
+        f"posted {POSTED} with {CLIENTS} clients; read just before the stop: {pending} of them pending in "
+        f"DynamoDB, queues (waiting, in flight) {queued}; "
+        f"stopped the engine (pid {stopped})"
+    )
+    assert pending > 0, "nothing was in flight when the engine stopped: the restart proved nothing"
     again = kit.up(kit_config, kit.Progress(quiet=True))
     report(f"make up again: engine started={again.engine_started}, same API={again.api_url == stack.api_url}")
 
     wait_for(
-        lambda: len(api.statuses(insured)) == 10 and set(api.statuses(insured).values()) == {"completed"},
+        lambda: len(api.statuses(insured)) >= POSTED and set(api.statuses(insured).values()) == {"completed"},
         timeout=60,
-        describe="all 10 accepted appointments completed after the restart",
+        describe=f"all {POSTED} accepted appointments completed after the restart",
     )
 
     def stored() -> int:
@@ -54,14 +76,34 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
             for country in ("PE", "CL")
         )
 
-    report(f"when all 10 read completed, MySQL held {stored()}")
+    report(f"when all {POSTED} read completed, MySQL held {stored()}")
     # A processor stopped between its publish and its commit leaves the event out and the row
     # rolled back: its message comes back after the visibility timeout and the row is written then.
     wait_for(
-        lambda: stored() == 10,
+        lambda: stored() == POSTED,
         timeout=kit_config.queue_visibility_timeout * (kit_config.max_receive_count + 1),
         interval=0.5,
-        describe="all 10 rows in MySQL",
+        describe=f"all {POSTED} rows in MySQL",
     )
-    report(f"sent 10, completed {len(api.statuses(insured))}, in MySQL {stored()}")
-    assert stored() == 10
+    told = wait_all_told(
+        kit_config,
+        stack.outputs,
+        started_ms,
+        ids,
+        timeout=kit_config.queue_visibility_timeout * (kit_config.max_receive_count + 1),
+    )
+    after_restart = tally(kit_config, stack.outputs, stopped_ms, ids)
+    carried = sorted(i for i, found in after_restart.outcomes.items() if found)
+    rows, listed = mysql_rows(mysql_admin, insured), api.statuses(insured)
+    report(
+        f"sent {POSTED}, listed {len(listed)}, completed {list(listed.values()).count('completed')}, "
+        f"MySQL rows of the insured {sum(rows.values())}; processed after the restart: {len(carried)}; "
+        f"{told.summary()}"
+    )
+    assert stored() == POSTED
+    assert len(listed) == POSTED
+    assert rows == Counter({(f"{names.schema(c)}.appointments", i): 1 for i, c in ids.items()})
+    # A repeat after the restart may bring an event twice (published, then stopped before the
+    # commit): the status still changes once, and nothing is announced twice for one row.
+    assert max(told.status_changes.values()) == 1, told.callbacks
+    assert max(told.announced.values()) == 1, told.outcomes

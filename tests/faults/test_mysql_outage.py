@@ -4,6 +4,7 @@ each stored exactly once."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -11,22 +12,17 @@ import pymysql
 
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from tests.e2e.api_client import AppointmentsApi
-from tests.faults.conftest import (
-    fresh_insured,
-    fresh_schedule,
-    holds,
-    mysql_count,
-    mysql_refusing,
-    peek,
-    statuses,
-)
+from tests.faults.conftest import holds, mysql_refusing
 from tests.kit_cli import kit_command
-from tests.polling import wait_for
+from tests.support.api_client import AppointmentsApi
+from tests.support.counts import stored_rows
+from tests.support.polling import wait_for
+from tests.support.random_refs import random_insured_id, random_schedule_id
+from tests.support.tally import bodies_in, mysql_rows, now_ms, wait_all_told
 
 
 def post(api: AppointmentsApi, insured: str, country: str, count: int) -> list[str]:
-    base = fresh_schedule()
+    base = random_schedule_id()
     replies = [
         api.create({"insuredId": insured, "scheduleId": base + n, "countryISO": country})
         for n in range(count)
@@ -39,10 +35,11 @@ def test_a_short_outage_is_retried_from_the_queue_and_nothing_is_lost_or_doubled
     api: AppointmentsApi,
     sqs: Any,
     stack: Stack,
+    kit_config: KitConfig,
     mysql_admin: pymysql.connections.Connection,
     report: Callable[[str], None],
 ) -> None:
-    insured, queue = fresh_insured(), stack.outputs["PeQueueUrl"]
+    insured, queue, started_ms = random_insured_id("FLT"), stack.outputs["PeQueueUrl"], now_ms()
 
     with mysql_refusing(mysql_admin, "PE"):
         ids = post(api, insured, "PE", 5)
@@ -60,21 +57,32 @@ def test_a_short_outage_is_retried_from_the_queue_and_nothing_is_lost_or_doubled
             describe="the processor to fail on all 5 and leave them in the queue",
         )
         assert attempted
-        during = statuses(api, insured)
-        report(f"during the outage: {mysql_count(mysql_admin, 'PE', ids)} in MySQL, {list(during.values())}")
-        assert mysql_count(mysql_admin, "PE", ids) == 0
+        during = api.statuses(insured)
+        report(f"during the outage: {stored_rows(mysql_admin, 'PE', ids)} in MySQL, {list(during.values())}")
+        assert stored_rows(mysql_admin, "PE", ids) == 0
         assert set(during.values()) == {"pending"}
 
     report("granted INSERT again")
     wait_for(
-        lambda: set(statuses(api, insured).values()) == {"completed"},
+        lambda: set(api.statuses(insured).values()) == {"completed"},
         timeout=60,
         describe="all 5 completed after MySQL came back",
     )
-    in_dlq = sum(holds(peek(sqs, stack.outputs["PeDeadLetterQueueUrl"]), i) for i in ids)
-    stored = mysql_count(mysql_admin, "PE", ids)
-    report(f"sent 5, completed {len(statuses(api, insured))}, in MySQL {stored}, in DLQ {in_dlq}")
+    dead_letters = bodies_in(sqs, stack.outputs["PeDeadLetterQueueUrl"])
+    in_dlq = sum(holds(dead_letters, i) for i in ids)
+    stored = stored_rows(mysql_admin, "PE", ids)
+    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=30)
+    rows = mysql_rows(mysql_admin, insured)
+    report(
+        f"sent 5, listed {len(api.statuses(insured))}, in MySQL {stored} ({sum(rows.values())} rows of the "
+        f"insured), in DLQ {in_dlq}; {told.summary()}"
+    )
     assert (stored, in_dlq) == (5, 0)
+    assert len(api.statuses(insured)) == 5
+    assert rows == Counter({("mysql_pe.appointments", i): 1 for i in ids})
+    assert any(told.failures.values())  # the outage was seen: some delivery failed and came back
+    assert told.outcomes == {i: ["scheduled"] for i in ids}
+    assert told.callbacks == {i: ["appointment settled"] for i in ids}
 
 
 def test_a_long_outage_parks_messages_in_the_dlq_and_redrive_completes_them_once(
@@ -85,21 +93,26 @@ def test_a_long_outage_parks_messages_in_the_dlq_and_redrive_completes_them_once
     mysql_admin: pymysql.connections.Connection,
     report: Callable[[str], None],
 ) -> None:
-    insured, dlq = fresh_insured(), stack.outputs["ClDeadLetterQueueUrl"]
+    insured, dlq, started_ms = random_insured_id("FLT"), stack.outputs["ClDeadLetterQueueUrl"], now_ms()
 
     with mysql_refusing(mysql_admin, "CL"):
         ids = post(api, insured, "CL", 3)
         report(
             f"revoked INSERT from rimac_cl, posted 3 CL appointments; waiting for {kit_config.max_receive_count} receives"
         )
+
+        def all_dead_lettered() -> bool:
+            dead_letters = bodies_in(sqs, dlq)
+            return all(holds(dead_letters, i) for i in ids)
+
         wait_for(
-            lambda: all(holds(peek(sqs, dlq), i) for i in ids),
+            all_dead_lettered,
             timeout=kit_config.queue_visibility_timeout * (kit_config.max_receive_count + 3),
             interval=1,
             describe="all 3 in the CL dead-letter queue",
         )
-        report(f"all 3 in the CL DLQ; in MySQL {mysql_count(mysql_admin, 'CL', ids)}")
-        assert set(statuses(api, insured).values()) == {"pending"}
+        report(f"all 3 in the CL DLQ; in MySQL {stored_rows(mysql_admin, 'CL', ids)}")
+        assert set(api.statuses(insured).values()) == {"pending"}
 
         timeline = kit_command(kit_config, "trace", ids[0])
         report("make trace on one of them: " + timeline.splitlines()[-1].strip())
@@ -112,11 +125,22 @@ def test_a_long_outage_parks_messages_in_the_dlq_and_redrive_completes_them_once
     assert moved >= 3
 
     wait_for(
-        lambda: set(statuses(api, insured).values()) == {"completed"},
+        lambda: set(api.statuses(insured).values()) == {"completed"},
         timeout=60,
         describe="all 3 completed after the redrive",
     )
-    stored = mysql_count(mysql_admin, "CL", ids)
-    left = sum(holds(peek(sqs, dlq), i) for i in ids)
-    report(f"sent 3, completed {len(statuses(api, insured))}, in MySQL {stored}, in DLQ {left}")
+    stored = stored_rows(mysql_admin, "CL", ids)
+    dead_letters = bodies_in(sqs, dlq)
+    left = sum(holds(dead_letters, i) for i in ids)
+    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=30)
+    rows = mysql_rows(mysql_admin, insured)
+    report(
+        f"sent 3, listed {len(api.statuses(insured))}, in MySQL {stored} ({sum(rows.values())} rows of the "
+        f"insured), in DLQ {left}; failed receives {told.failures}; {told.summary()}"
+    )
     assert (stored, left) == (3, 0)
+    assert len(api.statuses(insured)) == 3
+    assert rows == Counter({("mysql_cl.appointments", i): 1 for i in ids})
+    assert told.failures == {i: list(range(1, kit_config.max_receive_count + 1)) for i in ids}
+    assert told.outcomes == {i: ["scheduled"] for i in ids}
+    assert told.callbacks == {i: ["appointment settled"] for i in ids}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import pymysql
 import pytest
 
+from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
 from bootstrap.stack_queries import events_since
@@ -30,6 +32,7 @@ from tests.support.api_client import AppointmentsApi
 from tests.support.counts import dead_letter_depths, stored_rows, stored_rows_per_country
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_idempotency_key, random_insured_id, random_schedule_id
+from tests.support.tally import mysql_rows, wait_all_told
 
 
 @contextmanager
@@ -107,21 +110,22 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
     )
     listed = api.statuses(insured)
     rows = stored_rows_per_country(mysql_admin, ids)
-    settled = [
-        line["appointment_id"]
-        for line in log_lines(
-            kit_config, stack.outputs["CallbackFunctionName"], started_ms, "appointment settled"
-        )
-        if line.get("appointment_id") in ids
-    ]
+    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=30)
+    insured_rows = mysql_rows(mysql_admin, insured)
     dlq_after = dead_letter_depths(sqs, stack.outputs)
     report(
         f"sent {len(ids)}, listed {len(listed)}, completed {list(listed.values()).count('completed')}, "
-        f"MySQL rows {rows}, settled lines {len(settled)}, DLQ {dlq_before} -> {dlq_after}"
+        f"MySQL rows {rows} ({sum(insured_rows.values())} of the insured), {told.summary()}, "
+        f"DLQ {dlq_before} -> {dlq_after}"
     )
     assert len(listed) == len(ids)
     assert rows == {"PE": 3, "CL": 2}
-    assert sorted(settled) == sorted(ids)
+    assert insured_rows == Counter(
+        {(f"{names.schema(b['countryISO'])}.appointments", i): 1 for b, i in zip(bodies, ids, strict=True)}
+    )
+    # A second hand-over would be harmless ("already handled"); a second event would not.
+    assert told.announced == Counter(dict.fromkeys(ids, 1))
+    assert told.callbacks == {i: ["appointment settled"] for i in ids}
     assert dlq_after == dlq_before
 
 
@@ -197,8 +201,16 @@ def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
         describe="all 10 completed with the fixed settings",
     )
     stored, dlq_after = stored_rows(mysql_admin, "PE", ids), dead_letter_depths(sqs, stack.outputs)
-    report(f"sent 10, completed 10, in MySQL {stored}, DLQ {dlq_before} -> {dlq_after}, no redrive")
+    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=30)
+    insured_rows = mysql_rows(mysql_admin, insured)
+    report(
+        f"sent 10, completed 10, in MySQL {stored} ({sum(insured_rows.values())} of the insured), "
+        f"{told.summary()}, DLQ {dlq_before} -> {dlq_after}, no redrive"
+    )
     assert stored == 10
+    assert insured_rows == Counter({("mysql_pe.appointments", i): 1 for i in ids})
+    assert told.announced == Counter(dict.fromkeys(ids, 1))
+    assert told.callbacks == {i: ["appointment settled"] for i in ids}
     assert dlq_after == dlq_before
 
 

@@ -1,0 +1,223 @@
+"""Counts that a doubling would raise, for the tests that claim "once".
+
+A count on a primary key (`COUNT(*) ... WHERE appointment_id IN (...)`) can never exceed the
+number of ids, so it only sees a loss. These count what a repeat would multiply: the functions'
+log lines (one per delivery the processors took and per event the callback took), and the MySQL
+rows and rejections of an insured or of a slot (found by a column that is not unique, in both
+schemas). The DLQs' depths are in tests/support/counts.py.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pymysql
+
+from bootstrap import names
+from bootstrap.config import KitConfig
+from bootstrap.stack_queries import events_since
+from tests.support.polling import wait_for
+
+TABLES = ("appointments", "appointment_rejections")
+
+PROCESSED = "appointment processed"
+FAILED = "appointment failed, to be retried"
+SETTLED = "appointment settled"
+SETTLED_ALREADY = "appointment was settled already"
+# The outcomes the processor puts on the bus; "already handled" puts none.
+ANNOUNCED = ("scheduled", "rejected")
+
+
+def now_ms() -> int:
+    """A start for reading logs, a second early: the engine stamps lines with the function's clock."""
+    return int(time.time() * 1000) - 1000
+
+
+def outputs_for(kit_config: KitConfig, api_url: str) -> dict[str, str]:
+    """The outputs of the stack that serves `api_url`: the e2e tests run on two stages."""
+    cfn = kit_config.client("cloudformation")
+    for described in cfn.describe_stacks()["Stacks"]:
+        outputs = {output["OutputKey"]: output["OutputValue"] for output in described.get("Outputs", [])}
+        if names.API_ID in outputs and kit_config.api_url(outputs) == api_url.rstrip("/"):
+            return outputs
+    raise AssertionError(f"no stack serves {api_url}")
+
+
+def log_lines(kit_config: KitConfig, function: str, since_ms: int) -> list[dict[str, Any]]:
+    """The function's structured log lines from `since_ms` on (none when it never ran)."""
+    logs = kit_config.client("logs")
+    try:
+        events = events_since(logs, f"/aws/lambda/{function}", since_ms)
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+    lines = []
+    for event in events:
+        try:
+            line = json.loads(event["message"])
+        except ValueError:
+            continue
+        if isinstance(line, dict):
+            lines.append(line)
+    return lines
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What the functions logged for some appointments, each list in the order it was logged."""
+
+    outcomes: dict[str, list[str]]  # per appointment: the outcome of each delivery a processor took
+    failures: dict[str, list[int]]  # per appointment: the receive count of each failed attempt
+    callbacks: dict[str, list[str]]  # per appointment: one line per event the callback took
+
+    @property
+    def announced(self) -> Counter[str]:
+        """Events the processors put on the bus, per appointment."""
+        return Counter({i: sum(o in ANNOUNCED for o in found) for i, found in self.outcomes.items()})
+
+    @property
+    def events_taken(self) -> Counter[str]:
+        """Events that reached the callback, per appointment (settled, or settled already)."""
+        return Counter({i: len(found) for i, found in self.callbacks.items()})
+
+    @property
+    def status_changes(self) -> Counter[str]:
+        """Events that changed the appointment's status, per appointment."""
+        return Counter({i: found.count(SETTLED) for i, found in self.callbacks.items()})
+
+    def summary(self) -> str:
+        return (
+            f"processor outcomes {dict(Counter(o for found in self.outcomes.values() for o in found))}, "
+            f"failed attempts {sum(map(len, self.failures.values()))}, "
+            f"events to the callback {sum(self.events_taken.values())} "
+            f"({sum(self.status_changes.values())} changed a status)"
+        )
+
+
+def tally(kit_config: KitConfig, outputs: dict[str, str], since_ms: int, ids: Iterable[str]) -> Tally:
+    wanted = set(ids)
+    outcomes: dict[str, list[str]] = {i: [] for i in wanted}
+    failures: dict[str, list[int]] = {i: [] for i in wanted}
+    callbacks: dict[str, list[str]] = {i: [] for i in wanted}
+    processed = [
+        line
+        for country in names.COUNTRIES
+        for line in log_lines(kit_config, outputs[names.processor_function_output(country)], since_ms)
+    ]
+    for line in sorted(processed, key=lambda line: str(line.get("timestamp"))):
+        appointment_id = line.get("appointment_id")
+        if appointment_id not in wanted:
+            continue
+        if line.get("message") == PROCESSED:
+            outcomes[appointment_id].append(str(line.get("outcome")))
+        elif line.get("message") == FAILED:
+            failures[appointment_id].append(int(line.get("receive_count", 0)))
+    for line in log_lines(kit_config, outputs[names.CALLBACK_FUNCTION_NAME], since_ms):
+        if line.get("appointment_id") in wanted and line.get("message") in (SETTLED, SETTLED_ALREADY):
+            callbacks[line["appointment_id"]].append(line["message"])
+    return Tally(outcomes, failures, callbacks)
+
+
+def wait_all_told(
+    kit_config: KitConfig, outputs: dict[str, str], since_ms: int, ids: Iterable[str], timeout: float
+) -> Tally:
+    """The tally once every appointment has a processor outcome and a callback line, and the
+    callback has taken at least as many events as the processors announced: a doubled event is
+    then in the count, not still on its way."""
+    wanted = set(ids)
+
+    def told() -> Tally | None:
+        found = tally(kit_config, outputs, since_ms, wanted)
+        every_one = all(found.outcomes[i] and found.callbacks[i] for i in wanted)
+        caught_up = sum(found.events_taken.values()) >= sum(found.announced.values())
+        return found if every_one and caught_up else None
+
+    return wait_for(told, timeout=timeout, interval=0.25, describe=f"the logs of {len(wanted)} appointments")
+
+
+def mysql_rows(admin: pymysql.connections.Connection, insured_id: str) -> Counter[tuple[str, str]]:
+    """Rows of an insured in both schemas' appointments and rejections, as (table, appointment id):
+    found by insured, not by primary key, so a second row for one appointment, or a row for an
+    appointment nobody was told about, is counted."""
+    rows: Counter[tuple[str, str]] = Counter()
+    with admin.cursor() as cursor:
+        for schema in map(names.schema, names.COUNTRIES):
+            for table in TABLES:
+                cursor.execute(
+                    f"SELECT appointment_id FROM {schema}.{table} WHERE insured_id = %s",  # noqa: S608
+                    (insured_id,),
+                )
+                rows.update((f"{schema}.{table}", appointment_id) for (appointment_id,) in cursor.fetchall())
+    return rows
+
+
+def rows_per_appointment(rows: Counter[tuple[str, str]]) -> Counter[str]:
+    """How many rows each appointment has, whatever the table: one each when nothing doubled."""
+    per_id: Counter[str] = Counter()
+    for (_table, appointment_id), count in rows.items():
+        per_id[appointment_id] += count
+    return per_id
+
+
+def slot_rows(admin: pymysql.connections.Connection, country: str, schedule_id: int) -> dict[str, int]:
+    """Rows that name one slot: the appointment holding it and the rejections of those who asked late."""
+    counts = {}
+    with admin.cursor() as cursor:
+        for table in TABLES:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {names.schema(country)}.{table} WHERE schedule_id = %s",  # noqa: S608
+                (schedule_id,),
+            )
+            counts[table] = int(cursor.fetchone()[0])
+    return counts
+
+
+# While the whole queue is read, each message read is hidden for at most this long; it is shown
+# again as soon as the reading ends.
+SCAN_HIDE_SECONDS = 10
+SCAN_ROUNDS = 100  # up to 1000 messages
+
+
+def messages_in(sqs: Any, url: str, remove_holding: str | None = None) -> list[dict[str, Any]]:
+    """Every message waiting in a queue, each with its ApproximateReceiveCount (this read counts
+    as one receive), left there; those whose body holds `remove_holding` are deleted.
+
+    A receive with a zero visibility timeout shows only the first ten messages on the local
+    engine, so a dead-letter queue holding what earlier runs left would hide a new message from
+    it: here each message is hidden while the queue is read, then shown again at once."""
+    found: dict[str, dict[str, Any]] = {}
+    kept: list[str] = []
+    try:
+        for _ in range(SCAN_ROUNDS):
+            batch = sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=SCAN_HIDE_SECONDS,
+                AttributeNames=["ApproximateReceiveCount"],
+            ).get("Messages", [])
+            if not batch:
+                break
+            for message in batch:
+                found[message["MessageId"]] = message
+                if remove_holding is not None and remove_holding in message["Body"]:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                else:
+                    kept.append(message["ReceiptHandle"])
+    finally:
+        for start in range(0, len(kept), 10):
+            sqs.change_message_visibility_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                    for n, handle in enumerate(kept[start : start + 10])
+                ],
+            )
+    return list(found.values())
+
+
+def bodies_in(sqs: Any, url: str) -> list[str]:
+    return [message["Body"] for message in messages_in(sqs, url)]
