@@ -140,9 +140,11 @@ class MySqlCountryUnitOfWork(CountryUnitOfWork):
             raise
 
     def _lost(self, error: pymysql.OperationalError) -> None:
+        # Rebuilt on the next unit of work: a connection keeps the schema privileges it started
+        # with, so a GRANT given back after a refusal is seen only by a new one.
+        self.close()
         if error.args and error.args[0] in CONNECTION_ERRORS:
-            self.close()  # rebuilt, with fresh settings, on the next unit of work
-            self._settings.forget()
+            self._settings.forget()  # and the settings are read again
 
     def add_appointment(self, appointment: Appointment) -> None:
         row = (
