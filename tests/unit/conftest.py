@@ -15,12 +15,19 @@ class NetworkUsedInUnitTest(AssertionError):
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_connect = socket.socket.connect
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def refuse(self: socket.socket, address: Any) -> None:
+        if self.family != getattr(socket, "AF_UNIX", None):
+            raise NetworkUsedInUnitTest(f"a unit test tried to connect to {address!r}")
 
     def connect(self: socket.socket, address: Any) -> None:
-        if self.family == getattr(socket, "AF_UNIX", None):
-            real_connect(self, address)
-            return
-        raise NetworkUsedInUnitTest(f"a unit test tried to connect to {address!r}")
+        refuse(self, address)
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        refuse(self, address)
+        return real_connect_ex(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)

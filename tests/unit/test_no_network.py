@@ -13,3 +13,8 @@ from tests.unit.conftest import NetworkUsedInUnitTest
 def test_a_unit_test_cannot_open_a_connection(address: tuple[str, int]) -> None:
     with pytest.raises(NetworkUsedInUnitTest):
         socket.create_connection(address, timeout=1)
+
+
+def test_a_unit_test_cannot_probe_a_port_either() -> None:
+    with pytest.raises(NetworkUsedInUnitTest), socket.socket() as probe:
+        probe.connect_ex(("127.0.0.1", 4566))
