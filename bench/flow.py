@@ -7,8 +7,9 @@ template deployed as stage `benchnoop` with functions that only pass the message
 bench/noop/README.md), it runs two phases:
 
 - low load: one appointment at a time, the next posted once the last is completed;
-- sustained: `--count` appointments, half PE and half CL, posted by `--concurrency` clients that
-  each post as soon as their last POST is answered; then it waits until all are completed.
+- sustained: `--count` appointments, spread evenly over the countries, posted by `--concurrency`
+  clients that each post as soon as their last POST is answered; then it waits until all are
+  completed.
 
 Completion times are the `updatedAt` the callback writes, so polling adds nothing to the figures.
 The count check reads DynamoDB (N completed), MySQL (N rows across the country schemas, ours
