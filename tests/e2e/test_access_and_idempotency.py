@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import random
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pymysql
 
 from tests.support.api_client import AppointmentsApi, Reply
 from tests.support.polling import wait_for
+from tests.support.random_refs import random_idempotency_key, random_insured_id, random_schedule_id
 from tests.support.tally import mysql_rows
 
 
 def body() -> dict[str, object]:
     return {
-        "insuredId": "E2E" + uuid.uuid4().hex[:12].upper(),
-        "scheduleId": random.randrange(10**12, 10**13),
+        "insuredId": random_insured_id("E2E"),
+        "scheduleId": random_schedule_id(),
         "countryISO": "CL",
     }
 
@@ -34,7 +33,7 @@ def test_without_a_key_401_with_a_wrong_key_403_and_nothing_is_stored(api: Appoi
 
 
 def test_a_retried_request_with_its_idempotency_key_is_one_appointment(api: AppointmentsApi) -> None:
-    request, key = body(), "retry-" + uuid.uuid4().hex
+    request, key = body(), random_idempotency_key("retry")
 
     replies = [api.create(request, idempotency_key=key) for _ in range(3)]
     reused = api.create({**request, "scheduleId": 1}, idempotency_key=key)
@@ -48,7 +47,7 @@ def test_a_retried_request_with_its_idempotency_key_is_one_appointment(api: Appo
 def test_two_posts_with_one_idempotency_key_at_the_same_moment_are_one_appointment(
     api: AppointmentsApi, mysql_admin: pymysql.connections.Connection
 ) -> None:
-    request, key = body(), "race-" + uuid.uuid4().hex
+    request, key = body(), random_idempotency_key("race")
     insured = str(request["insuredId"])
     together = threading.Barrier(2)
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
-import uuid
 
 import pytest
 
@@ -13,15 +11,14 @@ from bootstrap.kit import Stack
 from tests.kit_cli import kit_command
 from tests.support.api_client import AppointmentsApi
 from tests.support.polling import wait_for
+from tests.support.random_refs import random_insured_id, random_schedule_id
 
 
 def completed_appointment(stack: Stack, country: str) -> tuple[str, str]:
     """POST one appointment on a free slot and wait until it is completed; (insuredId, appointmentId)."""
     api = AppointmentsApi(stack.api_url, stack.api_key)
-    insured = "OBS" + uuid.uuid4().hex[:12].upper()
-    reply = api.create(
-        {"insuredId": insured, "scheduleId": random.randrange(10**12, 10**13), "countryISO": country}
-    )
+    insured = random_insured_id("OBS")
+    reply = api.create({"insuredId": insured, "scheduleId": random_schedule_id(), "countryISO": country})
     appointment_id = reply.body["appointmentId"]
     wait_for(lambda: api.status_of(insured, appointment_id) == "completed", timeout=30, describe="completed")
     return insured, appointment_id
