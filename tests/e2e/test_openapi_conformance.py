@@ -8,7 +8,6 @@ but those requests never reach the function: API Gateway answers them itself (40
 from __future__ import annotations
 
 import re
-import uuid
 
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -17,6 +16,7 @@ from schemathesis.specs.openapi.checks import unsupported_method
 from appointments.api import IDEMPOTENCY_KEY_PATTERN
 from bootstrap.config import ROOT
 from bootstrap.kit import Stack
+from tests.support.random_refs import random_idempotency_key
 
 schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.json")
 
@@ -28,7 +28,7 @@ def test_the_running_api_keeps_to_its_document(case: schemathesis.Case, stack: S
     # answers 422; a fresh valid key per example keeps each one a first request.
     key = (case.headers or {}).get("idempotency-key")
     if key is not None and re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
-        case.headers["idempotency-key"] = uuid.uuid4().hex
+        case.headers["idempotency-key"] = random_idempotency_key("contract")
     case.call_and_validate(
         base_url=stack.api_url, headers={"x-api-key": stack.api_key}, excluded_checks=[unsupported_method]
     )
