@@ -287,6 +287,11 @@ def create_app(backend: HttpBackend | None, resolver: type[Resolver] = APIGatewa
     def key_in_progress(error: IdempotencyAlreadyInProgressError) -> Response[dict[str, Any]]:
         return _json(HTTPStatus.CONFLICT, {"message": "a request with this Idempotency-Key is in progress"})
 
+    def nested_too_deeply(error: RecursionError) -> Response[dict[str, Any]]:
+        # The JSON parser gives up on a body of thousands of nested brackets.
+        problem = {"field": "body", "message": "the JSON is nested too deeply"}
+        return _json(HTTPStatus.BAD_REQUEST, {"message": "invalid request", "errors": [problem]})
+
     def unexpected(error: Exception) -> Response[dict[str, Any]]:
         # The detail goes to the log, with the correlation id; the caller gets the request id to
         # quote, never the exception's text (it can name resources and accounts).
@@ -308,6 +313,7 @@ def create_app(backend: HttpBackend | None, resolver: type[Resolver] = APIGatewa
     app.exception_handler(RequestValidationError)(bad_request)
     app.exception_handler(IdempotencyValidationError)(key_reused)
     app.exception_handler(IdempotencyAlreadyInProgressError)(key_in_progress)
+    app.exception_handler(RecursionError)(nested_too_deeply)
     app.exception_handler(Exception)(unexpected)
 
     return app

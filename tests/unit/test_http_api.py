@@ -297,6 +297,16 @@ def test_a_schedule_beyond_what_the_flow_can_store_gets_400_and_nothing_is_store
     assert api.repository.items == {}
 
 
+def test_a_body_nested_thousands_deep_gets_400_not_the_parsers_error(api: Api) -> None:
+    status, body = api.call("POST", "/appointments", "[" * 7000)
+
+    assert status == 400
+    assert body == {
+        "message": "invalid request",
+        "errors": [{"field": "body", "message": "the JSON is nested too deeply"}],
+    }
+
+
 def test_the_largest_schedule_is_accepted(api: Api) -> None:
     status, body = api.call(
         "POST", "/appointments", {"insuredId": "PE001", "scheduleId": 2**53 - 1, "countryISO": "PE"}
