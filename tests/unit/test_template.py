@@ -177,3 +177,17 @@ def test_the_build_probes_the_handler_module_each_function_runs(
         for body in of_type(resources, "AWS::Lambda::Function").values()
     }
     assert handlers == {handler for function in FUNCTIONS for handler in function.handlers}
+
+
+def test_both_api_flavours_throttle_and_the_http_function_cannot_take_all_the_concurrency(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    limits = {
+        "ThrottlingRateLimit": {"Ref": "ApiRateLimit"},
+        "ThrottlingBurstLimit": {"Ref": "ApiBurstLimit"},
+    }
+    assert resources["HttpApiStage"]["Properties"]["DefaultRouteSettings"] == limits
+    [every_method] = resources["RestApiStage"]["Properties"]["MethodSettings"]
+    assert every_method == {"ResourcePath": "/*", "HttpMethod": "*", **limits}
+    http = resources["HttpFunction"]["Properties"]
+    assert http["ReservedConcurrentExecutions"] == {"Ref": "HttpReservedConcurrency"}
