@@ -7,13 +7,22 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bootstrap import build, deploy, engine, kit, localstack, names, observe, redrive, watch
-from bootstrap.config import API_FLAVOURS, LAMBDA_SOURCE, KitConfig, KitError, StackConfig
+from bootstrap.config import (
+    API_FLAVOURS,
+    LAMBDA_SOURCE,
+    KitConfig,
+    KitError,
+    StackConfig,
+    region_from,
+    with_dotenv,
+)
 from bootstrap.engine_choice import EngineChoice
 from bootstrap.progress import Progress
 from bootstrap.stack_queries import stack_outputs
@@ -22,15 +31,18 @@ from bootstrap.stack_queries import stack_outputs
 def deploy_config(args: argparse.Namespace) -> StackConfig:
     import boto3
 
-    region = args.region or boto3.session.Session().region_name
-    if not region and not args.endpoint:
+    if args.endpoint:  # a local engine: the region `make up` provisioned it in
+        region = args.region or region_from(with_dotenv(os.environ))
+    else:
+        region = args.region or boto3.session.Session().region_name
+    if not region:
         raise KitError("no AWS region: pass --region or set AWS_REGION (or configure a default region)")
     if bool(args.subnet_ids) != bool(args.security_group_id):
         raise KitError("--subnet-ids and --security-group-id go together")
     return StackConfig(
         engine_url=args.endpoint,
         stage=args.stage,
-        region=region or "us-east-1",
+        region=region,
         api_flavour=args.api_flavour,
         db_parameters_prefix=args.db_parameters_prefix,
         artifact_bucket_name=args.bucket,
@@ -70,7 +82,9 @@ def parser() -> argparse.ArgumentParser:
     to_aws.add_argument("--subnet-ids", default="", help="comma-separated subnets for the processors")
     to_aws.add_argument("--security-group-id", default="", help="security group for the processors")
     to_aws.add_argument("--bucket", help="artifact bucket (default: one named after stage, account, region)")
-    to_aws.add_argument("--region", help="AWS region (default: from the AWS configuration)")
+    to_aws.add_argument(
+        "--region", help="AWS region (default: from the AWS configuration; with --endpoint, the local kit's)"
+    )
     to_aws.add_argument("--endpoint", help="deploy to this local engine instead of AWS")
     return parser
 
@@ -81,7 +95,9 @@ def down() -> None:
     if pid:
         print(f"stopped the local engine (pid {pid})")
     if composed:
-        print("stopped LocalStack and MySQL (docker compose down)")
+        print(
+            "stopped LocalStack and MySQL (docker compose down: containers, network and MySQL's data removed)"
+        )
     if not (pid or composed):
         print("no local engine started by `make up` is running")
 

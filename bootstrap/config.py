@@ -1,9 +1,10 @@
 """The kit's settings: what a deploy needs (StackConfig), and the local kit's on top of it
-(KitConfig, read once from the environment with local defaults)."""
+(KitConfig, read once from the environment over .env, with local defaults)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ DOTENV = ROOT / ".env"
 LOCAL_API_KEY = STATE_DIR / "api-key"
 
 ENGINES = ("ministack", "localstack")
+DEFAULT_REGION = "us-east-1"
 API_FLAVOURS = ("http", "rest")
 
 
@@ -69,6 +71,23 @@ def read_dotenv(path: Path = DOTENV) -> dict[str, str]:
     return values
 
 
+def with_dotenv(environ: Mapping[str, str], dotenv: Path = DOTENV) -> dict[str, str]:
+    """The settings as docker compose reads them, and the kit too: .env's values under the
+    environment's, so a value set in either reaches both."""
+    return {**read_dotenv(dotenv), **environ}
+
+
+# docker-compose.yml's names for MySQL's published port and root password, which the kit calls
+# MYSQL_PORT and MYSQL_PASSWORD: on the LocalStack path each stands in for the kit's own name.
+COMPOSE_NAMES = {"COMPOSE_MYSQL_PORT": "MYSQL_PORT", "MYSQL_ROOT_PASSWORD": "MYSQL_PASSWORD"}
+
+
+def region_from(environ: Mapping[str, str]) -> str:
+    """The local kit's region: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1; never the AWS
+    configuration file's, so every command on the local engine agrees with `make up`."""
+    return environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
 @dataclass(frozen=True)
 class StackConfig:
     """Where a stack goes and the settings its template takes: all that `make deploy` needs.
@@ -79,7 +98,7 @@ class StackConfig:
 
     engine_url: str | None = None
     stage: str = "local"
-    region: str = "us-east-1"
+    region: str = DEFAULT_REGION
     api_flavour: str = "http"
     db_parameters_prefix: str = names.DEFAULT_DB_PARAMETERS_PREFIX
     api_key_parameter: str = names.DEFAULT_API_KEY_PARAMETER
@@ -136,13 +155,15 @@ class KitConfig(StackConfig):
     """The local kit: the stack on a local engine, and that engine and the MySQL beside it.
 
     The engine is reached on 127.0.0.1:`engine_port`, or at `engine_url` when set (the compose
-    provisioning container reaches LocalStack by its service name).
+    provisioning container reaches LocalStack by its service name); `public_engine_url` is where
+    the host reaches it, which the URLs printed for the user name (the same when unset).
     The `lambda_mysql_*` pair is MySQL as the functions see it: the same as the kit's on the
     Docker-free engine, the compose service name inside LocalStack's Lambda containers.
     """
 
     engine: str = "ministack"
     engine_port: int = 4566
+    public_engine_url: str | None = None
     persist: bool = True  # the Docker-free engine saves its state when it stops, and loads it on start
     mysql_host: str = "127.0.0.1"
     mysql_port: int = 3306
@@ -155,9 +176,12 @@ class KitConfig(StackConfig):
     def from_env(cls, environ: dict[str, str] | None = None, engine: str = "ministack") -> KitConfig:
         """Settings for `engine`. With LocalStack the defaults follow docker-compose.yml: MySQL 8.4
         published on 127.0.0.1:3307, reached by the functions as mysql:3306, and the REST API
-        (LocalStack's free plan has no API Gateway v2)."""
+        (LocalStack's free plan has no API Gateway v2); the compose file's names for MySQL's port
+        and password stand in for the kit's (COMPOSE_NAMES)."""
         env = dict(os.environ if environ is None else environ)
         compose = engine == "localstack"
+        if compose:
+            env = {**{kit: env[name] for name, kit in COMPOSE_NAMES.items() if name in env}, **env}
         try:
             port = int(env.get("ENGINE_PORT", "4566"))
             mysql_port = int(env.get("MYSQL_PORT", "3307" if compose else "3306"))
@@ -175,9 +199,10 @@ class KitConfig(StackConfig):
         return cls(
             engine_port=port,
             engine_url=env.get("ENGINE_URL") or None,
+            public_engine_url=env.get("PUBLIC_ENGINE_URL") or None,
             engine=engine,
             stage=env.get("STAGE", "local"),
-            region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
+            region=region_from(env),
             api_flavour=flavour,
             db_parameters_prefix=env.get("DB_PARAMETERS_PREFIX", names.DEFAULT_DB_PARAMETERS_PREFIX),
             api_key_parameter=env.get("API_KEY_PARAMETER", names.DEFAULT_API_KEY_PARAMETER),
@@ -199,3 +224,12 @@ class KitConfig(StackConfig):
     @property
     def endpoint(self) -> str:
         return self.engine_url or f"http://{self.engine_host}:{self.engine_port}"
+
+    @property
+    def public_endpoint(self) -> str:
+        """The engine as a browser on the host reaches it."""
+        return self.public_engine_url or self.endpoint
+
+    def public_api_url(self, outputs: dict[str, str]) -> str:
+        """The API's base URL as the host reaches it, for the URLs printed for the user."""
+        return self.public_endpoint + self.api_url(outputs).removeprefix(self.endpoint)

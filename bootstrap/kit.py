@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from bootstrap import build, engine, localstack, names, provision
-from bootstrap.config import KitConfig
+from bootstrap.config import DOTENV, KitConfig, with_dotenv
 from bootstrap.engine_choice import EngineChoice, choose_engine, docker_answers
 from bootstrap.progress import Progress
 from bootstrap.stack_queries import stack_outputs
@@ -16,15 +18,19 @@ from bootstrap.stack_queries import stack_outputs
 @dataclass(frozen=True)
 class Stack:
     outputs: dict[str, str]
-    api_url: str
+    api_url: str  # as the kit reaches it
+    public_api_url: str  # as a browser on the host reaches it: the URL printed for the user
     api_key: str
     engine_started: bool
 
 
-def resolve(environ: dict[str, str] | None = None) -> tuple[KitConfig, EngineChoice]:
-    """Pick the engine (ENGINE, or LocalStack when Docker answers) and the settings that go with it.
+def resolve(
+    environ: Mapping[str, str] | None = None, dotenv: Path = DOTENV
+) -> tuple[KitConfig, EngineChoice]:
+    """Pick the engine (ENGINE, or LocalStack when Docker answers) and the settings that go with it,
+    from the environment over .env, as docker compose reads them.
     Only the commands that run on a local engine ask: `build` and `deploy` never probe Docker."""
-    env = dict(os.environ if environ is None else environ)
+    env = with_dotenv(os.environ if environ is None else environ, dotenv)
     choice = choose_engine(env.get("ENGINE"), docker_answers)
     return KitConfig.from_env(env, engine=choice.engine), choice
 
@@ -33,7 +39,7 @@ def start_engine(config: KitConfig, progress: Progress) -> tuple[bool, build.Tar
     """Start the configured engine unless it runs; returns (started here, what to build the zips for)."""
     with progress.step("engine") as note:
         if config.engine == "localstack":
-            started = localstack.start(config, dict(os.environ))
+            started = localstack.start(config, with_dotenv(os.environ))  # compose's own view
             note.append(f"LocalStack and MySQL 8.4 {'started' if started else 'already running'} (compose)")
             return started, build.AWS_TARGET
         status = engine.start(config)
@@ -52,18 +58,27 @@ def check_mysql(config: KitConfig, progress: Progress) -> None:
         note.append(f"{provision.check_mysql(config)} on {config.mysql_host}:{config.mysql_port}")
 
 
+def build_zips(target: build.Target, progress: Progress) -> list[build.BuiltZip]:
+    with progress.step("build") as note:
+        zips = build.build(target)
+        note.append(", ".join(f"{z.path.name} {z.path.stat().st_size / 1e6:.1f} MB" for z in zips))
+        no_bytecode = build.why_no_bytecode(build.Host.this_one(), target)
+        if no_bytecode:
+            note.append(f"(no bytecode: {no_bytecode}; cold starts compile what they import)")
+    return zips
+
+
 def up(config: KitConfig, progress: Progress, reason: str = "") -> Stack:
     because = f" ({reason})" if reason else ""
-    progress.say(f"Local cloud: {config.engine} at {config.endpoint}{because}")
+    seen_from_host = f", {config.public_endpoint} from the host" if config.public_engine_url else ""
+    progress.say(f"Local cloud: {config.engine} at {config.endpoint}{seen_from_host}{because}")
     progress.say(f"Stack {config.stack_name}, {config.api_flavour} API")
     if config.engine == "ministack":  # the machine's MySQL must answer before anything starts
         check_mysql(config, progress)
     started, target = start_engine(config, progress)
     if config.engine == "localstack":  # MySQL came up with the compose project
         check_mysql(config, progress)
-    with progress.step("build") as note:
-        zips = build.build(target)
-        note.append(", ".join(f"{z.path.name} {z.path.stat().st_size / 1e6:.1f} MB" for z in zips))
+    zips = build_zips(target, progress)
     with progress.step("artifacts") as note:
         sent = provision.upload_artifacts(config, zips)
         note.append(f"{sent} uploaded, {len(zips) - sent} already in s3://{config.artifact_bucket}")
@@ -79,9 +94,14 @@ def up(config: KitConfig, progress: Progress, reason: str = "") -> Stack:
     with progress.step("stack") as note:
         note.append(provision.deploy_stack(config, provision.stack_parameters(config, zips)))
     outputs = stack_outputs(config)
-    api_url = config.api_url(outputs)
     progress.say(f"Ready in {progress.total():.1f}s.")
-    return Stack(outputs=outputs, api_url=api_url, api_key=api_key, engine_started=started)
+    return Stack(
+        outputs=outputs,
+        api_url=config.api_url(outputs),
+        public_api_url=config.public_api_url(outputs),
+        api_key=api_key,
+        engine_started=started,
+    )
 
 
 def curl_examples(api_url: str, api_key: str) -> list[str]:
@@ -96,10 +116,12 @@ def curl_examples(api_url: str, api_key: str) -> list[str]:
 
 
 def print_usage(stack: Stack) -> None:
+    """The API's URL, key, docs page and curls, as the user on the host reaches them."""
+    url = stack.public_api_url
     print(
-        f"\nAPI:     {stack.api_url}\nAPI key: {stack.api_key}  (header x-api-key)"
-        f"\nDocs:    {stack.api_url}/docs  (Swagger UI; Authorize with the key, then Try it out)\n\nTry it:"
+        f"\nAPI:     {url}\nAPI key: {stack.api_key}  (header x-api-key)"
+        f"\nDocs:    {url}/docs  (Swagger UI; Authorize with the key, then Try it out)\n\nTry it:"
     )
-    for example in curl_examples(stack.api_url, stack.api_key):
+    for example in curl_examples(url, stack.api_key):
         print(f"  {example}")
     sys.stdout.flush()

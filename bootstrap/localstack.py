@@ -114,14 +114,28 @@ def _compose(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     )
 
 
-def start_failure(compose_output: str = "") -> str:
-    """Why the compose project did not come up, read while its containers still exist:
-    LocalStack's exit code and the tail of its log, as `exit_message` words them."""
-    exit_code = exit_code_from_ps(_compose("ps", "--all", "--format", "json", "localstack").stdout)
+def failure_message(compose_output: str, ps_listing: str, log: str) -> str:
+    """Why the compose project did not come up, from what Compose said: LocalStack's exit code
+    from `ps --all --format json`, else from `up`'s own output, and the tail of its log."""
+    exit_code = exit_code_from_ps(ps_listing)
     if exit_code is None:
         exit_code = exit_code_from_compose_output(compose_output)
+    return exit_message(exit_code, log)
+
+
+def failed_command_output(error: subprocess.CalledProcessError) -> str:
+    """What a failed `docker compose up` printed, whether it was run for text or for bytes (as
+    testcontainers runs it)."""
+    streams = (error.stdout, error.stderr)
+    return "".join(s.decode(errors="replace") if isinstance(s, bytes) else s or "" for s in streams)
+
+
+def start_failure(compose_output: str = "") -> str:
+    """Why the compose project did not come up, read while its containers still exist (`make up`
+    and the tests' testcontainers fixture both call it before anything tears them down)."""
+    ps = _compose("ps", "--all", "--format", "json", "localstack")
     log = _compose("logs", "--no-color", "--no-log-prefix", "--tail", str(LOG_TAIL_LINES), "localstack")
-    return exit_message(exit_code, log.stdout)
+    return failure_message(compose_output, ps.stdout, log.stdout)
 
 
 def is_ready(config: KitConfig) -> bool:

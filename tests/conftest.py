@@ -46,11 +46,27 @@ def stack(resolved: tuple[KitConfig, EngineChoice]) -> Iterator[kit.Stack]:
     plan = plan_test_stack(choice, running)
     print(f"\ntest stack: {plan} ({choice.reason})")
     if plan is FixturePlan.COMPOSE:
-        localstack.auth_token(dict(os.environ))  # one clear line instead of a compose error
+        token = localstack.auth_token(dict(os.environ))  # one clear line instead of a compose error
+        from subprocess import CalledProcessError
+
         from testcontainers.compose import DockerCompose
 
-        with DockerCompose(ROOT, compose_file_name=COMPOSE_FILE.name, services=list(localstack.SERVICES)):
-            yield kit.up(config, Progress(), reason=choice.reason)
+        from bootstrap.config import with_dotenv
+
+        compose = DockerCompose(ROOT, compose_file_name=COMPOSE_FILE.name, services=list(localstack.SERVICES))
+        with pytest.MonkeyPatch.context() as patch:  # Compose runs with what `make up` gives it
+            patch.setenv("LOCALSTACK_AUTH_TOKEN", token)
+            patch.setenv("DOCKER_SOCK", localstack.docker_socket(with_dotenv(os.environ)))
+            try:  # not `with compose`: a failed start would be torn down before it could be read
+                compose.start()
+            except CalledProcessError as failed:
+                message = localstack.start_failure(localstack.failed_command_output(failed))
+                compose.stop()
+                pytest.exit(message, returncode=1)
+            try:
+                yield kit.up(config, Progress(), reason=choice.reason)
+            finally:
+                compose.stop()
         return
     deployed = kit.up(config, Progress(), reason=choice.reason)
     yield deployed

@@ -30,6 +30,8 @@ def deployed_rest_api(kit_config: KitConfig, stack: Stack) -> str:
         "rest",
         "--endpoint",
         str(kit_config.endpoint),
+        "--region",
+        kit_config.region,
         "--db-parameters-prefix",
         kit_config.db_parameters_prefix,
     )

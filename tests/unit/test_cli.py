@@ -80,6 +80,7 @@ def test_the_local_kit_adds_its_engine_and_mysql_to_what_a_deploy_needs() -> Non
     assert set(vars(local)) - set(vars(on_aws)) == {
         "engine",
         "engine_port",
+        "public_engine_url",
         "persist",
         "mysql_host",
         "mysql_port",

@@ -1,6 +1,7 @@
 """localstack/provision.sh, the compose `provision` service's command, run with a stand-in
-`python` (no container, no network): it prints the URLs a browser on the host can open, and the
-kit's exit status survives the pipe that rewrites them."""
+`python` (no container, no network): the kit runs with the service's environment, including the
+engine's URL as the host reaches it (which the printed URLs name: tests/unit/test_kit_settings.py),
+and its exit status is the service's."""
 
 from __future__ import annotations
 
@@ -14,16 +15,15 @@ import pytest
 from bootstrap.config import ROOT
 
 SCRIPT = ROOT / "localstack" / "provision.sh"
-# `python -m venv DIR` makes a DIR whose pip does nothing and whose python prints what
-# `bootstrap up` prints about the engine, then exits with $KIT_EXIT.
+# `python -m venv DIR` makes a DIR whose pip does nothing and whose python prints its arguments
+# and the engine's two URLs it was given, then exits with $KIT_EXIT.
 FAKE_PYTHON = """#!/bin/sh
 venv="$3"
 mkdir -p "$venv/bin"
 printf '#!/bin/sh\\nexit 0\\n' > "$venv/bin/pip"
 cat > "$venv/bin/python" <<'KIT'
 #!/bin/sh
-echo "Local cloud: localstack at http://localstack:4566 (ENGINE=localstack was asked for)"
-echo "API:     http://localstack:4566/_aws/execute-api/abc123/local"
+echo "kit $* at $ENGINE_URL, $PUBLIC_ENGINE_URL from the host"
 exit "${KIT_EXIT:-0}"
 KIT
 chmod +x "$venv/bin/pip" "$venv/bin/python"
@@ -47,12 +47,13 @@ def provision(tmp_path: Path, kit_exit: int) -> subprocess.CompletedProcess[str]
     return subprocess.run([shell, str(SCRIPT)], env=env, capture_output=True, text=True, timeout=30)
 
 
-def test_the_printed_urls_are_the_ones_the_host_reaches(tmp_path: Path) -> None:
+def test_the_kit_provisions_with_both_urls_of_the_engine(tmp_path: Path) -> None:
     done = provision(tmp_path, kit_exit=0)
 
     assert done.returncode == 0, done.stderr
-    assert "http://127.0.0.1:4567/_aws/execute-api/abc123/local" in done.stdout
-    assert "localstack:4566" not in done.stdout
+    assert (
+        done.stdout == "kit -m bootstrap up at http://localstack:4566, http://127.0.0.1:4567 from the host\n"
+    )
     assert (tmp_path / "home").is_dir()  # HOME exists for a user without a passwd entry
 
 
@@ -61,4 +62,4 @@ def test_a_failed_provisioning_fails_the_service_with_the_kits_status(tmp_path: 
     done = provision(tmp_path, kit_exit=kit_exit)
 
     assert done.returncode == kit_exit
-    assert "http://127.0.0.1:4567" in done.stdout  # what it printed still got through
+    assert "http://127.0.0.1:4567" in done.stdout  # what it printed got through
