@@ -14,6 +14,7 @@ from bootstrap.config import COMPOSE_FILE, ROOT, KitConfig
 from bootstrap.engine_choice import EngineChoice
 from bootstrap.progress import Progress
 from bootstrap.stack_queries import admin_connection
+from tests.support.deadlines import Deadlines, deadlines_for
 from tests.support.fixture_plan import FixturePlan, plan_test_stack
 
 LEVELS = ("unit", "integration", "e2e", "faults")
@@ -72,6 +73,12 @@ def stack(resolved: tuple[KitConfig, EngineChoice]) -> Iterator[kit.Stack]:
     yield deployed
     if deployed.engine_started:
         engine.stop()
+
+
+@pytest.fixture(scope="session")
+def deadlines(kit_config: KitConfig) -> Deadlines:
+    """How long the flow may take on the engine the tests run on."""
+    return deadlines_for(kit_config.engine)
 
 
 @pytest.fixture
