@@ -150,7 +150,7 @@ def _mysql_hop(config: KitConfig, appointment: dict[str, Any]) -> Hop | None:
 def _in_dead_letter_queue(config: StackConfig, outputs: dict[str, str], appointment_id: str) -> str | None:
     sqs = config.client("sqs")
     for key in names.DEAD_LETTER_QUEUE_OUTPUTS:
-        if any(appointment_id in body for body in peek(sqs, outputs[key], rounds=3)):
+        if any(appointment_id in body for body in peek(sqs, outputs[key])):
             return outputs[key].rsplit("/", 1)[-1]
     return None
 

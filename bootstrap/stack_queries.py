@@ -58,15 +58,47 @@ def queue_depth(sqs: Any, url: str) -> QueueDepth:
     )
 
 
-def peek(sqs: Any, url: str, rounds: int = 5) -> list[str]:
-    """The bodies waiting in a queue, left there (received with a zero visibility timeout)."""
-    bodies: dict[str, str] = {}
-    for _ in range(rounds):
-        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get(
-            "Messages", []
-        ):
-            bodies[message["MessageId"]] = message["Body"]
-    return list(bodies.values())
+# While a queue is read whole, each message read is hidden for at most this long; it is shown
+# again as soon as the reading ends.
+SCAN_HIDE_SECONDS = 10
+SCAN_ROUNDS = 100  # up to 1000 messages
+
+
+def waiting_messages(sqs: Any, url: str) -> list[dict[str, Any]]:
+    """Every message waiting in a queue, each with its ApproximateReceiveCount (this read counts
+    as one receive), left there.
+
+    A receive with a zero visibility timeout shows the same first ten messages every time on the
+    local engine, so a dead-letter queue holding more would hide the rest: here each message is
+    hidden while the queue is read, then shown again at once."""
+    found: dict[str, dict[str, Any]] = {}
+    try:
+        for _ in range(SCAN_ROUNDS):
+            batch = sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=SCAN_HIDE_SECONDS,
+                AttributeNames=["ApproximateReceiveCount"],
+            ).get("Messages", [])
+            if not batch:
+                break
+            found.update((message["MessageId"], message) for message in batch)
+    finally:
+        handles = [message["ReceiptHandle"] for message in found.values()]
+        for start in range(0, len(handles), 10):
+            sqs.change_message_visibility_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                    for n, handle in enumerate(handles[start : start + 10])
+                ],
+            )
+    return list(found.values())
+
+
+def peek(sqs: Any, url: str) -> list[str]:
+    """The bodies waiting in a queue, left there."""
+    return [message["Body"] for message in waiting_messages(sqs, url)]
 
 
 NO_STATUS = "(no-status)"
