@@ -54,13 +54,13 @@ class CreateAppointmentBody(_CamelModel):
     scheduleId: ScheduleId = Field(
         description="The schedule slot, a positive integer up to 2^53 - 1", examples=[1]
     )
-    countryISO: Literal["PE", "CL"] = Field(description="Country of the appointment", examples=["PE"])
+    countryISO: Country = Field(description="Country of the appointment", examples=[Country.PE])
 
     def to_domain(self, correlation_id: str | None = None) -> AppointmentRequest:
         return AppointmentRequest(
             insured_id=self.insuredId,
             schedule_id=self.scheduleId,
-            country=Country(self.countryISO),
+            country=self.countryISO,
             correlation_id=correlation_id,
         )
 
