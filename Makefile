@@ -68,6 +68,7 @@ redrive: $(VENV)/.installed ## Move DLQ messages back to their queues once the c
 
 awslocal: $(VENV)/.installed ## Run the AWS CLI against the local engine: make awslocal ARGS="sqs list-queues"
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" LOCALSTACK_HOST="127.0.0.1:$(or $(ENGINE_PORT),4566)" \
+	  AWS_DEFAULT_REGION="$(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)" \
 	  DISABLE_DEPRECATION_NOTICE=1 $(VENV)/bin/awslocal $(ARGS)
 
 bench: up ## Benchmark: N appointments through the API, ours vs a no-op chain (COUNT=1000 CONCURRENCY=8)
