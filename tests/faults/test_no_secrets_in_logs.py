@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
 from bootstrap.kit import Stack
 from bootstrap.stack_queries import events_since
 from tests.support.api_client import AppointmentsApi
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
+
+pytestmark = pytest.mark.after_every_flow
 
 FUNCTIONS = ("HttpFunctionName", "PeProcessorFunctionName", "ClProcessorFunctionName", "CallbackFunctionName")
 
