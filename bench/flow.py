@@ -123,7 +123,7 @@ def requests_for(count: int, run: str) -> list[dict[str, Any]]:
         {
             "insuredId": f"B{run}{n % INSUREDS_PER_RUN:02d}",
             "scheduleId": base + n,
-            "countryISO": names.COUNTRIES[n % len(names.COUNTRIES)].value,
+            "countryISO": names.country_in_turn(n).value,
         }
         for n in range(count)
     ]

@@ -15,6 +15,11 @@ from appointments.domain import Country
 COUNTRIES: tuple[Country, ...] = tuple(Country)
 
 
+def country_in_turn(n: int) -> Country:
+    """The countries taken in turn: the n-th of a run of requests spread over all of them."""
+    return COUNTRIES[n % len(COUNTRIES)]
+
+
 def country_code(country: str) -> str:
     """`pe` for PE (either case): the form of resource names, schemas and SSM paths."""
     return Country(country.upper()).value.lower()
@@ -28,6 +33,12 @@ def _logical(country: str) -> str:
 def stack_name(stage: str) -> str:
     """The stack's name, also the prefix of every resource it names (`<stack>-http`, `<stack>-pe`)."""
     return f"rimac-appointments-{stage}"
+
+
+def short_name(stage: str, resource_name: str) -> str:
+    """What follows the stack's name in a resource's name (`http`, `processor-pe`): how `make logs`
+    names a function."""
+    return resource_name.removeprefix(f"{stack_name(stage)}-")
 
 
 # ---------------------------------------------------------------- stack outputs (template.yaml)
@@ -64,6 +75,12 @@ class QueuePair:
     name: str  # as `make redrive` and `make status` call it: pe, cl, callback
     queue_output: str
     dead_letter_output: str
+
+    def queue_name(self, stage: str) -> str:
+        return f"{stack_name(stage)}-{self.name}"
+
+    def dead_letter_queue_name(self, stage: str) -> str:
+        return f"{self.queue_name(stage)}-dlq"
 
 
 CALLBACK_QUEUE = "callback"

@@ -235,7 +235,7 @@ def logs(config: StackConfig, raw_json: bool, follow: bool, since_seconds: int, 
                 events = events_since(client, group, start)
             except client.exceptions.ResourceNotFoundException:
                 continue
-            name = outputs[key].removeprefix(f"{config.stack_name}-")
+            name = names.short_name(config.stage, outputs[key])
             # The engine gives no eventId: stream, time and text tell two events apart.
             batch += [
                 (

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pymysql
 
 from tests.support.api_client import AppointmentsApi, Reply
+from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_idempotency_key, random_insured_id, random_schedule_id
 from tests.support.tally import mysql_rows
@@ -45,14 +46,14 @@ def test_a_retried_request_with_its_idempotency_key_is_one_appointment(api: Appo
 
 
 def test_two_posts_with_one_idempotency_key_at_the_same_moment_are_one_appointment(
-    api: AppointmentsApi, mysql_admin: pymysql.connections.Connection
+    api: AppointmentsApi, mysql_admin: pymysql.connections.Connection, deadlines: Deadlines
 ) -> None:
     request, key = body(), random_idempotency_key("race")
     insured = str(request["insuredId"])
     together = threading.Barrier(2)
 
     def post(_: int) -> Reply:
-        together.wait(timeout=30)
+        together.wait(timeout=30)  # two threads of this process, not the stack
         return api.create(request, idempotency_key=key)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -69,7 +70,7 @@ def test_two_posts_with_one_idempotency_key_at_the_same_moment_are_one_appointme
         items = api.list(insured).body["items"]
         return items if items and all(item["status"] != "pending" for item in items) else None
 
-    items = wait_for(settled, timeout=30, describe="the appointment settled")
+    items = wait_for(settled, timeout=deadlines.flow, describe="the appointment settled")
     rows = mysql_rows(mysql_admin, insured)
     print(
         f"two POSTs, one key, at once: {[r.status for r in replies]}; listed {len(items)}, MySQL rows {rows}"

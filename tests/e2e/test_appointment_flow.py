@@ -9,29 +9,28 @@ from concurrent.futures import ThreadPoolExecutor
 import pymysql
 import pytest
 
+from bootstrap import names
 from bootstrap.config import KitConfig
 from tests.support.api_client import AppointmentsApi, Reply
+from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
-from tests.support.tally import mysql_rows, now_ms, outputs_for, slot_rows, wait_all_told
-
-FLOW_TIMEOUT = 30.0
-SCHEMAS = {"PE": "mysql_pe", "CL": "mysql_cl"}
+from tests.support.tally import mysql_rows, now_ms, outputs_for, slot_rows, table_of, wait_all_told
 
 
-def wait_settled(api: AppointmentsApi, insured_id: str, appointment_id: str) -> str:
+def wait_settled(api: AppointmentsApi, insured_id: str, appointment_id: str, timeout: float) -> str:
     return wait_for(
         lambda: (
             (api.status_of(insured_id, appointment_id) or "pending") != "pending"
             and api.status_of(insured_id, appointment_id)
         ),
-        timeout=FLOW_TIMEOUT,
+        timeout=timeout,
         describe=f"appointment {appointment_id} settled",
     )
 
 
-def wait_completed(api: AppointmentsApi, insured_id: str, appointment_id: str) -> None:
-    assert wait_settled(api, insured_id, appointment_id) == "completed"
+def wait_completed(api: AppointmentsApi, insured_id: str, appointment_id: str, timeout: float) -> None:
+    assert wait_settled(api, insured_id, appointment_id, timeout) == "completed"
 
 
 @pytest.fixture
@@ -43,13 +42,13 @@ def outputs(api: AppointmentsApi, kit_config: KitConfig) -> dict[str, str]:
 def free_slot(admin: pymysql.connections.Connection, country: str, schedule_id: int) -> None:
     """The seed's requests always ask for slot 1: release it from earlier runs."""
     with admin.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {SCHEMAS[country]}.appointments WHERE schedule_id = %s", (schedule_id,))  # noqa: S608
+        cursor.execute(f"DELETE FROM {table_of(country)} WHERE schedule_id = %s", (schedule_id,))  # noqa: S608
 
 
 def schemas_holding(admin: pymysql.connections.Connection, appointment_id: str) -> list[str]:
     found = []
     with admin.cursor() as cursor:
-        for schema in SCHEMAS.values():
+        for schema in map(names.schema, names.COUNTRIES):
             cursor.execute(
                 f"SELECT COUNT(*) FROM {schema}.appointments WHERE appointment_id = %s",  # noqa: S608
                 (appointment_id,),
@@ -67,7 +66,10 @@ def schemas_holding(admin: pymysql.connections.Connection, appointment_id: str) 
     ids=["PE", "CL"],
 )
 def test_the_seed_request_reaches_completed_and_lands_in_its_country_schema_only(
-    api: AppointmentsApi, mysql_admin: pymysql.connections.Connection, seed_request: dict[str, object]
+    api: AppointmentsApi,
+    mysql_admin: pymysql.connections.Connection,
+    deadlines: Deadlines,
+    seed_request: dict[str, object],
 ) -> None:
     free_slot(mysql_admin, str(seed_request["countryISO"]), 1)
     accepted = api.create(seed_request)
@@ -75,9 +77,9 @@ def test_the_seed_request_reaches_completed_and_lands_in_its_country_schema_only
     assert accepted.body["status"] == "pending"
     appointment_id = accepted.body["appointmentId"]
 
-    wait_completed(api, str(seed_request["insuredId"]), appointment_id)
+    wait_completed(api, str(seed_request["insuredId"]), appointment_id, deadlines.flow)
 
-    assert schemas_holding(mysql_admin, appointment_id) == [SCHEMAS[str(seed_request["countryISO"])]]
+    assert schemas_holding(mysql_admin, appointment_id) == [names.schema(str(seed_request["countryISO"]))]
 
 
 def test_a_bad_request_is_refused_with_400_and_never_stored(api: AppointmentsApi) -> None:
@@ -92,7 +94,9 @@ def test_a_bad_request_is_refused_with_400_and_never_stored(api: AppointmentsApi
     assert api.list(insured).body == {"items": []}
 
 
-def test_the_list_shows_an_insureds_appointments_newest_first_with_their_status(api: AppointmentsApi) -> None:
+def test_the_list_shows_an_insureds_appointments_newest_first_with_their_status(
+    api: AppointmentsApi, deadlines: Deadlines
+) -> None:
     insured, base = random_insured_id("E2E"), random_schedule_id()
     ids = [
         api.create({"insuredId": insured, "scheduleId": base + n, "countryISO": country}).body[
@@ -101,7 +105,7 @@ def test_the_list_shows_an_insureds_appointments_newest_first_with_their_status(
         for n, country in [(1, "PE"), (2, "CL"), (3, "PE")]
     ]
     for appointment_id in ids:
-        wait_completed(api, insured, appointment_id)
+        wait_completed(api, insured, appointment_id, deadlines.flow)
 
     listed = api.list(insured)
 
@@ -117,10 +121,11 @@ def test_twenty_appointments_posted_at_once_all_complete_each_stored_and_announc
     kit_config: KitConfig,
     outputs: dict[str, str],
     mysql_admin: pymysql.connections.Connection,
+    deadlines: Deadlines,
 ) -> None:
     insured, base, started_ms = random_insured_id("E2E"), random_schedule_id(), now_ms()
     bodies = [
-        {"insuredId": insured, "scheduleId": base + n, "countryISO": "PE" if n % 2 else "CL"}
+        {"insuredId": insured, "scheduleId": base + n, "countryISO": names.country_in_turn(n)}
         for n in range(1, 21)
     ]
 
@@ -136,15 +141,15 @@ def test_twenty_appointments_posted_at_once_all_complete_each_stored_and_announc
         return items if len(items) >= 20 and all(item["status"] != "pending" for item in items) else None
 
     # Settled, not completed: a 21st item or a rejection must fail the assertions below, not time out.
-    items = wait_for(all_settled, timeout=FLOW_TIMEOUT * 2, interval=0.25, describe="20 appointments settled")
-    told = wait_all_told(kit_config, outputs, started_ms, expected, timeout=FLOW_TIMEOUT)
+    items = wait_for(all_settled, timeout=deadlines.burst, interval=0.25, describe="20 appointments settled")
+    told = wait_all_told(kit_config, outputs, started_ms, expected, timeout=deadlines.flow)
     rows = mysql_rows(mysql_admin, insured)
     print(
         f"posted 20: listed {len(items)}, MySQL rows {sum(rows.values())}, {told.summary()}",
     )
     assert sorted(item["appointmentId"] for item in items) == sorted(expected)
     assert {item["status"] for item in items} == {"completed"}
-    assert rows == Counter({(f"{SCHEMAS[c]}.appointments", i): 1 for i, c in expected.items()})
+    assert rows == Counter({(table_of(c), i): 1 for i, c in expected.items()})
     assert {i: found for i, found in told.outcomes.items() if found != ["scheduled"]} == {}
     assert told.events_taken == Counter(dict.fromkeys(expected, 1))
     assert told.status_changes == Counter(dict.fromkeys(expected, 1))
@@ -155,31 +160,32 @@ def test_a_taken_slot_is_rejected_with_a_reason_and_the_same_slot_elsewhere_is_f
     kit_config: KitConfig,
     outputs: dict[str, str],
     mysql_admin: pymysql.connections.Connection,
+    deadlines: Deadlines,
 ) -> None:
     insured, slot, started_ms = random_insured_id("E2E"), random_schedule_id(), now_ms()
     first = api.create({"insuredId": insured, "scheduleId": slot, "countryISO": "PE"}).body["appointmentId"]
-    wait_completed(api, insured, first)
+    wait_completed(api, insured, first, deadlines.flow)
 
     second = api.create({"insuredId": insured, "scheduleId": slot, "countryISO": "PE"}).body["appointmentId"]
     other_country = api.create({"insuredId": insured, "scheduleId": slot, "countryISO": "CL"}).body[
         "appointmentId"
     ]
 
-    assert wait_settled(api, insured, second) == "rejected"
-    wait_completed(api, insured, other_country)
+    assert wait_settled(api, insured, second, deadlines.flow) == "rejected"
+    wait_completed(api, insured, other_country, deadlines.flow)
     [rejected] = [item for item in api.list(insured).body["items"] if item["appointmentId"] == second]
     assert rejected["rejectionReason"] == f"schedule {slot} in PE is already taken"
-    assert schemas_holding(mysql_admin, first) == ["mysql_pe"]
+    assert schemas_holding(mysql_admin, first) == [names.schema("PE")]
     assert schemas_holding(mysql_admin, second) == []
     told = wait_all_told(
-        kit_config, outputs, started_ms, [first, second, other_country], timeout=FLOW_TIMEOUT
+        kit_config, outputs, started_ms, [first, second, other_country], timeout=deadlines.flow
     )
     assert slot_rows(mysql_admin, "PE", slot) == {"appointments": 1, "appointment_rejections": 1}
     assert mysql_rows(mysql_admin, insured) == Counter(
         {
-            ("mysql_pe.appointments", first): 1,
-            ("mysql_pe.appointment_rejections", second): 1,
-            ("mysql_cl.appointments", other_country): 1,
+            (table_of("PE"), first): 1,
+            (table_of("PE", "appointment_rejections"), second): 1,
+            (table_of("CL"), other_country): 1,
         }
     )
     assert told.outcomes == {first: ["scheduled"], second: ["rejected"], other_country: ["scheduled"]}
@@ -191,6 +197,7 @@ def test_two_bookings_of_one_slot_at_the_same_moment_give_one_appointment_and_on
     kit_config: KitConfig,
     outputs: dict[str, str],
     mysql_admin: pymysql.connections.Connection,
+    deadlines: Deadlines,
 ) -> None:
     insureds, slot, started_ms = (
         [random_insured_id("E2E"), random_insured_id("E2E")],
@@ -200,7 +207,7 @@ def test_two_bookings_of_one_slot_at_the_same_moment_give_one_appointment_and_on
     together = threading.Barrier(len(insureds))
 
     def book(insured: str) -> Reply:
-        together.wait(timeout=FLOW_TIMEOUT)
+        together.wait(timeout=30)  # two threads of this process, not the stack
         return api.create({"insuredId": insured, "scheduleId": slot, "countryISO": "PE"})
 
     with ThreadPoolExecutor(max_workers=len(insureds)) as pool:
@@ -209,10 +216,10 @@ def test_two_bookings_of_one_slot_at_the_same_moment_give_one_appointment_and_on
     assert [reply.status for reply in replies] == [202, 202], replies
     ids = [reply.body["appointmentId"] for reply in replies]
     settled = {
-        appointment_id: wait_settled(api, insured, appointment_id)
+        appointment_id: wait_settled(api, insured, appointment_id, deadlines.flow)
         for insured, appointment_id in zip(insureds, ids, strict=True)
     }
-    told = wait_all_told(kit_config, outputs, started_ms, ids, timeout=FLOW_TIMEOUT)
+    told = wait_all_told(kit_config, outputs, started_ms, ids, timeout=deadlines.flow)
     slot_counts = slot_rows(mysql_admin, "PE", slot)
     print(f"two bookings of slot {slot} at once: {settled}, slot rows {slot_counts}, {told.summary()}")
     assert sorted(settled.values()) == ["completed", "rejected"]
@@ -222,7 +229,7 @@ def test_two_bookings_of_one_slot_at_the_same_moment_give_one_appointment_and_on
     assert rejected["rejectionReason"] == f"schedule {slot} in PE is already taken"
     assert slot_counts == {"appointments": 1, "appointment_rejections": 1}
     assert mysql_rows(mysql_admin, insureds[0]) + mysql_rows(mysql_admin, insureds[1]) == Counter(
-        {("mysql_pe.appointments", winner): 1, ("mysql_pe.appointment_rejections", loser): 1}
+        {(table_of("PE"), winner): 1, (table_of("PE", "appointment_rejections"), loser): 1}
     )
     assert told.outcomes == {winner: ["scheduled"], loser: ["rejected"]}
     assert told.callbacks == {winner: ["appointment settled"], loser: ["appointment settled"]}

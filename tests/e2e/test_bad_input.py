@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
 from tests.support.api_client import AppointmentsApi
@@ -32,7 +33,7 @@ def scan_values(kit_config: KitConfig, stack: Stack, values: set[str]) -> int:
     """How many stored appointments carry any of these values in any field."""
     dynamodb = kit_config.client("dynamodb")
     found = 0
-    for page in dynamodb.get_paginator("scan").paginate(TableName=stack.outputs["TableName"]):
+    for page in dynamodb.get_paginator("scan").paginate(TableName=stack.outputs[names.TABLE_NAME]):
         for item in page["Items"]:
             found += any(attribute.get("S") in values for attribute in item.values())
     return found

@@ -6,39 +6,45 @@ import json
 
 import pytest
 
+from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
 from tests.kit_cli import kit_command
 from tests.support.api_client import AppointmentsApi
+from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
 
 
-def completed_appointment(stack: Stack, country: str) -> tuple[str, str]:
+def completed_appointment(stack: Stack, deadlines: Deadlines, country: str) -> tuple[str, str]:
     """POST one appointment on a free slot and wait until it is completed; (insuredId, appointmentId)."""
     api = AppointmentsApi(stack.api_url, stack.api_key)
     insured = random_insured_id("OBS")
     reply = api.create({"insuredId": insured, "scheduleId": random_schedule_id(), "countryISO": country})
     appointment_id = reply.body["appointmentId"]
-    wait_for(lambda: api.status_of(insured, appointment_id) == "completed", timeout=30, describe="completed")
+    wait_for(
+        lambda: api.status_of(insured, appointment_id) == "completed",
+        timeout=deadlines.flow,
+        describe="completed",
+    )
     return insured, appointment_id
 
 
-@pytest.mark.parametrize("country", ["PE", "CL"])
+@pytest.mark.parametrize("country", names.COUNTRIES)
 def test_trace_shows_every_hop_of_a_completed_appointment_in_order(
-    stack: Stack, kit_config: KitConfig, country: str
+    stack: Stack, kit_config: KitConfig, deadlines: Deadlines, country: str
 ) -> None:
-    _insured, appointment_id = completed_appointment(stack, country)
+    _insured, appointment_id = completed_appointment(stack, deadlines, country)
 
     timeline = kit_command(kit_config, "trace", appointment_id)
 
     hops = [
         "HTTP: accepted",
         f"SNS: published with countryISO={country}",
-        f"MySQL mysql_{country.lower()}.appointments: row stored",
-        f"processor-{country.lower()}: appointment processed (outcome=scheduled",
+        f"MySQL {names.schema(country)}.appointments: row stored",
+        f"{stack.outputs[names.processor_function_output(country)]}: appointment processed (outcome=scheduled",
         "EventBridge: AppointmentScheduled",
-        "callback: appointment settled (status=completed)",
+        f"{stack.outputs[names.CALLBACK_FUNCTION_NAME]}: appointment settled (status=completed)",
         "final status: completed",
         "total",
     ]
@@ -51,26 +57,26 @@ def test_trace_shows_every_hop_of_a_completed_appointment_in_order(
     # which follows its own publish: the callback may log first.
     assert accepted < min(published, stored, processed, announced, settled), timeline
     assert max(published, stored, processed, announced, settled) < final < total, timeline
-    assert f"[from rimac-appointments-{kit_config.stage}-{country.lower()}]" in timeline
+    assert f"[from {names.QUEUES[names.country_code(country)].queue_name(kit_config.stage)}]" in timeline
 
 
 def test_status_lists_resources_queue_depths_and_appointments_per_status(
-    stack: Stack, kit_config: KitConfig
+    stack: Stack, kit_config: KitConfig, deadlines: Deadlines
 ) -> None:
-    completed_appointment(stack, "PE")  # its own, not one an earlier test left
+    completed_appointment(stack, deadlines, "PE")  # its own, not one an earlier test left
     dynamodb = kit_config.client("dynamodb")
     # An item written by hand, without a status: counted on a row of its own, not a crash.
     hand_written = {"insuredId": {"S": "HANDWRITTEN1"}, "appointmentId": {"S": "no-status"}}
-    dynamodb.put_item(TableName=stack.outputs["TableName"], Item=hand_written)
+    dynamodb.put_item(TableName=stack.outputs[names.TABLE_NAME], Item=hand_written)
     try:
         report = kit_command(kit_config, "status")
     finally:
-        dynamodb.delete_item(TableName=stack.outputs["TableName"], Key=hand_written)
+        dynamodb.delete_item(TableName=stack.outputs[names.TABLE_NAME], Key=hand_written)
 
     for name in ("HttpFunction", "PeQueue", "AppointmentsTable", "AppointmentSettledRule"):
         assert name in report
-    for queue in ("pe", "cl", "callback"):
-        assert f"rimac-appointments-{kit_config.stage}-{queue} " in report
+    for pair in names.QUEUES.values():
+        assert f"{pair.queue_name(kit_config.stage)} " in report
     rows = report[report.index("appointments  count") :].splitlines()[2:]
     counts = {line.split()[0]: int(line.split()[1]) for line in rows}
     assert counts["all"] == sum(count for name, count in counts.items() if name != "all")
@@ -79,18 +85,22 @@ def test_status_lists_resources_queue_depths_and_appointments_per_status(
 
 
 def test_every_functions_log_lines_for_an_appointment_carry_its_correlation_id(
-    stack: Stack, kit_config: KitConfig
+    stack: Stack, kit_config: KitConfig, deadlines: Deadlines
 ) -> None:
-    insured, appointment_id = completed_appointment(stack, "PE")
+    insured, appointment_id = completed_appointment(stack, deadlines, "PE")
     item = kit_config.client("dynamodb").get_item(
-        TableName=stack.outputs["TableName"],
+        TableName=stack.outputs[names.TABLE_NAME],
         Key={"insuredId": {"S": insured}, "appointmentId": {"S": appointment_id}},
     )["Item"]
     correlation_id = item["correlationId"]["S"]
     logs = kit_config.client("logs")
 
     carried = {}
-    for key in ("HttpFunctionName", "PeProcessorFunctionName", "CallbackFunctionName"):
+    for key in (
+        names.HTTP_FUNCTION_NAME,
+        names.processor_function_output("PE"),
+        names.CALLBACK_FUNCTION_NAME,
+    ):
         events = logs.filter_log_events(
             logGroupName=f"/aws/lambda/{stack.outputs[key]}", filterPattern=f'"{appointment_id}"'
         )["events"]
@@ -103,8 +113,19 @@ def test_every_functions_log_lines_for_an_appointment_carry_its_correlation_id(
     assert carried == {key: {correlation_id} for key in carried}
 
 
-def test_logs_show_the_appointments_hops_from_all_functions(stack: Stack, kit_config: KitConfig) -> None:
-    _insured, appointment_id = completed_appointment(stack, "CL")
+def test_logs_show_the_appointments_hops_from_all_functions(
+    stack: Stack, kit_config: KitConfig, deadlines: Deadlines
+) -> None:
+    _insured, appointment_id = completed_appointment(stack, deadlines, "CL")
+    # `make logs` names each function by what follows the stack's name
+    http, callback, processor = (
+        names.short_name(kit_config.stage, stack.outputs[key])
+        for key in (
+            names.HTTP_FUNCTION_NAME,
+            names.CALLBACK_FUNCTION_NAME,
+            names.processor_function_output("CL"),
+        )
+    )
 
     lines = [
         line
@@ -114,8 +135,8 @@ def test_logs_show_the_appointments_hops_from_all_functions(stack: Stack, kit_co
 
     functions = [line.split()[1] for line in lines]
     # The processor logs after its commit, which follows its publish: the callback may log first.
-    assert functions[0] == "http", lines
-    assert sorted(functions[1:]) == ["callback", "processor-cl"], lines
+    assert functions[0] == http, lines
+    assert sorted(functions[1:]) == sorted([callback, processor]), lines
     raw = [
         json.loads(line)
         for line in kit_command(kit_config, "logs", "--no-follow", "--since", "120", "--json").splitlines()

@@ -15,8 +15,6 @@ from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
 from tests.support.api_client import AppointmentsApi
 
-SCHEMAS = {country.value: names.schema(country) for country in names.COUNTRIES}
-
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(

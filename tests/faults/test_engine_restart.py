@@ -18,9 +18,10 @@ from bootstrap.kit import Stack
 from bootstrap.stack_queries import queue_depth
 from tests.support.api_client import AppointmentsApi
 from tests.support.counts import stored_rows
+from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
-from tests.support.tally import mysql_rows, now_ms, tally, wait_all_told
+from tests.support.tally import mysql_rows, now_ms, table_of, tally, wait_all_told
 
 POSTED, CLIENTS = 40, 8
 
@@ -31,6 +32,7 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
     stack: Stack,
     kit_config: KitConfig,
     mysql_admin: pymysql.connections.Connection,
+    deadlines: Deadlines,
     report: Callable[[str], None],
 ) -> None:
     if kit_config.engine != "ministack":
@@ -39,7 +41,7 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
         pytest.skip("PERSIST=0: the engine keeps nothing across a restart by request")
     insured, base, started_ms = random_insured_id("FLT"), random_schedule_id(), now_ms()
     bodies = [
-        {"insuredId": insured, "scheduleId": base + n, "countryISO": "PE" if n % 2 else "CL"}
+        {"insuredId": insured, "scheduleId": base + n, "countryISO": names.country_in_turn(n)}
         for n in range(POSTED)
     ]
     # Posted faster than the chain completes them, so some are still on their way at the stop.
@@ -66,14 +68,14 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
 
     wait_for(
         lambda: len(api.statuses(insured)) >= POSTED and set(api.statuses(insured).values()) == {"completed"},
-        timeout=60,
+        timeout=deadlines.burst,
         describe=f"all {POSTED} accepted appointments completed after the restart",
     )
 
     def stored() -> int:
         return sum(
             stored_rows(mysql_admin, country, [i for i, c in ids.items() if c == country])
-            for country in ("PE", "CL")
+            for country in names.COUNTRIES
         )
 
     report(f"when all {POSTED} read completed, MySQL held {stored()}")
@@ -102,7 +104,7 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
     )
     assert stored() == POSTED
     assert len(listed) == POSTED
-    assert rows == Counter({(f"{names.schema(c)}.appointments", i): 1 for i, c in ids.items()})
+    assert rows == Counter({(table_of(c), i): 1 for i, c in ids.items()})
     # A repeat after the restart may bring an event twice (published, then stopped before the
     # commit): the status still changes once, and nothing is announced twice for one row.
     assert max(told.status_changes.values()) == 1, told.callbacks

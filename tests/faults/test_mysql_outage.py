@@ -10,15 +10,18 @@ from typing import Any
 
 import pymysql
 
+from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
+from bootstrap.stack_queries import peek
 from tests.faults.conftest import holds, mysql_refusing
 from tests.kit_cli import kit_command
 from tests.support.api_client import AppointmentsApi
 from tests.support.counts import stored_rows
+from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
-from tests.support.tally import bodies_in, mysql_rows, now_ms, wait_all_told
+from tests.support.tally import mysql_rows, now_ms, table_of, wait_all_told
 
 
 def post(api: AppointmentsApi, insured: str, country: str, count: int) -> list[str]:
@@ -37,13 +40,14 @@ def test_a_short_outage_is_retried_from_the_queue_and_nothing_is_lost_or_doubled
     stack: Stack,
     kit_config: KitConfig,
     mysql_admin: pymysql.connections.Connection,
+    deadlines: Deadlines,
     report: Callable[[str], None],
 ) -> None:
-    insured, queue, started_ms = random_insured_id("FLT"), stack.outputs["PeQueueUrl"], now_ms()
+    insured, queue, started_ms = random_insured_id("FLT"), stack.outputs[names.queue_output("PE")], now_ms()
 
     with mysql_refusing(mysql_admin, "PE"):
         ids = post(api, insured, "PE", 5)
-        report("revoked INSERT from rimac_pe, posted 5 PE appointments")
+        report(f"revoked INSERT from {names.mysql_user('PE')}, posted 5 PE appointments")
         attempted = wait_for(
             lambda: (
                 int(
@@ -53,7 +57,7 @@ def test_a_short_outage_is_retried_from_the_queue_and_nothing_is_lost_or_doubled
                 )
                 >= 5
             ),
-            timeout=30,
+            timeout=deadlines.flow,
             describe="the processor to fail on all 5 and leave them in the queue",
         )
         assert attempted
@@ -65,13 +69,13 @@ def test_a_short_outage_is_retried_from_the_queue_and_nothing_is_lost_or_doubled
     report("granted INSERT again")
     wait_for(
         lambda: set(api.statuses(insured).values()) == {"completed"},
-        timeout=60,
+        timeout=deadlines.burst,
         describe="all 5 completed after MySQL came back",
     )
-    dead_letters = bodies_in(sqs, stack.outputs["PeDeadLetterQueueUrl"])
+    dead_letters = peek(sqs, stack.outputs[names.dead_letter_queue_output("PE")])
     in_dlq = sum(holds(dead_letters, i) for i in ids)
     stored = stored_rows(mysql_admin, "PE", ids)
-    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=30)
+    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=deadlines.flow)
     rows = mysql_rows(mysql_admin, insured)
     report(
         f"sent 5, listed {len(api.statuses(insured))}, in MySQL {stored} ({sum(rows.values())} rows of the "
@@ -79,7 +83,7 @@ def test_a_short_outage_is_retried_from_the_queue_and_nothing_is_lost_or_doubled
     )
     assert (stored, in_dlq) == (5, 0)
     assert len(api.statuses(insured)) == 5
-    assert rows == Counter({("mysql_pe.appointments", i): 1 for i in ids})
+    assert rows == Counter({(table_of("PE"), i): 1 for i in ids})
     assert any(told.failures.values())  # the outage was seen: some delivery failed and came back
     assert told.outcomes == {i: ["scheduled"] for i in ids}
     assert told.callbacks == {i: ["appointment settled"] for i in ids}
@@ -91,18 +95,22 @@ def test_a_long_outage_parks_messages_in_the_dlq_and_redrive_completes_them_once
     stack: Stack,
     kit_config: KitConfig,
     mysql_admin: pymysql.connections.Connection,
+    deadlines: Deadlines,
     report: Callable[[str], None],
 ) -> None:
-    insured, dlq, started_ms = random_insured_id("FLT"), stack.outputs["ClDeadLetterQueueUrl"], now_ms()
+    insured, started_ms = random_insured_id("FLT"), now_ms()
+    queues = names.QUEUES[names.country_code("CL")]
+    dlq = stack.outputs[queues.dead_letter_output]
 
     with mysql_refusing(mysql_admin, "CL"):
         ids = post(api, insured, "CL", 3)
         report(
-            f"revoked INSERT from rimac_cl, posted 3 CL appointments; waiting for {kit_config.max_receive_count} receives"
+            f"revoked INSERT from {names.mysql_user('CL')}, posted 3 CL appointments; "
+            f"waiting for {kit_config.max_receive_count} receives"
         )
 
         def all_dead_lettered() -> bool:
-            dead_letters = bodies_in(sqs, dlq)
+            dead_letters = peek(sqs, dlq)
             return all(holds(dead_letters, i) for i in ids)
 
         wait_for(
@@ -116,23 +124,23 @@ def test_a_long_outage_parks_messages_in_the_dlq_and_redrive_completes_them_once
 
         timeline = kit_command(kit_config, "trace", ids[0])
         report("make trace on one of them: " + timeline.splitlines()[-1].strip())
-        assert f"in the DLQ rimac-appointments-{kit_config.stage}-cl-dlq" in timeline
+        assert f"in the DLQ {queues.dead_letter_queue_name(kit_config.stage)}" in timeline
         assert "appointment failed, to be retried" in timeline
 
-    redriven = kit_command(kit_config, "redrive", "cl")
+    redriven = kit_command(kit_config, "redrive", queues.name)
     report(f"granted INSERT again, then: {redriven.strip()}")
     moved = int(redriven.split()[1])
     assert moved >= 3
 
     wait_for(
         lambda: set(api.statuses(insured).values()) == {"completed"},
-        timeout=60,
+        timeout=deadlines.burst,
         describe="all 3 completed after the redrive",
     )
     stored = stored_rows(mysql_admin, "CL", ids)
-    dead_letters = bodies_in(sqs, dlq)
+    dead_letters = peek(sqs, dlq)
     left = sum(holds(dead_letters, i) for i in ids)
-    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=30)
+    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=deadlines.flow)
     rows = mysql_rows(mysql_admin, insured)
     report(
         f"sent 3, listed {len(api.statuses(insured))}, in MySQL {stored} ({sum(rows.values())} rows of the "
@@ -140,7 +148,7 @@ def test_a_long_outage_parks_messages_in_the_dlq_and_redrive_completes_them_once
     )
     assert (stored, left) == (3, 0)
     assert len(api.statuses(insured)) == 3
-    assert rows == Counter({("mysql_cl.appointments", i): 1 for i in ids})
+    assert rows == Counter({(table_of("CL"), i): 1 for i in ids})
     assert told.failures == {i: list(range(1, kit_config.max_receive_count + 1)) for i in ids}
     assert told.outcomes == {i: ["scheduled"] for i in ids}
     assert told.callbacks == {i: ["appointment settled"] for i in ids}

@@ -15,18 +15,21 @@ from appointments.adapters.dynamodb import DynamoAppointmentRepository
 from appointments.domain import Appointment, AppointmentRequest, Country
 from appointments.schemas import AppointmentMessage
 from appointments.services import new_appointment_id
+from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from tests.faults.conftest import SCHEMAS, holds
+from bootstrap.stack_queries import peek, waiting_messages
+from tests.faults.conftest import holds
 from tests.support.api_client import AppointmentsApi
+from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
-from tests.support.tally import bodies_in, messages_in, now_ms, wait_all_told
+from tests.support.tally import now_ms, wait_all_told
 
 
 @pytest.fixture
 def repository(kit_config: KitConfig, stack: Stack) -> DynamoAppointmentRepository:
-    return DynamoAppointmentRepository(stack.outputs["TableName"], kit_config.client("dynamodb"))
+    return DynamoAppointmentRepository(stack.outputs[names.TABLE_NAME], kit_config.client("dynamodb"))
 
 
 def stored_pending(repository: DynamoAppointmentRepository, insured: str, country: Country) -> Appointment:
@@ -41,8 +44,9 @@ def stored_pending(repository: DynamoAppointmentRepository, insured: str, countr
 def taken_from(sqs: Any, dlq: str, marker: str) -> int | None:
     """Once the message holding `marker` is in the DLQ: removed, and how often it was received
     before this read (the queue keeps the count it had in its source queue)."""
-    for message in messages_in(sqs, dlq, remove_holding=marker):
+    for message in waiting_messages(sqs, dlq):
         if marker in message["Body"]:
+            sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
             return int(message["Attributes"]["ApproximateReceiveCount"]) - 1
     return None
 
@@ -52,13 +56,14 @@ def test_a_poison_message_goes_to_the_dlq_without_holding_back_its_batch_mates(
     sqs: Any,
     stack: Stack,
     kit_config: KitConfig,
+    deadlines: Deadlines,
     repository: DynamoAppointmentRepository,
     report: Callable[[str], None],
 ) -> None:
     insured, queue, dlq = (
         random_insured_id("FLT"),
-        stack.outputs["PeQueueUrl"],
-        stack.outputs["PeDeadLetterQueueUrl"],
+        stack.outputs[names.queue_output(Country.PE)],
+        stack.outputs[names.dead_letter_queue_output(Country.PE)],
     )
     good = [stored_pending(repository, insured, Country.PE) for _ in range(3)]
     ids = [appointment.appointment_id for appointment in good]
@@ -74,13 +79,13 @@ def test_a_poison_message_goes_to_the_dlq_without_holding_back_its_batch_mates(
 
     wait_for(
         lambda: set(api.statuses(insured).values()) == {"completed"},
-        timeout=30,
+        timeout=deadlines.flow,
         describe="the 3 good messages completed",
     )
     # Each receive of a good message is logged: a failed attempt with its receive count, a
     # processed one with its outcome. Held back by the poison, a good one would show a failed
     # attempt, or a second delivery ("already handled") after one that was processed.
-    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=30)
+    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=deadlines.flow)
     report(f"the 3 good ones: {told.summary()}; failed attempts per message {list(told.failures.values())}")
     assert told.failures == {i: [] for i in ids}
     assert told.outcomes == {i: ["scheduled"] for i in ids}
@@ -92,7 +97,7 @@ def test_a_poison_message_goes_to_the_dlq_without_holding_back_its_batch_mates(
         interval=1,
         describe="the poison message in the PE dead-letter queue",
     )
-    dead_letters = bodies_in(sqs, dlq)
+    dead_letters = peek(sqs, dlq)
     report(
         f"sent 4 (1 poison), completed {len(api.statuses(insured))}; the poison reached the DLQ after "
         f"{poison_receives} receives (limit {kit_config.max_receive_count}) and was removed from it; "
@@ -108,13 +113,14 @@ def test_sql_injection_strings_travel_the_whole_flow_as_data(
     stack: Stack,
     repository: DynamoAppointmentRepository,
     mysql_admin: pymysql.connections.Connection,
+    deadlines: Deadlines,
     report: Callable[[str], None],
 ) -> None:
     hostile = "x'); DROP TABLE appointments;--"
     appointment = stored_pending(repository, hostile, Country.CL)
 
     sqs.send_message(
-        QueueUrl=stack.outputs["ClQueueUrl"],
+        QueueUrl=stack.outputs[names.queue_output(Country.CL)],
         MessageBody=AppointmentMessage.from_domain(appointment).model_dump_json(),
     )
     report(f"sent an appointment whose insuredId is {hostile!r} to the CL queue")
@@ -128,14 +134,15 @@ def test_sql_injection_strings_travel_the_whole_flow_as_data(
             ]
             == ["completed"]
         ),
-        timeout=30,
+        timeout=deadlines.flow,
         describe="the hostile appointment completed",
     )
+    schema = names.schema(Country.CL)
     with mysql_admin.cursor() as cursor:
         cursor.execute(
-            f"SELECT insured_id FROM {SCHEMAS['CL']}.appointments WHERE appointment_id = %s",  # noqa: S608
+            f"SELECT insured_id FROM {schema}.appointments WHERE appointment_id = %s",  # noqa: S608
             (appointment.appointment_id,),
         )
         assert cursor.fetchall() == ((hostile,),)
-        assert cursor.execute("SHOW TABLES FROM mysql_cl LIKE 'appointments'") == 1
-    report("stored verbatim in mysql_cl.appointments, which still exists; the appointment completed")
+        assert cursor.execute(f"SHOW TABLES FROM {schema} LIKE 'appointments'") == 1
+    report(f"stored verbatim in {schema}.appointments, which still exists; the appointment completed")

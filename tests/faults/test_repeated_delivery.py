@@ -12,14 +12,16 @@ from typing import Any
 import pymysql
 import pytest
 
+from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
 from tests.support.api_client import AppointmentsApi
 from tests.support.counts import dead_letter_depths
+from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_for
 from tests.support.queues import throwaway_queue
 from tests.support.random_refs import random_insured_id, random_schedule_id
-from tests.support.tally import mysql_rows, now_ms, tally, wait_all_told
+from tests.support.tally import mysql_rows, now_ms, table_of, tally, wait_all_told
 
 DELIVERY_ATTRIBUTES = ("RawMessageDelivery", "FilterPolicyScope", "FilterPolicy")
 
@@ -27,12 +29,12 @@ DELIVERY_ATTRIBUTES = ("RawMessageDelivery", "FilterPolicyScope", "FilterPolicy"
 def pe_subscription_attributes(kit_config: KitConfig, sqs: Any, stack: Stack) -> dict[str, str]:
     """How the topic delivers to the PE queue: raw or not, and with which filter."""
     sns = kit_config.client("sns")
-    pe_arn = sqs.get_queue_attributes(QueueUrl=stack.outputs["PeQueueUrl"], AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    pe_arn = sqs.get_queue_attributes(
+        QueueUrl=stack.outputs[names.queue_output("PE")], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
     [subscription] = [
         found
-        for found in sns.list_subscriptions_by_topic(TopicArn=stack.outputs["TopicArn"])["Subscriptions"]
+        for found in sns.list_subscriptions_by_topic(TopicArn=stack.outputs[names.TOPIC_ARN])["Subscriptions"]
         if found["Endpoint"] == pe_arn
     ]
     attributes = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])[
@@ -49,7 +51,7 @@ def pe_copies(kit_config: KitConfig, sqs: Any, stack: Stack, report: Callable[[s
     assert delivery.get("RawMessageDelivery") == "true", delivery
     with throwaway_queue(sqs, "flt-pe-copies", senders=("sns.amazonaws.com",)) as (url, arn):
         subscription = sns.subscribe(
-            TopicArn=stack.outputs["TopicArn"],
+            TopicArn=stack.outputs[names.TOPIC_ARN],
             Protocol="sqs",
             Endpoint=arn,
             Attributes=delivery,
@@ -62,7 +64,7 @@ def pe_copies(kit_config: KitConfig, sqs: Any, stack: Stack, report: Callable[[s
             sns.unsubscribe(SubscriptionArn=subscription)
 
 
-def copy_of(sqs: Any, url: str, appointment_id: str) -> dict[str, Any]:
+def copy_of(sqs: Any, url: str, appointment_id: str, timeout: float) -> dict[str, Any]:
     """The copy the topic delivered for one appointment (other PE appointments may pass too)."""
 
     def received() -> dict[str, Any] | None:
@@ -74,7 +76,7 @@ def copy_of(sqs: Any, url: str, appointment_id: str) -> dict[str, Any]:
                 return dict(message)
         return None
 
-    return wait_for(received, timeout=30, describe=f"the topic's copy of {appointment_id}")
+    return wait_for(received, timeout=timeout, describe=f"the topic's copy of {appointment_id}")
 
 
 def test_a_message_delivered_twice_is_stored_announced_and_settled_once(
@@ -83,6 +85,7 @@ def test_a_message_delivered_twice_is_stored_announced_and_settled_once(
     stack: Stack,
     kit_config: KitConfig,
     mysql_admin: pymysql.connections.Connection,
+    deadlines: Deadlines,
     pe_copies: str,
     report: Callable[[str], None],
 ) -> None:
@@ -94,13 +97,13 @@ def test_a_message_delivered_twice_is_stored_announced_and_settled_once(
     accepted = api.create({"insuredId": insured, "scheduleId": random_schedule_id(), "countryISO": "PE"})
     assert accepted.status == 202, accepted
     appointment_id = accepted.body["appointmentId"]
-    delivered = copy_of(sqs, pe_copies, appointment_id)
-    first = wait_all_told(kit_config, stack.outputs, started_ms, [appointment_id], timeout=30)
+    delivered = copy_of(sqs, pe_copies, appointment_id, timeout=deadlines.flow)
+    first = wait_all_told(kit_config, stack.outputs, started_ms, [appointment_id], timeout=deadlines.flow)
     report(f"posted 1 PE appointment; the topic's copy captured; first delivery: {first.summary()}")
     assert api.statuses(insured) == {appointment_id: "completed"}
 
     sqs.send_message(
-        QueueUrl=stack.outputs["PeQueueUrl"],
+        QueueUrl=stack.outputs[names.queue_output("PE")],
         MessageBody=delivered["Body"],
         MessageAttributes={
             name: {"DataType": value["DataType"], "StringValue": value["StringValue"]}
@@ -112,17 +115,17 @@ def test_a_message_delivered_twice_is_stored_announced_and_settled_once(
         lambda: (
             len(tally(kit_config, stack.outputs, started_ms, [appointment_id]).outcomes[appointment_id]) >= 2
         ),
-        timeout=30,
+        timeout=deadlines.flow,
         describe="the processor to take the second delivery",
     )
-    told = wait_all_told(kit_config, stack.outputs, started_ms, [appointment_id], timeout=30)
+    told = wait_all_told(kit_config, stack.outputs, started_ms, [appointment_id], timeout=deadlines.flow)
     rows, dlq_after = mysql_rows(mysql_admin, insured), dead_letter_depths(sqs, stack.outputs)
     report(
         f"after the second delivery: MySQL rows {sum(rows.values())}, {told.summary()}, "
         f"callback lines {told.callbacks[appointment_id]}, status {api.statuses(insured)[appointment_id]}, "
         f"DLQ {dlq_before} -> {dlq_after}"
     )
-    assert rows == Counter({("mysql_pe.appointments", appointment_id): 1})
+    assert rows == Counter({(table_of("PE"), appointment_id): 1})
     assert told.outcomes == {appointment_id: ["scheduled", "already handled"]}
     assert told.failures == {appointment_id: []}
     assert told.callbacks == {appointment_id: ["appointment settled"]}

@@ -30,9 +30,10 @@ from bootstrap.stack_queries import events_since
 from tests.silent_server import silent_server
 from tests.support.api_client import AppointmentsApi
 from tests.support.counts import dead_letter_depths, stored_rows, stored_rows_per_country
+from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_idempotency_key, random_insured_id, random_schedule_id
-from tests.support.tally import mysql_rows, wait_all_told
+from tests.support.tally import mysql_rows, table_of, wait_all_told
 
 
 @contextmanager
@@ -69,20 +70,22 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
     stack: Stack,
     kit_config: KitConfig,
     mysql_admin: pymysql.connections.Connection,
+    deadlines: Deadlines,
     report: Callable[[str], None],
 ) -> None:
     lambda_client = kit_config.client("lambda")
-    http, reconciler = stack.outputs["HttpFunctionName"], stack.outputs["ReconcilerFunctionName"]
+    http = stack.outputs[names.HTTP_FUNCTION_NAME]
+    reconciler = stack.outputs[names.RECONCILER_FUNCTION_NAME]
     insured, base = random_insured_id("FLT"), random_schedule_id()
     bodies = [
-        {"insuredId": insured, "scheduleId": base + n, "countryISO": country}
-        for n, country in enumerate(["PE", "CL", "PE", "CL", "PE"])
+        {"insuredId": insured, "scheduleId": base + n, "countryISO": names.country_in_turn(n)}
+        for n in range(5)
     ]
     keys = [random_idempotency_key("seam") for _ in bodies]
     dlq_before = dead_letter_depths(sqs, stack.outputs)
     started_ms = int(time.time() * 1000)
 
-    with environment_changed(lambda_client, http, TOPIC_ARN=stack.outputs["TopicArn"] + "-missing"):
+    with environment_changed(lambda_client, http, TOPIC_ARN=stack.outputs[names.TOPIC_ARN] + "-missing"):
         first = [api.create(body, idempotency_key=key) for body, key in zip(bodies, keys, strict=True)]
         retried = [api.create(body, idempotency_key=key) for body, key in zip(bodies, keys, strict=True)]
         report(
@@ -105,12 +108,12 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
 
     wait_for(
         lambda: set(api.statuses(insured).values()) == {"completed"},
-        timeout=60,
+        timeout=deadlines.burst,
         describe="every accepted appointment completed",
     )
     listed = api.statuses(insured)
     rows = stored_rows_per_country(mysql_admin, ids)
-    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=30)
+    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=deadlines.flow)
     insured_rows = mysql_rows(mysql_admin, insured)
     dlq_after = dead_letter_depths(sqs, stack.outputs)
     report(
@@ -119,9 +122,9 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
         f"DLQ {dlq_before} -> {dlq_after}"
     )
     assert len(listed) == len(ids)
-    assert rows == {"PE": 3, "CL": 2}
+    assert Counter(rows) == Counter(body["countryISO"] for body in bodies)
     assert insured_rows == Counter(
-        {(f"{names.schema(b['countryISO'])}.appointments", i): 1 for b, i in zip(bodies, ids, strict=True)}
+        {(table_of(b["countryISO"]), i): 1 for b, i in zip(bodies, ids, strict=True)}
     )
     # A second hand-over would be harmless ("already handled"); a second event would not.
     assert told.announced == Counter(dict.fromkeys(ids, 1))
@@ -149,22 +152,23 @@ def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
     stack: Stack,
     kit_config: KitConfig,
     mysql_admin: pymysql.connections.Connection,
+    deadlines: Deadlines,
     report: Callable[[str], None],
 ) -> None:
     ssm, lambda_client = kit_config.client("ssm"), kit_config.client("lambda")
-    path = f"{kit_config.db_parameters_prefix}/pe"
-    processor = stack.outputs["PeProcessorFunctionName"]
+    parameters = names.db_parameter_names(kit_config.db_parameters_prefix, "PE")
+    processor = stack.outputs[names.processor_function_output("PE")]
     insured, base = random_insured_id("FLT"), random_schedule_id()
     dlq_before = dead_letter_depths(sqs, stack.outputs)
     started_ms = int(time.time() * 1000)
 
     with broken_database(kind) as changes:
         kept = {
-            name: ssm.get_parameter(Name=f"{path}/{name}", WithDecryption=True)["Parameter"]
+            name: ssm.get_parameter(Name=parameters[name], WithDecryption=True)["Parameter"]
             for name in changes
         }
         for name, value in changes.items():
-            ssm.put_parameter(Name=f"{path}/{name}", Value=value, Type=kept[name]["Type"], Overwrite=True)
+            ssm.put_parameter(Name=parameters[name], Value=value, Type=kept[name]["Type"], Overwrite=True)
         try:
             # A new environment value recycles the warm workers: the next batch starts cold and
             # reads the broken settings, as after a deploy or a scale-out.
@@ -182,7 +186,7 @@ def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
                         log_lines(kit_config, processor, started_ms, "appointment failed, to be retried")
                         or None
                     ),
-                    timeout=30,
+                    timeout=deadlines.flow,
                     describe="the processor to report records failed on the broken settings",
                 )
                 report(
@@ -191,7 +195,7 @@ def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
         finally:
             for name, parameter in kept.items():
                 ssm.put_parameter(
-                    Name=f"{path}/{name}", Value=parameter["Value"], Type=parameter["Type"], Overwrite=True
+                    Name=parameters[name], Value=parameter["Value"], Type=parameter["Type"], Overwrite=True
                 )
 
     wait_for(
@@ -201,14 +205,14 @@ def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
         describe="all 10 completed with the fixed settings",
     )
     stored, dlq_after = stored_rows(mysql_admin, "PE", ids), dead_letter_depths(sqs, stack.outputs)
-    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=30)
+    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=deadlines.flow)
     insured_rows = mysql_rows(mysql_admin, insured)
     report(
         f"sent 10, completed 10, in MySQL {stored} ({sum(insured_rows.values())} of the insured), "
         f"{told.summary()}, DLQ {dlq_before} -> {dlq_after}, no redrive"
     )
     assert stored == 10
-    assert insured_rows == Counter({("mysql_pe.appointments", i): 1 for i in ids})
+    assert insured_rows == Counter({(table_of("PE"), i): 1 for i in ids})
     assert told.announced == Counter(dict.fromkeys(ids, 1))
     assert told.callbacks == {i: ["appointment settled"] for i in ids}
     assert dlq_after == dlq_before

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
 
@@ -36,14 +37,16 @@ def test_awslocal_lists_the_stacks_queues(kit_config: KitConfig, stack: Stack) -
     listed = awslocal(kit_config, "sqs", "list-queues")
 
     assert isinstance(listed, dict)
-    names = {url.rsplit("/", 1)[-1] for url in listed["QueueUrls"]}
+    queue_names = {url.rsplit("/", 1)[-1] for url in listed["QueueUrls"]}
     assert {
-        stack.outputs[key].rsplit("/", 1)[-1] for key in ("PeQueueUrl", "ClQueueUrl", "CallbackQueueUrl")
-    } <= names
+        stack.outputs[pair.queue_output].rsplit("/", 1)[-1] for pair in names.QUEUES.values()
+    } <= queue_names
 
 
 def test_awslocal_reads_the_appointments_table(kit_config: KitConfig, stack: Stack) -> None:
-    described = awslocal(kit_config, "dynamodb", "describe-table", "--table-name", stack.outputs["TableName"])
+    described = awslocal(
+        kit_config, "dynamodb", "describe-table", "--table-name", stack.outputs[names.TABLE_NAME]
+    )
 
     assert isinstance(described, dict)
     keys = {key["AttributeName"]: key["KeyType"] for key in described["Table"]["KeySchema"]}

@@ -12,6 +12,7 @@ import pytest
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
 from appointments.domain import Appointment, AppointmentRequest, Country
 from appointments.services import new_appointment_id
+from bootstrap import names
 from bootstrap.kit import Stack
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -19,7 +20,7 @@ T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def repository(aws: Callable[[str], Any], stack: Stack) -> DynamoAppointmentRepository:
-    return DynamoAppointmentRepository(stack.outputs["TableName"], aws("dynamodb"))
+    return DynamoAppointmentRepository(stack.outputs[names.TABLE_NAME], aws("dynamodb"))
 
 
 def pending(insured: str, schedule: int = 1, country: Country = Country.PE) -> Appointment:

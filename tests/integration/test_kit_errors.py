@@ -67,6 +67,6 @@ def test_a_refused_stack_is_reported_in_one_line_with_the_reason(
         provision.deploy_stack(config, [], template=template)
 
     message = str(raised.value)
-    assert message.startswith("stack rimac-appointments-refused was refused:")
+    assert message.startswith(f"stack {config.stack_name} was refused:")
     assert "AWS::NoSuch::Thing" in message
     assert "\n" not in message

@@ -17,19 +17,24 @@ from appointments.adapters.mysql import MySqlCountryUnitOfWork
 from appointments.adapters.ssm import DB_PARAMETER_NAMES, MissingDbParameter, MySqlSettings, SsmMySqlSettings
 from appointments.domain import Appointment, AppointmentRequest, Country, StoreUnavailable
 from appointments.services import new_appointment_id
-from bootstrap.config import KitConfig
+from bootstrap import names
+from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
 from bootstrap.kit import Stack
-from tests.polling import wait_for
 from tests.silent_server import silent_server
+from tests.support.polling import wait_for
+
+PE_SCHEMA, CL_SCHEMA = names.schema(Country.PE), names.schema(Country.CL)
 
 
 def settings_for(kit_config: KitConfig, country: str) -> MySqlSettings:
-    return SsmMySqlSettings(f"{kit_config.db_parameters_prefix}/{country}", max_age=0)()
+    return SsmMySqlSettings(names.db_parameters_path(kit_config.db_parameters_prefix, country), max_age=0)()
 
 
 @pytest.fixture
 def pe_uow(kit_config: KitConfig, stack: Stack, engine_env: None) -> Iterator[MySqlCountryUnitOfWork]:
-    uow = MySqlCountryUnitOfWork(SsmMySqlSettings(f"{kit_config.db_parameters_prefix}/pe", max_age=0))
+    uow = MySqlCountryUnitOfWork(
+        SsmMySqlSettings(names.db_parameters_path(kit_config.db_parameters_prefix, Country.PE), max_age=0)
+    )
     yield uow
     uow.close()
 
@@ -64,12 +69,16 @@ def rows(
 def test_ssm_gives_each_country_its_own_user_schema_and_decrypted_password(
     kit_config: KitConfig, stack: Stack, engine_env: None
 ) -> None:
-    pe, cl = settings_for(kit_config, "pe"), settings_for(kit_config, "cl")
+    for database in LOCAL_COUNTRY_DATABASES:
+        settings = settings_for(kit_config, database.country)
 
-    assert (pe.user, pe.database, pe.password) == ("rimac_pe", "mysql_pe", "rimac_pe_local")
-    assert (cl.user, cl.database, cl.password) == ("rimac_cl", "mysql_cl", "rimac_cl_local")
-    assert (pe.host, pe.port) == (kit_config.mysql_host, kit_config.mysql_port)
-    assert "rimac_pe_local" not in repr(pe)
+        assert (settings.user, settings.database, settings.password) == (
+            database.user,
+            database.schema,
+            database.password,
+        )
+        assert (settings.host, settings.port) == (kit_config.mysql_host, kit_config.mysql_port)
+        assert database.password not in repr(settings)
 
 
 def test_a_path_without_parameters_is_reported_by_name(stack: Stack, engine_env: None) -> None:
@@ -85,8 +94,8 @@ def test_an_appointment_is_written_to_its_own_country_schema_with_its_fields(
     store(pe_uow, item)
 
     expected = [("ITMYSQL1", item.schedule_id, datetime(2026, 11, 27, 12, 0, 0, 123000))]
-    assert rows(mysql_admin, "mysql_pe", item.appointment_id) == expected
-    assert rows(mysql_admin, "mysql_cl", item.appointment_id) == []
+    assert rows(mysql_admin, PE_SCHEMA, item.appointment_id) == expected
+    assert rows(mysql_admin, CL_SCHEMA, item.appointment_id) == []
 
 
 def test_sql_injection_strings_are_stored_as_data(
@@ -97,9 +106,9 @@ def test_sql_injection_strings_are_stored_as_data(
 
     store(pe_uow, item)
 
-    assert rows(mysql_admin, "mysql_pe", item.appointment_id)[0][0] == hostile
+    assert rows(mysql_admin, PE_SCHEMA, item.appointment_id)[0][0] == hostile
     with mysql_admin.cursor() as cursor:
-        assert cursor.execute("SHOW TABLES FROM mysql_pe LIKE 'appointments'") == 1
+        assert cursor.execute(f"SHOW TABLES FROM {PE_SCHEMA} LIKE 'appointments'") == 1
 
 
 def test_the_store_reconnects_after_the_server_drops_its_connection(
@@ -107,22 +116,24 @@ def test_the_store_reconnects_after_the_server_drops_its_connection(
 ) -> None:
     store(pe_uow, appointment("ITMYSQL2"))
     with mysql_admin.cursor() as cursor:
-        cursor.execute("SELECT id FROM information_schema.processlist WHERE user = 'rimac_pe'")
+        cursor.execute(
+            "SELECT id FROM information_schema.processlist WHERE user = %s", (names.mysql_user(Country.PE),)
+        )
         for (connection_id,) in cursor.fetchall():
             cursor.execute(f"KILL {int(connection_id)}")
 
     again = appointment("ITMYSQL2")
     store(pe_uow, again)
-    assert len(rows(mysql_admin, "mysql_pe", again.appointment_id)) == 1
+    assert len(rows(mysql_admin, PE_SCHEMA, again.appointment_id)) == 1
 
 
 def test_a_country_user_cannot_touch_the_other_countrys_schema(
     kit_config: KitConfig, stack: Stack, engine_env: None
 ) -> None:
-    pe = settings_for(kit_config, "pe")
+    pe = settings_for(kit_config, Country.PE)
     connection = pymysql.connect(host=pe.host, port=pe.port, user=pe.user, password=pe.password)
     with connection, connection.cursor() as cursor, pytest.raises(pymysql.OperationalError, match="denied"):
-        cursor.execute("SELECT COUNT(*) FROM mysql_cl.appointments")
+        cursor.execute(f"SELECT COUNT(*) FROM {CL_SCHEMA}.appointments")  # noqa: S608
 
 
 @pytest.fixture
@@ -130,9 +141,9 @@ def scratch_path(kit_config: KitConfig, stack: Stack, engine_env: None) -> Itera
     """A throw-away copy of the PE parameters, to break and fix without touching the stack's."""
     ssm = kit_config.client("ssm")
     path = f"/it/{uuid.uuid4().hex[:12]}"
-    source = f"{kit_config.db_parameters_prefix}/pe"
+    source = names.db_parameter_names(kit_config.db_parameters_prefix, Country.PE)
     for name in DB_PARAMETER_NAMES:
-        kept = ssm.get_parameter(Name=f"{source}/{name}", WithDecryption=True)["Parameter"]
+        kept = ssm.get_parameter(Name=source[name], WithDecryption=True)["Parameter"]
         ssm.put_parameter(Name=f"{path}/{name}", Value=kept["Value"], Type=kept["Type"], Overwrite=True)
     yield path, ssm
     ssm.delete_parameters(Names=[f"{path}/{name}" for name in DB_PARAMETER_NAMES])
@@ -153,7 +164,7 @@ def test_a_refused_connection_drops_the_cached_settings_so_the_fix_is_read_next_
     store(uow, item)  # the fixed port is read at once, not after the cache's age
     uow.close()
 
-    assert len(rows(mysql_admin, "mysql_pe", item.appointment_id)) == 1
+    assert len(rows(mysql_admin, PE_SCHEMA, item.appointment_id)) == 1
 
 
 def test_a_host_that_never_answers_fails_within_the_timeout_and_the_next_attempts_fail_at_once(
@@ -181,7 +192,7 @@ def test_a_host_that_never_answers_fails_within_the_timeout_and_the_next_attempt
     item = appointment("ITMYSQL7")
     wait_for(lambda: _stored(uow, item), timeout=5, describe="a unit of work once the host is fixed")
     uow.close()
-    assert len(rows(mysql_admin, "mysql_pe", item.appointment_id)) == 1
+    assert len(rows(mysql_admin, PE_SCHEMA, item.appointment_id)) == 1
 
 
 def _stored(uow: MySqlCountryUnitOfWork, item: Appointment) -> bool:

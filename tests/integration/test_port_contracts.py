@@ -26,6 +26,7 @@ from appointments.domain import (
 )
 from appointments.ports import AppointmentRepository, CountryUnitOfWork
 from appointments.services import new_appointment_id
+from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
 from tests.support.random_refs import random_schedule_id
@@ -54,11 +55,14 @@ def country_uow(
         yield fake, lambda table: set(fake.rows if table == "appointments" else fake.rejections)
         return
     admin: pymysql.connections.Connection = request.getfixturevalue("mysql_admin")
-    real = MySqlCountryUnitOfWork(SsmMySqlSettings(f"{kit_config.db_parameters_prefix}/pe", max_age=0))
+    real = MySqlCountryUnitOfWork(
+        SsmMySqlSettings(names.db_parameters_path(kit_config.db_parameters_prefix, Country.PE), max_age=0)
+    )
+    schema = names.schema(Country.PE)
 
     def committed(table: str) -> set[str]:
         with admin.cursor() as cursor:
-            cursor.execute(f"SELECT appointment_id FROM mysql_pe.{table} WHERE insured_id LIKE 'CT%%'")  # noqa: S608
+            cursor.execute(f"SELECT appointment_id FROM {schema}.{table} WHERE insured_id LIKE 'CT%%'")  # noqa: S608
             return {row[0] for row in cursor.fetchall()}
 
     yield real, committed
@@ -146,7 +150,7 @@ def test_what_a_failed_block_added_is_rolled_back(country_uow: tuple[CountryUnit
 def repository(request: pytest.FixtureRequest, kit_config: KitConfig, stack: Stack) -> AppointmentRepository:
     if request.param == "in-memory":
         return InMemoryAppointmentRepository()
-    return DynamoAppointmentRepository(stack.outputs["TableName"], kit_config.client("dynamodb"))
+    return DynamoAppointmentRepository(stack.outputs[names.TABLE_NAME], kit_config.client("dynamodb"))
 
 
 def test_an_id_stored_before_is_never_overwritten(repository: AppointmentRepository, unique_id: str) -> None:

@@ -139,19 +139,23 @@ def wait_all_told(
     return wait_for(told, timeout=timeout, interval=0.25, describe=f"the logs of {len(wanted)} appointments")
 
 
+def table_of(country: str, table: str = "appointments") -> str:
+    """A country's table as mysql_rows names it: `<schema>.<table>`."""
+    return f"{names.schema(country)}.{table}"
+
+
 def mysql_rows(admin: pymysql.connections.Connection, insured_id: str) -> Counter[tuple[str, str]]:
-    """Rows of an insured in both schemas' appointments and rejections, as (table, appointment id):
-    found by insured, not by primary key, so a second row for one appointment, or a row for an
-    appointment nobody was told about, is counted."""
+    """Rows of an insured in every schema's appointments and rejections, as (`<schema>.<table>`,
+    appointment id): found by insured, not by primary key, so a second row for one appointment, or
+    a row for an appointment nobody was told about, is counted."""
     rows: Counter[tuple[str, str]] = Counter()
     with admin.cursor() as cursor:
-        for schema in map(names.schema, names.COUNTRIES):
-            for table in TABLES:
-                cursor.execute(
-                    f"SELECT appointment_id FROM {schema}.{table} WHERE insured_id = %s",  # noqa: S608
-                    (insured_id,),
-                )
-                rows.update((f"{schema}.{table}", appointment_id) for (appointment_id,) in cursor.fetchall())
+        for found_in in (table_of(country, table) for country in names.COUNTRIES for table in TABLES):
+            cursor.execute(
+                f"SELECT appointment_id FROM {found_in} WHERE insured_id = %s",  # noqa: S608
+                (insured_id,),
+            )
+            rows.update((found_in, appointment_id) for (appointment_id,) in cursor.fetchall())
     return rows
 
 
@@ -169,55 +173,8 @@ def slot_rows(admin: pymysql.connections.Connection, country: str, schedule_id: 
     with admin.cursor() as cursor:
         for table in TABLES:
             cursor.execute(
-                f"SELECT COUNT(*) FROM {names.schema(country)}.{table} WHERE schedule_id = %s",  # noqa: S608
+                f"SELECT COUNT(*) FROM {table_of(country, table)} WHERE schedule_id = %s",  # noqa: S608
                 (schedule_id,),
             )
             counts[table] = int(cursor.fetchone()[0])
     return counts
-
-
-# While the whole queue is read, each message read is hidden for at most this long; it is shown
-# again as soon as the reading ends.
-SCAN_HIDE_SECONDS = 10
-SCAN_ROUNDS = 100  # up to 1000 messages
-
-
-def messages_in(sqs: Any, url: str, remove_holding: str | None = None) -> list[dict[str, Any]]:
-    """Every message waiting in a queue, each with its ApproximateReceiveCount (this read counts
-    as one receive), left there; those whose body holds `remove_holding` are deleted.
-
-    A receive with a zero visibility timeout shows only the first ten messages on the local
-    engine, so a dead-letter queue holding what earlier runs left would hide a new message from
-    it: here each message is hidden while the queue is read, then shown again at once."""
-    found: dict[str, dict[str, Any]] = {}
-    kept: list[str] = []
-    try:
-        for _ in range(SCAN_ROUNDS):
-            batch = sqs.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=10,
-                VisibilityTimeout=SCAN_HIDE_SECONDS,
-                AttributeNames=["ApproximateReceiveCount"],
-            ).get("Messages", [])
-            if not batch:
-                break
-            for message in batch:
-                found[message["MessageId"]] = message
-                if remove_holding is not None and remove_holding in message["Body"]:
-                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-                else:
-                    kept.append(message["ReceiptHandle"])
-    finally:
-        for start in range(0, len(kept), 10):
-            sqs.change_message_visibility_batch(
-                QueueUrl=url,
-                Entries=[
-                    {"Id": str(n), "ReceiptHandle": handle, "VisibilityTimeout": 0}
-                    for n, handle in enumerate(kept[start : start + 10])
-                ],
-            )
-    return list(found.values())
-
-
-def bodies_in(sqs: Any, url: str) -> list[str]:
-    return [message["Body"] for message in messages_in(sqs, url)]

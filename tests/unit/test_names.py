@@ -14,7 +14,8 @@ from appointments.adapters.mysql import DB_PARAMETER_NAMES
 from bootstrap import names, provision
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, MYSQL_INIT, TEMPLATE, KitConfig
 
-STACK = names.stack_name("${Stage}")  # as the template writes it
+STAGE = "${Stage}"  # as the template writes it
+STACK = names.stack_name(STAGE)
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +50,11 @@ def test_each_queue_output_names_a_queue_whose_dead_letter_queue_is_its_pair(
     queue = resource(template, referenced(template, pair.queue_output), "AWS::SQS::Queue")
     dead_letter = referenced(template, pair.dead_letter_output)
 
-    resource(template, dead_letter, "AWS::SQS::Queue")
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": [dead_letter, "Arn"]}
-    assert queue["QueueName"] == {"Fn::Sub": f"{STACK}-{pair.name}"}
+    assert queue["QueueName"] == {"Fn::Sub": pair.queue_name(STAGE)}
+    assert resource(template, dead_letter, "AWS::SQS::Queue")["QueueName"] == {
+        "Fn::Sub": pair.dead_letter_queue_name(STAGE)
+    }
 
 
 @pytest.mark.parametrize("country", names.COUNTRIES)

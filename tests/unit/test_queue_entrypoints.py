@@ -13,6 +13,7 @@ import pytest
 
 from appointments.domain import Appointment, AppointmentRequest, AppointmentStatus, Country, SlotOutcome
 from appointments.schemas import AppointmentMessage, AppointmentSettledDetail
+from bootstrap import names
 from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryCountryUnitOfWork, InMemoryEventPublisher
 from tests.unit.test_http_api import FakeContext
 
@@ -52,7 +53,11 @@ def entry_point(name: str, monkeypatch: pytest.MonkeyPatch, **environment: str) 
 @pytest.fixture
 def processor(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     module = entry_point(
-        "processor", monkeypatch, COUNTRY_ISO="PE", DB_PARAMETERS_PATH="/rimac/db/pe", EVENT_BUS_NAME="bus"
+        "processor",
+        monkeypatch,
+        COUNTRY_ISO="PE",
+        DB_PARAMETERS_PATH=names.db_parameters_path(names.DEFAULT_DB_PARAMETERS_PREFIX, "PE"),
+        EVENT_BUS_NAME="bus",
     )
     monkeypatch.setattr(module, "uow", InMemoryCountryUnitOfWork())
     monkeypatch.setattr(module, "events", InMemoryEventPublisher())

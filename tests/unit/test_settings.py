@@ -4,12 +4,22 @@ import pytest
 
 from appointments.domain import Country
 from appointments.settings import ProcessorSettings, SettingsError, load_settings
+from bootstrap import names
+
+
+def parameters_path(country: Country) -> str:
+    return names.db_parameters_path(names.DEFAULT_DB_PARAMETERS_PREFIX, country)
 
 
 def test_settings_are_read_from_the_environment() -> None:
     settings = load_settings(
         ProcessorSettings,
-        {"COUNTRY_ISO": "CL", "DB_PARAMETERS_PATH": "/rimac/db/cl", "EVENT_BUS_NAME": "bus", "OTHER": "x"},
+        {
+            "COUNTRY_ISO": "CL",
+            "DB_PARAMETERS_PATH": parameters_path(Country.CL),
+            "EVENT_BUS_NAME": "bus",
+            "OTHER": "x",
+        },
     )
 
     assert settings.COUNTRY_ISO is Country.CL
@@ -18,7 +28,9 @@ def test_settings_are_read_from_the_environment() -> None:
 
 def test_a_missing_variable_is_named_in_the_error() -> None:
     with pytest.raises(SettingsError, match=r"EVENT_BUS_NAME: missing environment variable"):
-        load_settings(ProcessorSettings, {"COUNTRY_ISO": "PE", "DB_PARAMETERS_PATH": "/rimac/db/pe"})
+        load_settings(
+            ProcessorSettings, {"COUNTRY_ISO": "PE", "DB_PARAMETERS_PATH": parameters_path(Country.PE)}
+        )
 
 
 def test_a_bad_country_is_refused_at_cold_start() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode
 
+from bootstrap import names
 from bootstrap.config import TEMPLATE
 
 
@@ -51,7 +52,7 @@ def test_each_country_queue_is_fed_by_a_filtered_raw_subscription(
 def test_every_queue_consumer_reports_partial_batch_failures(resources: dict[str, dict[str, Any]]) -> None:
     mappings = of_type(resources, "AWS::Lambda::EventSourceMapping")
 
-    assert len(mappings) == 3
+    assert len(mappings) == len(names.QUEUES)
     for body in mappings.values():
         assert body["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
@@ -73,16 +74,16 @@ def test_the_processor_code_is_deployed_once_per_country(resources: dict[str, di
 
     assert sorted(processors) == ["ClProcessorFunction", "PeProcessorFunction"]
     assert {p["Handler"] for p in processors.values()} == {
-        "appointments.entrypoints.processor.lambda_handler"
+        f.handler for f in names.functions_in(names.PROCESSOR_ZIP)
     }
-    assert {p["Environment"]["Variables"]["COUNTRY_ISO"] for p in processors.values()} == {"PE", "CL"}
+    assert {p["Environment"]["Variables"]["COUNTRY_ISO"] for p in processors.values()} == set(names.COUNTRIES)
 
 
 def test_each_function_has_a_role_of_its_own(resources: dict[str, dict[str, Any]]) -> None:
     functions = of_type(resources, "AWS::Lambda::Function")
     roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
 
-    assert len(functions) == 5  # http, two processors, callback, reconciler
+    assert len(functions) == len(names.FUNCTIONS)
     assert len(set(roles)) == len(functions)
 
 
@@ -155,8 +156,9 @@ def test_each_role_reaches_only_its_own_queue_and_country_parameters(
         )
 
     assert "Fn::GetAtt:['PeQueue', 'Arn']" in grants["PeProcessorRole"]
-    assert not any("ClQueue" in g or "/cl" in g for g in grants["PeProcessorRole"])
-    assert not any("PeQueue" in g or "/pe" in g for g in grants["ClProcessorRole"])
+    pe_parameters, cl_parameters = (names.db_parameters_path("", country) for country in ("PE", "CL"))
+    assert not any("ClQueue" in g or cl_parameters in g for g in grants["PeProcessorRole"])
+    assert not any("PeQueue" in g or pe_parameters in g for g in grants["ClProcessorRole"])
     assert not any("Queue" in g and "Callback" not in g for g in grants["CallbackFunctionRole"])
 
 
