@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from appointments.adapters.mysql import DB_PARAMETER_NAMES
+from appointments.adapters.ssm import DB_PARAMETER_NAMES
 from appointments.domain import Country
 
 COUNTRIES: tuple[Country, ...] = tuple(Country)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from itertools import cycle
 from typing import Any
 
+from appointments.adapters.dynamodb import OUTBOX_ATTRIBUTE
 from appointments.domain import AppointmentStatus, Country
 from bootstrap import names
 from bootstrap.config import KitConfig, KitError, StackConfig
@@ -101,7 +102,9 @@ def _log_hops(config: StackConfig, function: str, appointment_id: str) -> list[H
         if line.get("appointment_id") != appointment_id:
             continue
         detail = ", ".join(
-            f"{k}={line[k]}" for k in ("outcome", "status", "country", "receive_count") if k in line
+            f"{k}={line[k]}"
+            for k in ("outcome", "status", "country", "receive_count", "handed_over")
+            if k in line
         )
         error = f": {line['exception_name']} {line.get('message', '')}" if "exception_name" in line else ""
         # The function's own clock, not the time the engine collected the line.
@@ -163,8 +166,15 @@ def trace(config: KitConfig, appointment_id: str) -> str:
     accepted = datetime.fromisoformat(appointment["createdAt"])
     hops = [Hop(accepted, "HTTP: accepted, stored in DynamoDB as pending")]
     accepted_lines = _log_hops(config, outputs[names.HTTP_FUNCTION_NAME], appointment_id)
-    if accepted_lines:
+    refused = any("handed_over=False" in hop.what for hop in accepted_lines)
+    if refused:
+        hops.append(
+            Hop(accepted_lines[0].at, "SNS: refused the publish; kept in the outbox for the reconciler")
+        )
+    elif accepted_lines:
         hops.append(Hop(accepted_lines[0].at, f"SNS: published with countryISO={country}"))
+    for late in _log_hops(config, outputs[names.RECONCILER_FUNCTION_NAME], appointment_id):
+        hops.append(Hop(late.at, f"SNS: published with countryISO={country} by the reconciler"))
     queue = outputs[names.queue_output(country)].rsplit("/", 1)[-1]
     processed = _log_hops(config, processor, appointment_id)
     for hop in processed:
@@ -188,11 +198,12 @@ def trace(config: KitConfig, appointment_id: str) -> str:
     lines += [f"  +{(hop.at - accepted).total_seconds() * 1000:8.0f} ms  {hop.what}" for hop in hops]
     if final == "pending":
         dead = _in_dead_letter_queue(config, outputs, appointment_id)
-        where = (
-            f"in the DLQ {dead}: it failed every receive; fix the cause, then make redrive"
-            if dead
-            else ("still in " + queue if not processed else "between the processor and the callback")
-        )
+        if dead:
+            where = f"in the DLQ {dead}: it failed every receive; fix the cause, then make redrive"
+        elif OUTBOX_ATTRIBUTE in appointment:
+            where = "in the outbox: SNS has not taken it yet; the reconciler publishes it every minute"
+        else:
+            where = "still in " + queue if not processed else "between the processor and the callback"
         lines.append(f"  stopped: status pending, {where}")
     else:
         lines.append(f"  total {(hops[-1].at - accepted).total_seconds() * 1000:.0f} ms")

@@ -193,18 +193,15 @@ def create_app(backend: HttpBackend | None, resolver: type[Resolver] = APIGatewa
             body.to_domain(request_id), wired().repository, wired().publisher
         )
         appointment = accepted.appointment
-        if accepted.handed_over:
-            logger.info(
-                "appointment accepted",
-                appointment_id=appointment.appointment_id,
-                country=appointment.country.value,
-            )
-        else:
-            logger.warning(
-                "appointment accepted; the topic refused it, the reconciler hands it over",
-                appointment_id=appointment.appointment_id,
-                country=appointment.country.value,
-            )
+        log = logger.info if accepted.handed_over else logger.warning
+        log(
+            "appointment accepted"
+            if accepted.handed_over
+            else "appointment accepted; SNS refused it, kept for the reconciler",
+            appointment_id=appointment.appointment_id,
+            country=appointment.country.value,
+            handed_over=accepted.handed_over,
+        )
         return AppointmentView.from_domain(appointment).model_dump(mode="json")
 
     request_with_key = _idempotent(request_once, backend.idempotency_store if backend else None)

@@ -26,14 +26,14 @@ import pytest
 from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from bootstrap.stack_queries import events_since
-from tests.silent_server import silent_server
+from tests.kit_cli import kit_command
 from tests.support.api_client import AppointmentsApi
 from tests.support.counts import dead_letter_depths, stored_rows, stored_rows_per_country
 from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_idempotency_key, random_insured_id, random_schedule_id
-from tests.support.tally import mysql_rows, table_of, wait_all_told
+from tests.support.silent_server import silent_server
+from tests.support.tally import mysql_rows, table_of, tally, wait_all_told
 
 
 @contextmanager
@@ -50,18 +50,6 @@ def environment_changed(lambda_client: Any, function: str, **changes: str) -> It
         lambda_client.update_function_configuration(
             FunctionName=function, Environment={"Variables": original}
         )
-
-
-def log_lines(kit_config: KitConfig, function: str, since_ms: int, message: str) -> list[dict[str, Any]]:
-    lines = []
-    for event in events_since(kit_config.client("logs"), f"/aws/lambda/{function}", since_ms):
-        try:
-            line = json.loads(event["message"])
-        except ValueError:
-            continue
-        if isinstance(line, dict) and line.get("message") == message:
-            lines.append(line)
-    return lines
 
 
 def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works(
@@ -98,6 +86,9 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
         report(f"while refused: {len(during)} appointments listed, {sorted(set(during.values()))}")
         assert set(during) == set(ids)
         assert set(during.values()) == {"pending"}
+        waiting = kit_command(kit_config, "trace", ids[0]).splitlines()[-1].strip()
+        report(f"make trace on one of them: {waiting}")
+        assert waiting.startswith("stopped: status pending, in the outbox")
 
     reply = lambda_client.invoke(
         FunctionName=reconciler, Payload=json.dumps({"olderThanSeconds": 0}).encode()
@@ -130,6 +121,7 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
     assert told.announced == Counter(dict.fromkeys(ids, 1))
     assert told.callbacks == {i: ["appointment settled"] for i in ids}
     assert dlq_after == dlq_before
+    assert "by the reconciler" in kit_command(kit_config, "trace", ids[0])
 
 
 @contextmanager
@@ -183,14 +175,14 @@ def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
                 # hung until it timed out would log no record at all.
                 failed = wait_for(
                     lambda: (
-                        log_lines(kit_config, processor, started_ms, "appointment failed, to be retried")
+                        sum(map(len, tally(kit_config, stack.outputs, started_ms, ids).failures.values()))
                         or None
                     ),
                     timeout=deadlines.flow,
                     describe="the processor to report records failed on the broken settings",
                 )
                 report(
-                    f"{kind}: 10 PE posted to cold processors; {len(failed)} records reported failed; fixing it"
+                    f"{kind}: 10 PE posted to cold processors; {failed} records reported failed; fixing it"
                 )
         finally:
             for name, parameter in kept.items():

@@ -20,8 +20,8 @@ from appointments.services import new_appointment_id
 from bootstrap import names
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
 from bootstrap.kit import Stack
-from tests.silent_server import silent_server
 from tests.support.polling import wait_for
+from tests.support.silent_server import silent_server
 
 PE_SCHEMA, CL_SCHEMA = names.schema(Country.PE), names.schema(Country.CL)
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode
 
-from appointments.adapters.mysql import DB_PARAMETER_NAMES
+from appointments.adapters.ssm import DB_PARAMETER_NAMES
 from bootstrap import names, provision
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, MYSQL_INIT, TEMPLATE, KitConfig
 

@@ -17,7 +17,6 @@ from typing import Protocol
 import pymysql
 from pymysql.constants import CR, ER
 
-from appointments.adapters.ssm import DB_PARAMETER_NAMES as DB_PARAMETER_NAMES  # where the kit looks
 from appointments.adapters.ssm import MySqlSettings
 from appointments.domain import AlreadyStored, Appointment, SlotTaken, StoreUnavailable
 from appointments.ports import CountryUnitOfWork
