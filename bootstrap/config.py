@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from appointments.domain import Country
 from bootstrap import names
@@ -28,6 +29,32 @@ LOCAL_API_KEY = STATE_DIR / "api-key"
 ENGINES = ("ministack", "localstack")
 DEFAULT_REGION = "us-east-1"
 API_FLAVOURS = ("http", "rest")
+
+
+# The kit's state holds the engine's saved state (every SecureString in plain text), its log and
+# the API key: readable by this user only, created so, never widened and narrowed after a write.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_UMASK = 0o077
+
+
+def private_dir(path: Path = STATE_DIR) -> Path:
+    """The folder, made or narrowed to this user alone, with what an earlier kit left in it."""
+    path.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+    for inside in (path, *path.rglob("*")):
+        if not inside.is_symlink():
+            inside.chmod(stat.S_IMODE(inside.stat().st_mode) & ~PRIVATE_UMASK)
+    path.chmod(PRIVATE_DIR_MODE)
+    return path
+
+
+def open_private(path: Path, mode: str = "w") -> IO[Any]:
+    """A file readable by this user alone from the moment it exists (an existing one is narrowed
+    before anything is written to it)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
+    descriptor = os.open(path, flags, PRIVATE_FILE_MODE)
+    os.fchmod(descriptor, PRIVATE_FILE_MODE)
+    return os.fdopen(descriptor, mode)
 
 
 class KitError(Exception):

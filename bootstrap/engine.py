@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bootstrap import build
-from bootstrap.config import ENGINE_VENV, STATE_DIR, KitConfig, KitError
+from bootstrap.config import (
+    ENGINE_VENV,
+    PRIVATE_UMASK,
+    STATE_DIR,
+    KitConfig,
+    KitError,
+    open_private,
+    private_dir,
+)
 
 PID_FILE = STATE_DIR / "engine.pid"
 LOG_FILE = STATE_DIR / "engine.log"
@@ -122,7 +130,7 @@ def start(config: KitConfig) -> EngineStatus:
             f"stop it, or choose another port: make up ENGINE_PORT={config.engine_port + 1}"
         )
     version = engine_python_version()
-    STATE_DIR.mkdir(exist_ok=True)
+    private_dir(STATE_DIR)
     env = {
         **os.environ,
         "GATEWAY_PORT": str(config.engine_port),
@@ -138,7 +146,7 @@ def start(config: KitConfig) -> EngineStatus:
             "S3_PERSIST": "1",
             "S3_DATA_DIR": str(PERSISTED_S3),
         }
-    with LOG_FILE.open("ab") as log:
+    with open_private(LOG_FILE, "ab") as log:
         process = subprocess.Popen(
             [str(ENGINE_VENV / "bin" / "ministack")],
             stdout=log,
@@ -147,8 +155,10 @@ def start(config: KitConfig) -> EngineStatus:
             env=env,
             cwd=STATE_DIR,
             start_new_session=True,  # its Lambda workers share its process group, stopped together
+            umask=PRIVATE_UMASK,  # its saved state holds the SecureStrings in plain text
         )
-    PID_FILE.write_text(str(process.pid))
+    with open_private(PID_FILE) as pid_file:
+        pid_file.write(str(process.pid))
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bootstrap.config import COMPOSE_FILE, DOTENV, STATE_DIR, KitConfig, KitError, read_dotenv
+from bootstrap.config import COMPOSE_FILE, DOTENV, STATE_DIR, KitConfig, KitError, private_dir, read_dotenv
 
 COMPOSE_MARKER = STATE_DIR / "compose-started"
 SERVICES = ("localstack", "mysql")
@@ -154,7 +154,7 @@ def start(config: KitConfig, environ: dict[str, str]) -> bool:
     result = _compose("up", "--detach", "--wait", *SERVICES, env=env)
     if result.returncode != 0:
         raise KitError(start_failure(result.stdout + result.stderr))
-    STATE_DIR.mkdir(exist_ok=True)
+    private_dir(STATE_DIR)
     COMPOSE_MARKER.touch()
     return True
 

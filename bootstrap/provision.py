@@ -26,6 +26,8 @@ from bootstrap.config import (
     KitConfig,
     KitError,
     StackConfig,
+    open_private,
+    private_dir,
 )
 from bootstrap.stack_queries import admin_connection
 
@@ -99,9 +101,9 @@ def put_api_key(config: KitConfig) -> str:
         key = LOCAL_API_KEY.read_text().strip()
     else:
         key = secrets.token_urlsafe(24)
-        LOCAL_API_KEY.parent.mkdir(exist_ok=True)
-        LOCAL_API_KEY.write_text(key + "\n")
-        LOCAL_API_KEY.chmod(0o600)
+        private_dir(LOCAL_API_KEY.parent)
+        with open_private(LOCAL_API_KEY) as kept:
+            kept.write(key + "\n")
     config.client("ssm").put_parameter(
         Name=config.api_key_parameter, Value=key, Type="SecureString", Overwrite=True
     )

@@ -13,7 +13,8 @@ import pymysql
 import pytest
 
 from bootstrap import engine, kit, names
-from bootstrap.config import KitConfig
+from bootstrap.config import STATE_DIR, KitConfig
+from bootstrap.engine import PERSISTED_STATE
 from bootstrap.kit import Stack
 from bootstrap.stack_queries import queue_depth
 from tests.support.api_client import AppointmentsApi
@@ -109,3 +110,17 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
     # commit): the status still changes once, and nothing is announced twice for one row.
     assert max(told.status_changes.values()) == 1, told.callbacks
     assert max(told.announced.values()) == 1, told.outcomes
+
+
+def test_what_the_engine_saved_is_readable_by_this_user_alone(
+    kit_config: KitConfig, report: Callable[[str], None]
+) -> None:
+    """The saved state holds every SecureString in plain text: the engine runs under umask 077.
+    Runs after the restart above, which made the engine save its state."""
+    if kit_config.engine != "ministack" or not kit_config.persist:
+        pytest.skip("only the Docker-free engine with PERSIST=1 saves its state in .local/")
+    saved = list(STATE_DIR.rglob("*"))
+    open_to_others = [str(path) for path in saved if path.stat().st_mode & 0o077]
+    report(f"{len(saved)} files and folders under {STATE_DIR.name}/, readable by others: {open_to_others}")
+    assert any(path.is_relative_to(PERSISTED_STATE) for path in saved)
+    assert open_to_others == []
