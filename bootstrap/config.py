@@ -15,7 +15,8 @@ from bootstrap import names
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "bootstrap" / "template.yaml"
-MYSQL_INIT = ROOT / "mysql-init"
+MYSQL_INIT = ROOT / "mysql-init"  # the schemas: what a real server gets too
+MYSQL_LOCAL_USERS = MYSQL_INIT / "local"  # the local kit's users, whose passwords are in the repository
 LAMBDA_SOURCE = ROOT / "lambdas"
 LAMBDA_REQUIREMENTS = ROOT / "requirements" / "lambda.txt"
 STATE_DIR = ROOT / ".local"
@@ -64,7 +65,8 @@ class KitError(Exception):
 @dataclass(frozen=True)
 class CountryDatabase:
     """How a country processor reaches its schema on the local MySQL. Users and passwords match
-    mysql-init/; on AWS the user writes real ones to SSM."""
+    mysql-init/local/; on AWS `make db-users` generates real ones into SSM, and `make deploy`
+    refuses these."""
 
     country: Country
 

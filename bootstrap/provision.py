@@ -21,6 +21,7 @@ from bootstrap.config import (
     LOCAL_API_KEY,
     LOCAL_COUNTRY_DATABASES,
     MYSQL_INIT,
+    MYSQL_LOCAL_USERS,
     TEMPLATE,
     CountryDatabase,
     KitConfig,
@@ -51,9 +52,15 @@ def check_mysql(config: KitConfig) -> str:
         return str(connection.get_server_info())
 
 
+def mysql_init_scripts() -> list[Path]:
+    """The local MySQL's scripts in the order they run: the schemas (mysql-init/*.sql), then the
+    local users (mysql-init/local/*.sql), each folder in name order."""
+    return sorted(MYSQL_INIT.glob("*.sql")) + sorted(MYSQL_LOCAL_USERS.glob("*.sql"))
+
+
 def apply_mysql_init(config: KitConfig) -> list[str]:
-    """Run mysql-init/*.sql in name order as the admin user; the scripts are safe to re-run."""
-    scripts = sorted(MYSQL_INIT.glob("*.sql"))
+    """Run mysql_init_scripts() as the admin user; the scripts are safe to re-run."""
+    scripts = mysql_init_scripts()
     connection = admin_connection(config, client_flag=CLIENT.MULTI_STATEMENTS, autocommit=True)
     with connection, connection.cursor() as cursor:
         for script in scripts:
@@ -62,8 +69,10 @@ def apply_mysql_init(config: KitConfig) -> list[str]:
                 while cursor.nextset():
                     pass
             except pymysql.MySQLError as error:
-                raise KitError(f"{script.name} failed on MySQL: {error.args[-1]}") from None
-    return [script.name for script in scripts]
+                raise KitError(
+                    f"{script.relative_to(MYSQL_INIT)} failed on MySQL: {error.args[-1]}"
+                ) from None
+    return [str(script.relative_to(MYSQL_INIT)) for script in scripts]
 
 
 def db_parameter_values(config: KitConfig, database: CountryDatabase) -> dict[str, tuple[str, str]]:

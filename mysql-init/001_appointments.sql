@@ -1,6 +1,6 @@
--- Both country schemas, their tables and one least-privilege user per country.
--- Safe to run again. Valid on MySQL 8.4 and MariaDB 10.11.
--- The passwords below are for the local kit only; on AWS the bootstrap writes real ones to SSM.
+-- Both country schemas and their tables: what a real server (RDS) gets too. No users here: the
+-- local kit's are in local/010_local_users.sql, and on AWS `make db-users` creates them with
+-- generated passwords. Safe to run again. Valid on MySQL 8.4 and MariaDB 10.11.
 
 CREATE DATABASE IF NOT EXISTS mysql_pe CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE DATABASE IF NOT EXISTS mysql_cl CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
@@ -50,9 +50,3 @@ CREATE TABLE IF NOT EXISTS mysql_cl.appointment_rejections (
     rejected_at    DATETIME(3)     NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     PRIMARY KEY (appointment_id)
 ) ENGINE = InnoDB;
-
--- A country processor may only add and read rows of its own country.
-CREATE USER IF NOT EXISTS 'rimac_pe'@'%' IDENTIFIED BY 'rimac_pe_local';
-CREATE USER IF NOT EXISTS 'rimac_cl'@'%' IDENTIFIED BY 'rimac_cl_local';
-GRANT SELECT, INSERT ON mysql_pe.* TO 'rimac_pe'@'%';
-GRANT SELECT, INSERT ON mysql_cl.* TO 'rimac_cl'@'%';

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from bootstrap import localstack as bootstrap_localstack
+from bootstrap import provision
 from bootstrap.config import ROOT
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
@@ -86,9 +87,23 @@ def test_localstack_and_mysql_have_health_checks_and_provisioning_waits_for_both
     assert "-m bootstrap up" in (ROOT / "localstack" / "provision.sh").read_text()
 
 
-def test_mysql_is_initialised_from_mysql_init(compose: dict[str, Any]) -> None:
-    assert "./mysql-init:/docker-entrypoint-initdb.d:ro" in compose["services"]["mysql"]["volumes"]
-    assert any((ROOT / "mysql-init").glob("*.sql"))
+def test_mysql_is_initialised_with_every_script_the_kit_applies_in_the_same_order(
+    compose: dict[str, Any],
+) -> None:
+    """The image runs the files of /docker-entrypoint-initdb.d in name order and reads no
+    subfolder: each script is mounted there by its own name."""
+    mounted = {
+        source: target
+        for source, target, _ in (
+            volume.split(":") for volume in compose["services"]["mysql"]["volumes"] if ":" in volume
+        )
+        if target.startswith("/docker-entrypoint-initdb.d/")
+    }
+    scripts = [f"./{script.relative_to(ROOT)}" for script in provision.mysql_init_scripts()]
+
+    assert list(mounted) == scripts
+    assert sorted(mounted.values()) == list(mounted.values())
+    assert all(volume.endswith(":ro") for volume in compose["services"]["mysql"]["volumes"])
 
 
 def test_localstack_gets_the_token_and_puts_lambdas_on_the_mysql_network(compose: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ mysql-init/: these tests say which of those is missing."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from cfnlint.decode import decode
 
 from appointments.adapters.ssm import DB_PARAMETER_NAMES
 from bootstrap import names, provision
-from bootstrap.config import LOCAL_COUNTRY_DATABASES, MYSQL_INIT, TEMPLATE, KitConfig
+from bootstrap.config import LOCAL_COUNTRY_DATABASES, MYSQL_INIT, MYSQL_LOCAL_USERS, TEMPLATE, KitConfig
 
 STAGE = "${Stage}"  # as the template writes it
 STACK = names.stack_name(STAGE)
@@ -118,14 +119,41 @@ def test_the_parameter_defaults_are_the_kits(template: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("country", names.COUNTRIES)
-def test_mysql_init_creates_each_countrys_schema_and_user(country: str) -> None:
-    scripts = "\n".join(script.read_text() for script in sorted(MYSQL_INIT.glob("*.sql")))
+def test_mysql_init_creates_each_countrys_schema_and_the_local_folder_its_user(country: str) -> None:
+    schemas = "\n".join(script.read_text() for script in sorted(MYSQL_INIT.glob("*.sql")))
+    local_users = "\n".join(script.read_text() for script in sorted(MYSQL_LOCAL_USERS.glob("*.sql")))
 
-    assert f"CREATE DATABASE IF NOT EXISTS {names.schema(country)} " in scripts
-    assert f"CREATE USER IF NOT EXISTS '{names.mysql_user(country)}'@'%'" in scripts
+    assert f"CREATE DATABASE IF NOT EXISTS {names.schema(country)} " in schemas
+    assert f"CREATE USER IF NOT EXISTS '{names.mysql_user(country)}'@'%'" in local_users
     assert (
-        f"GRANT SELECT, INSERT ON {names.schema(country)}.* TO '{names.mysql_user(country)}'@'%'" in scripts
+        f"GRANT SELECT, INSERT ON {names.schema(country)}.* TO '{names.mysql_user(country)}'@'%'"
+        in local_users
     )
+
+
+def test_the_schema_files_a_real_server_gets_hold_no_user_and_no_password() -> None:
+    for script in MYSQL_INIT.glob("*.sql"):
+        statements = re.sub(r"--[^\n]*", "", script.read_text()).upper()
+
+        assert "CREATE USER" not in statements, script.name
+        assert "IDENTIFIED" not in statements, script.name
+        assert "GRANT" not in statements, script.name
+
+
+def test_the_local_users_passwords_are_the_ones_the_kit_writes_to_ssm() -> None:
+    local_users = "\n".join(script.read_text() for script in sorted(MYSQL_LOCAL_USERS.glob("*.sql")))
+
+    for database in LOCAL_COUNTRY_DATABASES:
+        assert f"'{database.user}'@'%' IDENTIFIED BY '{database.password}'" in local_users
+
+
+def test_the_local_mysql_gets_the_schemas_before_the_local_users() -> None:
+    scripts = provision.mysql_init_scripts()
+
+    assert [script.parent for script in scripts] == sorted(
+        (script.parent for script in scripts), key=lambda folder: folder == MYSQL_LOCAL_USERS
+    )
+    assert {script.parent for script in scripts} == {MYSQL_INIT, MYSQL_LOCAL_USERS}
 
 
 def test_the_kit_writes_every_database_parameter_the_processor_reads() -> None:
