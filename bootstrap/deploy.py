@@ -1,16 +1,18 @@
 """`make deploy`: the same template and the same zips to AWS, through a CloudFormation change set.
 
 With an endpoint it deploys to a local engine instead, which is how the deploy path is tested.
-The database parameters are the user's to write (they hold a real password); deploy checks that
-they are there before it deploys functions that need them.
+The database parameters are the user's to write (they hold a real password; `make db-users`
+generates them); deploy checks that they are there before it deploys functions that need them,
+and on AWS that no password is one of the local kit's, which are in the repository.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from bootstrap import build, names, provision
-from bootstrap.config import KitError, StackConfig
+from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitError, StackConfig
 from bootstrap.progress import Progress
 from bootstrap.stack_queries import stack_outputs
 
@@ -41,6 +43,25 @@ def missing_db_parameters(config: StackConfig) -> list[str]:
     return missing
 
 
+LOCAL_PASSWORDS = frozenset(database.password for database in LOCAL_COUNTRY_DATABASES)
+
+
+def local_passwords_among(passwords: Mapping[str, str], to_aws: bool) -> list[str]:
+    """The parameters (name -> decrypted value) that hold a local kit's password, which anyone
+    can read in the repository: refused on AWS, and the right ones on a local engine."""
+    if not to_aws:
+        return []
+    return sorted(name for name, value in passwords.items() if value in LOCAL_PASSWORDS)
+
+
+def db_passwords(config: StackConfig) -> dict[str, str]:
+    """Each country's password parameter -> its decrypted value."""
+    ssm = config.client("ssm")
+    wanted = [names.db_parameter_names(config.db_parameters_prefix, c)["password"] for c in names.COUNTRIES]
+    found = ssm.get_parameters(Names=wanted, WithDecryption=True)["Parameters"]
+    return {parameter["Name"]: parameter["Value"] for parameter in found}
+
+
 def deploy(config: StackConfig, progress: Progress) -> dict[str, Any]:
     progress.say(f"Deploying stack {config.stack_name} ({config.api_flavour} API) to {config.where}")
     with progress.step("ssm") as note:
@@ -49,6 +70,12 @@ def deploy(config: StackConfig, progress: Progress) -> dict[str, Any]:
             raise KitError(
                 f"missing SSM parameters: {', '.join(missing)}; write them first, e.g. aws ssm put-parameter "
                 f"--name {missing[0]} --type SecureString --value ..."
+            )
+        known = local_passwords_among(db_passwords(config), to_aws=config.endpoint is None)
+        if known:
+            raise KitError(
+                f"a password of the local kit, which is in this repository, is in {', '.join(known)}: "
+                "write a generated one there (see Deploy to AWS in README.md) before deploying to AWS"
             )
         note.append(f"database parameters under {config.db_parameters_prefix} and {config.api_key_parameter}")
     with progress.step("build") as note:
