@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import getpass
 import json
 import os
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bootstrap import build, deploy, engine, kit, localstack, names, observe, redrive, watch
+from bootstrap import build, db_users, deploy, engine, kit, localstack, names, observe, redrive, watch
 from bootstrap.config import (
     API_FLAVOURS,
     LAMBDA_SOURCE,
@@ -28,7 +29,7 @@ from bootstrap.progress import Progress
 from bootstrap.stack_queries import stack_outputs
 
 
-def deploy_config(args: argparse.Namespace) -> StackConfig:
+def aws_region(args: argparse.Namespace) -> str:
     import boto3
 
     if args.endpoint:  # a local engine: the region `make up` provisioned it in
@@ -37,6 +38,11 @@ def deploy_config(args: argparse.Namespace) -> StackConfig:
         region = args.region or boto3.session.Session().region_name
     if not region:
         raise KitError("no AWS region: pass --region or set AWS_REGION (or configure a default region)")
+    return str(region)
+
+
+def deploy_config(args: argparse.Namespace) -> StackConfig:
+    region = aws_region(args)
     if bool(args.subnet_ids) != bool(args.security_group_id):
         raise KitError("--subnet-ids and --security-group-id go together")
     return StackConfig(
@@ -86,7 +92,55 @@ def parser() -> argparse.ArgumentParser:
         "--region", help="AWS region (default: from the AWS configuration; with --endpoint, the local kit's)"
     )
     to_aws.add_argument("--endpoint", help="deploy to this local engine instead of AWS")
+    users = commands.add_parser(
+        "db-users",
+        help="create (or rotate) the country users on a MySQL server with generated passwords, written to SSM",
+        description="The admin password is read from DB_ADMIN_PASSWORD, else asked for.",
+    )
+    users.add_argument("--host", required=True, help="the MySQL server (the RDS endpoint)")
+    users.add_argument("--port", type=int, default=3306)
+    users.add_argument("--admin-user", required=True, help="a MySQL user that may create users and grant")
+    users.add_argument(
+        "--user-host",
+        default=db_users.ANY_HOST,
+        help="where the country users may connect from, e.g. 10.0.%% (default: %%, anywhere)",
+    )
+    users.add_argument(
+        "--functions-host", help="the server as the functions reach it, written to SSM (default: --host)"
+    )
+    users.add_argument("--ssl-ca", help="the CA bundle the server's certificate is checked against (RDS's)")
+    users.add_argument(
+        "--allow-plaintext",
+        action="store_true",
+        help="do not require TLS for the admin connection (a local test server only)",
+    )
+    users.add_argument(
+        "--db-parameters-prefix",
+        default=names.DEFAULT_DB_PARAMETERS_PREFIX,
+        help="SSM path under which each country's database parameters are written",
+    )
+    users.add_argument("--region", help="AWS region (default: from the AWS configuration)")
+    users.add_argument("--endpoint", help="write the parameters to this local engine instead of AWS")
     return parser
+
+
+def create_db_users(args: argparse.Namespace, config: StackConfig) -> None:
+    """`db-users`: the users on MySQL, their connections in SSM (of `config`)."""
+    admin_password = os.environ.get("DB_ADMIN_PASSWORD")
+    if admin_password is None:
+        admin_password = getpass.getpass(f"MySQL password of {args.admin_user} on {args.host}: ")
+    done = db_users.db_users(
+        config,
+        host=args.host,
+        port=args.port,
+        admin_user=args.admin_user,
+        admin_password=admin_password,
+        user_host=args.user_host,
+        functions_host=args.functions_host,
+        ssl_ca=args.ssl_ca,
+        require_tls=not args.allow_plaintext,
+    )
+    print("\n".join(done))
 
 
 def down() -> None:
@@ -138,6 +192,13 @@ def main(argv: list[str] | None = None) -> int:
             if not target.artifact_bucket_name:
                 target = dataclasses.replace(target, artifact_bucket_name=deploy.default_bucket(target))
             print(json.dumps(deploy.deploy(target, Progress()), indent=2))
+        elif args.command == "db-users":
+            target = StackConfig(
+                engine_url=args.endpoint,
+                region=aws_region(args),
+                db_parameters_prefix=args.db_parameters_prefix,
+            )
+            create_db_users(args, target)
         else:  # only these choose an engine, and only then is Docker asked whether it answers
             config, choice = kit.resolve()
             target = config

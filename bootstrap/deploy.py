@@ -75,7 +75,7 @@ def deploy(config: StackConfig, progress: Progress) -> dict[str, Any]:
         if known:
             raise KitError(
                 f"a password of the local kit, which is in this repository, is in {', '.join(known)}: "
-                "write a generated one there (see Deploy to AWS in README.md) before deploying to AWS"
+                "write a generated one there (make db-users) before deploying to AWS"
             )
         note.append(f"database parameters under {config.db_parameters_prefix} and {config.api_key_parameter}")
     with progress.step("build") as note:

@@ -75,32 +75,48 @@ def apply_mysql_init(config: KitConfig) -> list[str]:
     return [str(script.relative_to(MYSQL_INIT)) for script in scripts]
 
 
-def db_parameter_values(config: KitConfig, database: CountryDatabase) -> dict[str, tuple[str, str]]:
-    """Each leaf the processor reads -> (value, SSM type) for the local MySQL."""
+def connection_parameter_values(
+    host: str, port: int, user: str, password: str, schema: str
+) -> dict[str, tuple[str, str]]:
+    """Each leaf the processor reads -> (value, SSM type): the password a SecureString."""
     return {
-        "host": (config.lambda_mysql_host, "String"),
-        "port": (str(config.lambda_mysql_port), "String"),
-        "user": (database.user, "String"),
-        "password": (database.password, "SecureString"),
-        "name": (database.schema, "String"),
+        "host": (host, "String"),
+        "port": (str(port), "String"),
+        "user": (user, "String"),
+        "password": (password, "SecureString"),
+        "name": (schema, "String"),
     }
 
 
-def put_db_parameters(config: KitConfig) -> list[str]:
-    """Write each country's connection under the prefix; the password as a SecureString.
+def db_parameter_values(config: KitConfig, database: CountryDatabase) -> dict[str, tuple[str, str]]:
+    """Each leaf the processor reads -> (value, SSM type) for the local MySQL."""
+    return connection_parameter_values(
+        config.lambda_mysql_host, config.lambda_mysql_port, database.user, database.password, database.schema
+    )
+
+
+def put_country_parameters(
+    ssm: Any, prefix: str, country: str, values: dict[str, tuple[str, str]]
+) -> list[str]:
+    """Write one country's connection under the prefix; returns the parameters' names.
 
     CloudFormation cannot create SecureString parameters, so they are written here.
     """
+    written = []
+    for leaf, parameter in names.db_parameter_names(prefix, country).items():
+        value, kind = values[leaf]
+        ssm.put_parameter(Name=parameter, Value=value, Type=kind, Overwrite=True)
+        written.append(parameter)
+    return written
+
+
+def put_db_parameters(config: KitConfig) -> list[str]:
+    """Write each local country's connection under the prefix."""
     ssm = config.client("ssm")
     written = []
     for database in LOCAL_COUNTRY_DATABASES:
         values = db_parameter_values(config, database)
-        for leaf, parameter in names.db_parameter_names(
-            config.db_parameters_prefix, database.country
-        ).items():
-            value, kind = values[leaf]
-            ssm.put_parameter(Name=parameter, Value=value, Type=kind, Overwrite=True)
-            written.append(parameter)
+        written += put_country_parameters(ssm, config.db_parameters_prefix, database.country, values)
     return written
 
 
