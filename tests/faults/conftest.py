@@ -54,20 +54,6 @@ def holds(bodies: list[str], appointment_id: str) -> bool:
     return any(appointment_id in body for body in bodies)
 
 
-def delete_where(sqs: Any, queue_url: str, marker: str) -> int:
-    deleted = 0
-    for _ in range(5):
-        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
-            if marker in message["Body"]:
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-                deleted += 1
-            else:
-                sqs.change_message_visibility(
-                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
-    return deleted
-
-
 @contextmanager
 def mysql_refusing(admin: pymysql.connections.Connection, country: str) -> Iterator[None]:
     """The country user loses INSERT, and its open connections are closed so the loss is seen at
