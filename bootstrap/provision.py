@@ -169,10 +169,9 @@ def _status(error: ClientError) -> int:
     return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
 
 
-def _foreign_bucket(bucket: str, account: str | None) -> KitError:
-    whose = f"account {account}'s" if account else "this account's"
+def _foreign_bucket(bucket: str, account: str) -> KitError:
     return KitError(
-        f"the artifact bucket {bucket} exists and is not {whose} (or this account may not read it): "
+        f"the artifact bucket {bucket} exists and is not account {account}'s (or this account may not read it): "
         "the functions' code must not go there; name a bucket of yours with BUCKET=..."
     )
 
@@ -180,12 +179,13 @@ def _foreign_bucket(bucket: str, account: str | None) -> KitError:
 def upload_artifacts(config: StackConfig, zips: Sequence[BuiltZip]) -> int:
     """Upload each zip under its content-hash key, unless already there; returns how many were sent.
 
-    On AWS every S3 call names the bucket's expected owner, this account, so S3 refuses a bucket
-    that is anyone else's; a bucket made here gets Block Public Access and versioning."""
+    Every S3 call names the bucket's expected owner, this account, so S3 refuses a bucket that is
+    anyone else's; a bucket made here gets Block Public Access and versioning. The local engines
+    take the same calls (ministack 1.5.33 accepts the owner and does not check it)."""
     s3 = config.client("s3")
     bucket = config.artifact_bucket
-    account = config.client("sts").get_caller_identity()["Account"] if config.endpoint is None else None
-    owner = {"ExpectedBucketOwner": account} if account else {}
+    account = str(config.client("sts").get_caller_identity()["Account"])
+    owner = {"ExpectedBucketOwner": account}
     try:
         s3.head_bucket(Bucket=bucket, **owner)
         state = artifact_bucket_state(None)
@@ -203,17 +203,14 @@ def upload_artifacts(config: StackConfig, zips: Sequence[BuiltZip]) -> int:
                 raise _foreign_bucket(bucket, account) from None
             if code != "BucketAlreadyOwnedByYou":
                 raise
-        if account:
-            s3.put_public_access_block(
-                Bucket=bucket, PublicAccessBlockConfiguration=BLOCK_PUBLIC_ACCESS, **owner
-            )
-            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}, **owner)
+        s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=BLOCK_PUBLIC_ACCESS, **owner)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}, **owner)
     sent = 0
     for built in zips:
         try:
             s3.head_object(Bucket=bucket, Key=built.s3_key, **owner)
         except ClientError:
-            s3.upload_file(str(built.path), bucket, built.s3_key, ExtraArgs=owner or None)
+            s3.upload_file(str(built.path), bucket, built.s3_key, ExtraArgs=owner)
             sent += 1
     return sent
 

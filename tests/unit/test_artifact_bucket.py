@@ -1,5 +1,5 @@
-"""The artifact bucket's name is predictable: on AWS every S3 call the kit makes names this
-account as the bucket's expected owner, a bucket that is another account's is refused before any
+"""The artifact bucket's name is predictable: every S3 call the kit makes names this account as
+the bucket's expected owner, a bucket that is another account's is refused before any
 code is sent, and a bucket the kit makes gets Block Public Access and versioning."""
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def test_any_other_answer_to_headbucket_stops_the_upload() -> None:
         provision.artifact_bucket_state(301)
 
 
-def test_on_aws_every_s3_call_names_this_account_as_the_owner() -> None:
+def test_every_s3_call_names_this_account_as_the_owner() -> None:
     s3 = FakeS3(BucketState.MISSING)
 
     assert provision.upload_artifacts(on_aws(s3), ZIPS) == len(ZIPS)
@@ -132,7 +132,7 @@ def test_a_bucket_taken_by_someone_else_between_the_check_and_the_create_is_refu
     assert "upload_file" not in [name for name, _ in s3.calls]
 
 
-def test_a_bucket_the_kit_makes_on_aws_blocks_public_access_and_keeps_versions() -> None:
+def test_a_bucket_the_kit_makes_blocks_public_access_and_keeps_versions() -> None:
     s3 = FakeS3(BucketState.MISSING)
 
     provision.upload_artifacts(on_aws(s3), ZIPS)
@@ -157,11 +157,13 @@ def test_a_bucket_that_is_ours_already_is_left_as_it_is_and_only_new_zips_are_se
     assert [name for name, _ in s3.calls if name.startswith(("create", "put_"))] == []
 
 
-def test_on_a_local_engine_the_bucket_is_made_and_filled_without_an_owner_named() -> None:
+def test_a_local_engine_gets_the_same_calls_with_its_own_account() -> None:
     s3 = FakeS3(BucketState.MISSING)
     local = StackWithFakeS3(engine_url="http://127.0.0.1:4566", region="us-east-1", s3=s3)
 
     assert provision.upload_artifacts(local, ZIPS) == len(ZIPS)
-    assert [name for name, _ in s3.calls if name.startswith("put_")] == []
-    assert all("ExpectedBucketOwner" not in arguments for _, arguments in s3.calls)
-    assert all(arguments["ExtraArgs"] is None for name, arguments in s3.calls if name == "upload_file")
+    assert "CreateBucketConfiguration" not in dict(s3.calls)["create_bucket"]  # us-east-1 takes none
+    assert [name for name, _ in s3.calls if name.startswith("put_")] == [
+        "put_public_access_block",
+        "put_bucket_versioning",
+    ]
