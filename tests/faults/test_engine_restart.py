@@ -13,10 +13,11 @@ import pymysql
 import pytest
 
 from bootstrap import engine, kit, names
-from bootstrap.config import STATE_DIR, KitConfig
-from bootstrap.engine import PERSISTED_STATE
+from bootstrap.config import LOCAL_API_KEY, STATE_DIR, KitConfig
+from bootstrap.engine import LOG_FILE, PERSISTED_S3, PERSISTED_STATE, PID_FILE
 from bootstrap.kit import Stack
 from bootstrap.stack_queries import queue_depth
+from tests.faults.conftest import mysql_refusing
 from tests.support.api_client import AppointmentsApi
 from tests.support.counts import stored_rows
 from tests.support.deadlines import Deadlines
@@ -45,26 +46,36 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
         {"insuredId": insured, "scheduleId": base + n, "countryISO": names.country_in_turn(n)}
         for n in range(POSTED)
     ]
-    # Posted faster than the chain completes them, so some are still on their way at the stop.
-    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-        accepted = list(pool.map(api.create, bodies))
-    assert [reply.status for reply in accepted] == [202] * POSTED
-    ids = {reply.body["appointmentId"]: reply.body["countryISO"] for reply in accepted}
+    # The PE processors cannot write while the appointments arrive and the engine stops, so those
+    # are certainly on their way (in their queue, between receives) at the stop; the CL ones flow
+    # as fast as the chain goes, so some may be anywhere in it. INSERT comes back after the restart,
+    # within the receive limit.
+    with mysql_refusing(mysql_admin, names.COUNTRIES[0]):
+        with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+            accepted = list(pool.map(api.create, bodies))
+        assert [reply.status for reply in accepted] == [202] * POSTED
+        ids = {reply.body["appointmentId"]: reply.body["countryISO"] for reply in accepted}
 
-    pending = list(api.statuses(insured).values()).count("pending")
-    queued = {
-        name: tuple(queue_depth(sqs, stack.outputs[pair.queue_output])) for name, pair in names.QUEUES.items()
-    }
-    stopped = engine.stop()
-    stopped_ms = int(time.time() * 1000)
-    assert stopped is not None, "the engine was not started by the kit, so it cannot be restarted here"
-    report(
-        f"posted {POSTED} with {CLIENTS} clients; read just before the stop: {pending} of them pending in "
-        f"DynamoDB, queues (waiting, in flight) {queued}; "
-        f"stopped the engine (pid {stopped})"
-    )
-    assert pending > 0, "nothing was in flight when the engine stopped: the restart proved nothing"
-    again = kit.up(kit_config, kit.Progress(quiet=True))
+        pending = list(api.statuses(insured).values()).count("pending")
+        queued = {
+            name: tuple(queue_depth(sqs, stack.outputs[pair.queue_output]))
+            for name, pair in names.QUEUES.items()
+        }
+        stopped = engine.stop()
+        stopped_ms = int(time.time() * 1000)
+        try:
+            assert stopped is not None, (
+                "the engine was not started by the kit, so it cannot be restarted here"
+            )
+            report(
+                f"posted {POSTED} with {CLIENTS} clients; read just before the stop: {pending} of them pending in "
+                f"DynamoDB, queues (waiting, in flight) {queued}; "
+                f"stopped the engine (pid {stopped})"
+            )
+            assert pending > 0, "nothing was in flight when the engine stopped: the restart proved nothing"
+        finally:
+            # Whatever the checks above found, the engine comes back for the tests after this one.
+            again = kit.up(kit_config, kit.Progress(quiet=True))
     report(f"make up again: engine started={again.engine_started}, same API={again.api_url == stack.api_url}")
 
     wait_for(
@@ -119,8 +130,12 @@ def test_what_the_engine_saved_is_readable_by_this_user_alone(
     Runs after the restart above, which made the engine save its state."""
     if kit_config.engine != "ministack" or not kit_config.persist:
         pytest.skip("only the Docker-free engine with PERSIST=1 saves its state in .local/")
-    saved = list(STATE_DIR.rglob("*"))
-    open_to_others = [str(path) for path in saved if path.stat().st_mode & 0o077]
-    report(f"{len(saved)} files and folders under {STATE_DIR.name}/, readable by others: {open_to_others}")
-    assert any(path.is_relative_to(PERSISTED_STATE) for path in saved)
+    secrets = [STATE_DIR, LOCAL_API_KEY, LOG_FILE, PID_FILE]
+    for folder in (PERSISTED_STATE, PERSISTED_S3):
+        secrets += [folder, *folder.rglob("*")] if folder.exists() else []
+    open_to_others = [str(path) for path in secrets if path.stat().st_mode & 0o077]
+    report(
+        f"{len(secrets)} files and folders of the kit and the engine's state, readable by others: {open_to_others}"
+    )
+    assert any(path.is_relative_to(PERSISTED_STATE) and path.is_file() for path in secrets)
     assert open_to_others == []
