@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from bootstrap import build, db_users, deploy, engine, kit, localstack, names, observe, redrive, watch
 from bootstrap.config import (
     API_FLAVOURS,
+    DATABASE_TLS_MODES,
     LAMBDA_SOURCE,
     KitConfig,
     KitError,
@@ -54,6 +55,7 @@ def deploy_config(args: argparse.Namespace) -> StackConfig:
         artifact_bucket_name=args.bucket,
         subnet_ids=tuple(s for s in args.subnet_ids.split(",") if s),
         security_group_id=args.security_group_id,
+        database_tls=args.database_tls,
     )
 
 
@@ -92,6 +94,13 @@ def parser() -> argparse.ArgumentParser:
         "--region", help="AWS region (default: from the AWS configuration; with --endpoint, the local kit's)"
     )
     to_aws.add_argument("--endpoint", help="deploy to this local engine instead of AWS")
+    to_aws.add_argument(
+        "--database-tls",
+        choices=DATABASE_TLS_MODES,
+        default=StackConfig.database_tls,
+        help="TLS to MySQL with the certificate checked against lambdas/appointments/certs/mysql-ca.pem "
+        "(verify, the default), or none (off: only for a MySQL without TLS)",
+    )
     users = commands.add_parser(
         "db-users",
         help="create (or rotate) the country users on a MySQL server with generated passwords, written to SSM",

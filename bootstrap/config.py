@@ -30,6 +30,7 @@ LOCAL_API_KEY = STATE_DIR / "api-key"
 ENGINES = ("ministack", "localstack")
 DEFAULT_REGION = "us-east-1"
 API_FLAVOURS = ("http", "rest")
+DATABASE_TLS_MODES = ("verify", "off")  # the template's DatabaseTls
 
 
 # The kit's state holds the engine's saved state (every SecureString in plain text), its log and
@@ -137,6 +138,9 @@ class StackConfig:
     artifact_bucket_name: str | None = None
     subnet_ids: tuple[str, ...] = field(default=())
     security_group_id: str = ""
+    # TLS from the processors to MySQL (the template's DatabaseTls): verified on AWS; a local
+    # MySQL has none.
+    database_tls: str = "verify"
 
     @property
     def endpoint(self) -> str | None:
@@ -225,6 +229,11 @@ class KitConfig(StackConfig):
         if flavour not in API_FLAVOURS:
             raise KitError(f"API_FLAVOUR must be one of {', '.join(API_FLAVOURS)}, not {flavour!r}")
         mysql_host = env.get("MYSQL_HOST", "127.0.0.1")
+        database_tls = env.get("DATABASE_TLS", "off")
+        if database_tls not in DATABASE_TLS_MODES:
+            raise KitError(
+                f"DATABASE_TLS must be one of {', '.join(DATABASE_TLS_MODES)}, not {database_tls!r}"
+            )
         return cls(
             engine_port=port,
             engine_url=env.get("ENGINE_URL") or None,
@@ -244,6 +253,7 @@ class KitConfig(StackConfig):
             mysql_password=env.get("MYSQL_PASSWORD", "rimac-local" if compose else ""),
             lambda_mysql_host=env.get("LAMBDA_MYSQL_HOST", "mysql" if compose else mysql_host),
             lambda_mysql_port=lambda_mysql_port,
+            database_tls=database_tls,
         )
 
     @property

@@ -8,11 +8,13 @@ and on AWS that no password is one of the local kit's, which are in the reposito
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from bootstrap import build, names, provision
-from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitError, StackConfig
+from bootstrap.config import LAMBDA_SOURCE, LOCAL_COUNTRY_DATABASES, KitError, StackConfig
 from bootstrap.progress import Progress
 from bootstrap.stack_queries import stack_outputs
 
@@ -62,8 +64,29 @@ def db_passwords(config: StackConfig) -> dict[str, str]:
     return {parameter["Name"]: parameter["Value"] for parameter in found}
 
 
+CA_BUNDLE = LAMBDA_SOURCE / "appointments" / "certs" / "mysql-ca.pem"  # settings.CA_BUNDLE in the zip
+RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+
+
+def ca_bundle_problem(bundle: Path) -> str | None:
+    """Why the processors could not verify MySQL's certificate with `bundle`, or None."""
+    if not bundle.is_file():
+        return (
+            f"DatabaseTls is verify but {bundle} is missing: the processors would refuse every connection. "
+            f"Put your database's CA bundle there (for RDS: curl -fsSo {bundle} {RDS_CA_BUNDLE_URL}), "
+            "or deploy with DATABASE_TLS=off to a MySQL without TLS"
+        )
+    try:
+        loaded = ssl.create_default_context(cafile=str(bundle)).cert_store_stats()["x509_ca"]
+    except (ssl.SSLError, ValueError) as error:
+        return f"{bundle} holds no usable CA certificate ({error})"
+    return None if loaded else f"{bundle} holds no CA certificate"
+
+
 def deploy(config: StackConfig, progress: Progress) -> dict[str, Any]:
     progress.say(f"Deploying stack {config.stack_name} ({config.api_flavour} API) to {config.where}")
+    if config.database_tls == "verify" and (problem := ca_bundle_problem(CA_BUNDLE)):
+        raise KitError(problem)
     with progress.step("ssm") as note:
         missing = missing_db_parameters(config)
         if missing:

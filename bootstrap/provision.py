@@ -229,6 +229,7 @@ def stack_parameters(config: StackConfig, zips: Sequence[BuiltZip]) -> list[Any]
         "ApiFlavour": config.api_flavour,
         "SubnetIds": ",".join(config.subnet_ids),
         "SecurityGroupId": config.security_group_id,
+        "DatabaseTls": config.database_tls,
     }
     return [{"ParameterKey": key, "ParameterValue": value} for key, value in values.items()]
 

@@ -6,11 +6,15 @@ A missing or bad variable stops the cold start with a message naming it.
 from __future__ import annotations
 
 import os
-from typing import TypeVar
+from pathlib import Path
+from typing import Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from appointments.domain import Country
+
+# Where the processors' CA bundle rides in the zip: lambdas/appointments/certs/ (README).
+CA_BUNDLE = Path(__file__).with_name("certs") / "mysql-ca.pem"
 
 
 class _Settings(BaseModel):
@@ -29,6 +33,24 @@ class ProcessorSettings(_Settings):
     DB_PARAMETERS_PATH: str
     EVENT_BUS_NAME: str
     DB_PARAMETERS_MAX_AGE: int = 300
+    # TLS to MySQL, the server's certificate and name checked against the CA bundle in the zip.
+    # "off" is for a local MySQL without TLS; the template's default is "verify".
+    DB_TLS: Literal["verify", "off"] = "verify"
+    DB_TLS_CA_FILE: Path = CA_BUNDLE
+
+    @model_validator(mode="after")
+    def _bundle_in_the_zip(self) -> Self:
+        if self.DB_TLS == "verify" and not self.DB_TLS_CA_FILE.is_file():
+            raise ValueError(
+                f"DB_TLS=verify needs the CA bundle {self.DB_TLS_CA_FILE}, which this code does not carry "
+                "(README, Deploy to AWS: the RDS CA bundle)"
+            )
+        return self
+
+    @property
+    def tls_ca(self) -> Path | None:
+        """The CA bundle that verifies the server, or None for a plain connection."""
+        return self.DB_TLS_CA_FILE if self.DB_TLS == "verify" else None
 
 
 class CallbackSettings(_Settings):

@@ -34,6 +34,8 @@ def deployed_rest_api(kit_config: KitConfig, stack: Stack) -> str:
         kit_config.region,
         "--db-parameters-prefix",
         kit_config.db_parameters_prefix,
+        "--database-tls",
+        kit_config.database_tls,  # the local MySQL's: no TLS here
     )
     outputs = json.loads(printed[printed.index("{") :])
     assert outputs[names.API_FLAVOUR] == "rest"

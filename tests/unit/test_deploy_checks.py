@@ -107,7 +107,9 @@ def test_on_a_local_engine_the_local_passwords_are_the_right_ones() -> None:
 
 def test_a_deploy_to_aws_stops_before_the_build_on_a_local_password() -> None:
     local = LOCAL_COUNTRY_DATABASES[-1]
-    config = StackWithFakeSsm(ssm=FakeSsm(every_parameter({local.country: local.password})))
+    config = StackWithFakeSsm(
+        ssm=FakeSsm(every_parameter({local.country: local.password})), database_tls="off"
+    )
 
     with pytest.raises(KitError, match=password_parameter(local.country)) as refused:
         deploy.deploy(config, Progress(quiet=True))
@@ -115,7 +117,7 @@ def test_a_deploy_to_aws_stops_before_the_build_on_a_local_password() -> None:
 
 
 def test_a_deploy_to_aws_with_generated_passwords_goes_on_to_the_build() -> None:
-    config = StackWithFakeSsm(ssm=FakeSsm(every_parameter({})))
+    config = StackWithFakeSsm(ssm=FakeSsm(every_parameter({})), database_tls="off")
 
     with pytest.raises(Built):
         deploy.deploy(config, Progress(quiet=True))
@@ -123,7 +125,9 @@ def test_a_deploy_to_aws_with_generated_passwords_goes_on_to_the_build() -> None
 
 def test_a_deploy_to_a_local_engine_with_the_local_passwords_goes_on_to_the_build() -> None:
     local = {db.country: db.password for db in LOCAL_COUNTRY_DATABASES}
-    config = StackWithFakeSsm(engine_url="http://127.0.0.1:4566", ssm=FakeSsm(every_parameter(local)))
+    config = StackWithFakeSsm(
+        engine_url="http://127.0.0.1:4566", ssm=FakeSsm(every_parameter(local)), database_tls="off"
+    )
 
     with pytest.raises(Built):
         deploy.deploy(config, Progress(quiet=True))

@@ -58,6 +58,7 @@ def processor(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
         COUNTRY_ISO="PE",
         DB_PARAMETERS_PATH=names.db_parameters_path(names.DEFAULT_DB_PARAMETERS_PREFIX, "PE"),
         EVENT_BUS_NAME="bus",
+        DB_TLS="off",  # the in-memory unit of work below stands in for MySQL
     )
     monkeypatch.setattr(module, "uow", InMemoryCountryUnitOfWork())
     monkeypatch.setattr(module, "events", InMemoryEventPublisher())

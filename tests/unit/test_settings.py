@@ -18,6 +18,7 @@ def test_settings_are_read_from_the_environment() -> None:
             "COUNTRY_ISO": "CL",
             "DB_PARAMETERS_PATH": parameters_path(Country.CL),
             "EVENT_BUS_NAME": "bus",
+            "DB_TLS": "off",
             "OTHER": "x",
         },
     )

@@ -193,3 +193,18 @@ def test_both_api_flavours_throttle_and_the_http_function_cannot_take_all_the_co
     assert every_method == {"ResourcePath": "/*", "HttpMethod": "*", **limits}
     http = resources["HttpFunction"]["Properties"]
     assert http["ReservedConcurrentExecutions"] == {"Ref": "HttpReservedConcurrency"}
+
+
+def test_the_processors_verify_mysqls_certificate_unless_told_otherwise(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    template, _ = decode(str(TEMPLATE))
+    processors = {
+        name: r["Properties"]["Environment"]["Variables"]
+        for name, r in of_type(resources, "AWS::Lambda::Function").items()
+        if "DB_PARAMETERS_PATH" in r["Properties"]["Environment"]["Variables"]
+    }
+
+    assert template["Parameters"]["DatabaseTls"]["Default"] == "verify"
+    assert len(processors) == len(names.COUNTRIES)
+    assert all(variables["DB_TLS"] == {"Ref": "DatabaseTls"} for variables in processors.values())

@@ -12,7 +12,8 @@ import contextlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 import pymysql
 from pymysql.constants import CR, ER
@@ -71,13 +72,23 @@ class MySqlCountryUnitOfWork(CountryUnitOfWork):
         timeout: int = 3,
         unavailable_for: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        tls_ca: Path | None = None,
     ) -> None:
         self._settings = settings
+        self._tls = self._tls_arguments(tls_ca)
         self._timeout = timeout
         self._unavailable_for = unavailable_for
         self._clock = clock
         self._unavailable_until = float("-inf")
         self._connection: pymysql.connections.Connection | None = None
+
+    @staticmethod
+    def _tls_arguments(ca: Path | None) -> dict[str, Any]:
+        """With a CA bundle, TLS is required (PyMySQL refuses a server that does not offer it,
+        rather than going on in plain text) and the certificate and the host name are checked."""
+        if ca is None:
+            return {}
+        return {"ssl_ca": str(ca), "ssl_verify_cert": True, "ssl_verify_identity": True}
 
     def _connect(self) -> pymysql.connections.Connection:
         if self._connection is not None:
@@ -101,6 +112,7 @@ class MySqlCountryUnitOfWork(CountryUnitOfWork):
                 write_timeout=self._timeout,
                 autocommit=False,
                 charset="utf8mb4",
+                **self._tls,
             )
         except pymysql.MySQLError as error:
             self._settings.forget()  # a fixed host, port or password is read on the next attempt

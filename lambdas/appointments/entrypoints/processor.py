@@ -31,7 +31,9 @@ logger = Logger()
 tracer = handler_tracer()  # X-Ray when the template turns tracing on; a no-op otherwise
 settings = load_settings(ProcessorSettings)
 # One connection per warm worker; settings cached, and read again after a refused connection.
-uow = MySqlCountryUnitOfWork(SsmMySqlSettings(settings.DB_PARAMETERS_PATH, settings.DB_PARAMETERS_MAX_AGE))
+uow = MySqlCountryUnitOfWork(
+    SsmMySqlSettings(settings.DB_PARAMETERS_PATH, settings.DB_PARAMETERS_MAX_AGE), tls_ca=settings.tls_ca
+)
 events = EventBridgeSettledPublisher(settings.EVENT_BUS_NAME, boto3.client("events"))
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
