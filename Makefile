@@ -95,16 +95,24 @@ unit: $(VENV)/.installed ## Unit tests: domain, services, handlers with in-memor
 	$(PY) -m pytest tests/unit
 
 integration: venvs ## Adapter tests against the engine and MySQL (starts the engine if needed)
-	$(PY) -m pytest tests/integration
+	$(PY) -m pytest $(PARALLEL) tests/integration
 
 e2e: venvs ## The full flow through the HTTP API (starts the stack if it is not running)
-	$(PY) -m pytest tests/e2e
+	@$(PY) -m pytest $(PARALLEL) -m "not serial" tests/e2e; parallel=$$?; \
+	  $(PY) -m pytest -m serial tests/e2e; exit $$(( parallel || $$? ))
 
 faults: venvs ## Real faults on the stack: MySQL refusing, poison messages, an engine restart
 	$(PY) -m pytest tests/faults
 
+# Unit, integration and e2e tests on TEST_WORKERS processes (they use fresh ids; most of their
+# time is waiting for the flow); then, alone, what changes what others see: the faults (they stop
+# the engine or break MySQL) and the `serial` tests.
+TEST_WORKERS ?= 4
+PARALLEL = -n $(TEST_WORKERS) --dist loadscope
+
 test: venvs lint ## The whole suite: lint, unit, integration, e2e, faults (starts what it needs)
-	$(PY) -m pytest
+	@$(PY) -m pytest $(PARALLEL) -m "not serial and not faults"; parallel=$$?; \
+	  $(PY) -m pytest -m "serial or faults"; exit $$(( parallel || $$? ))
 
 lock: ## Re-resolve requirements/*.txt from *.in, on Python 3.11 (the oldest supported) so the pins fit 3.11 and 3.12
 	@rm -rf build/lock-venv && $(LOCK_PYTHON) -m venv build/lock-venv

@@ -16,6 +16,7 @@ from bootstrap.progress import Progress
 from bootstrap.stack_queries import admin_connection
 from tests.support.deadlines import Deadlines, deadlines_for
 from tests.support.fixture_plan import FixturePlan, plan_test_stack
+from tests.support.one_at_a_time import in_xdist_worker, one_at_a_time
 
 LEVELS = ("unit", "integration", "e2e", "faults")
 
@@ -41,8 +42,14 @@ def kit_config(resolved: tuple[KitConfig, EngineChoice]) -> KitConfig:
 def stack(resolved: tuple[KitConfig, EngineChoice]) -> Iterator[kit.Stack]:
     """The provisioned stack. A running one is reused as it is. Otherwise, with Docker, LocalStack
     and MySQL come up through testcontainers (torn down after); without, ministack is started
-    here and stopped after."""
+    here and stopped after. Under pytest-xdist the workers share one stack: each brings it up to
+    date in turn (a no-op once it is), and none stops it, since the others still use it."""
     config, choice = resolved
+    if in_xdist_worker():
+        with one_at_a_time("stack"):
+            shared = kit.up(config, Progress(quiet=True), reason=choice.reason)
+        yield shared
+        return
     running = localstack.is_ready(config) if config.engine == "localstack" else engine.is_ready(config)
     plan = plan_test_stack(choice, running)
     print(f"\ntest stack: {plan} ({choice.reason})")

@@ -13,6 +13,7 @@ from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
 from tests.kit_cli import kit_command
 from tests.support.api_client import AppointmentsApi
+from tests.support.one_at_a_time import one_at_a_time
 
 DEPLOY_STAGE = "e2edeploy"
 
@@ -21,7 +22,15 @@ DEPLOY_STAGE = "e2edeploy"
 def deployed_rest_api(kit_config: KitConfig, stack: Stack) -> str:
     if kit_config.engine == "ministack" and engine.engine_python_version() != "3.12":
         pytest.skip("deploy builds the AWS python3.12 zips; this engine runs another Python")
-    printed = kit_command(
+    with one_at_a_time("stack"):  # pytest-xdist workers build and deploy in turn
+        printed = deploy_rest_stage(kit_config)
+    outputs = json.loads(printed[printed.index("{") :])
+    assert outputs[names.API_FLAVOUR] == "rest"
+    return str(outputs[names.API_URL])
+
+
+def deploy_rest_stage(kit_config: KitConfig) -> str:
+    return kit_command(
         kit_config,
         "deploy",
         "--stage",
@@ -37,9 +46,6 @@ def deployed_rest_api(kit_config: KitConfig, stack: Stack) -> str:
         "--database-tls",
         kit_config.database_tls,  # the local MySQL's: no TLS here
     )
-    outputs = json.loads(printed[printed.index("{") :])
-    assert outputs[names.API_FLAVOUR] == "rest"
-    return str(outputs[names.API_URL])
 
 
 @pytest.fixture(scope="session", params=["made-up-stack", "deployed-rest-stack"])

@@ -19,6 +19,8 @@ from bootstrap.kit import Stack
 from tests.support.api_client import AppointmentsApi
 from tests.support.polling import wait_for
 
+pytestmark = pytest.mark.serial  # the HTTP function's code changes while it runs
+
 ORIGINAL = "send your API key in the x-api-key header"
 CHANGED = "send your API key in the x-api-key header, please"
 
