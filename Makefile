@@ -11,7 +11,7 @@ PIP_FLAGS   := --disable-pip-version-check  # not quiet: pip names each package 
 KIT_PYTHON   = $(shell python3 bootstrap/find_python.py)
 LOCK_PYTHON ?= python3.11
 
-.PHONY: help venvs up down build deploy db-users openapi watch logs status trace redrive awslocal bench bench-up test lint unit integration e2e faults lock clean
+.PHONY: help venvs up down build deploy db-users migrate openapi watch logs status trace redrive awslocal bench bench-up test lint unit integration e2e faults lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,6 +52,12 @@ db-users: $(VENV)/.installed ## Country MySQL users on RDS, generated passwords 
 	@$(PY) -m bootstrap db-users --host "$(DB_HOST)" --admin-user "$(DB_ADMIN_USER)" \
 	  --db-parameters-prefix "$(or $(DB_PARAMETERS_PREFIX),/rimac/db)" $(if $(DB_PORT),--port "$(DB_PORT)") \
 	  $(if $(DB_USER_HOST),--user-host "$(DB_USER_HOST)") $(if $(FUNCTIONS_DB_HOST),--functions-host "$(FUNCTIONS_DB_HOST)") \
+	  $(if $(SSL_CA),--ssl-ca "$(SSL_CA)")
+
+migrate: $(VENV)/.installed ## Schema migrations on RDS, to the schemas SSM names: DB_HOST=host DB_ADMIN_USER=admin [SSL_CA=file]
+	@test -n "$(DB_HOST)" -a -n "$(DB_ADMIN_USER)" || { echo "error: name the server and its admin: make migrate DB_HOST=my-rds... DB_ADMIN_USER=admin"; exit 1; }
+	@$(PY) -m bootstrap migrate --host "$(DB_HOST)" --admin-user "$(DB_ADMIN_USER)" \
+	  --db-parameters-prefix "$(or $(DB_PARAMETERS_PREFIX),/rimac/db)" $(if $(DB_PORT),--port "$(DB_PORT)") \
 	  $(if $(SSL_CA),--ssl-ca "$(SSL_CA)")
 
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the routes and pydantic models

@@ -14,7 +14,19 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bootstrap import build, db_users, deploy, engine, kit, localstack, names, observe, redrive, watch
+from bootstrap import (
+    build,
+    db_users,
+    deploy,
+    engine,
+    kit,
+    localstack,
+    migrations,
+    names,
+    observe,
+    redrive,
+    watch,
+)
 from bootstrap.config import (
     API_FLAVOURS,
     DATABASE_TLS_MODES,
@@ -106,9 +118,7 @@ def parser() -> argparse.ArgumentParser:
         help="create (or rotate) the country users on a MySQL server with generated passwords, written to SSM",
         description="The admin password is read from DB_ADMIN_PASSWORD, else asked for.",
     )
-    users.add_argument("--host", required=True, help="the MySQL server (the RDS endpoint)")
-    users.add_argument("--port", type=int, default=3306)
-    users.add_argument("--admin-user", required=True, help="a MySQL user that may create users and grant")
+    server_admin_arguments(users, "a MySQL user that may create users and grant")
     users.add_argument(
         "--user-host",
         default=db_users.ANY_HOST,
@@ -117,39 +127,77 @@ def parser() -> argparse.ArgumentParser:
     users.add_argument(
         "--functions-host", help="the server as the functions reach it, written to SSM (default: --host)"
     )
-    users.add_argument("--ssl-ca", help="the CA bundle the server's certificate is checked against (RDS's)")
-    users.add_argument(
+    server_tls_and_ssm_arguments(users, "written", "write the parameters to")
+    schema = commands.add_parser(
+        "migrate",
+        help="apply the pending schema migrations to each country's schema named in SSM, as the admin",
+        description="The admin password is read from DB_ADMIN_PASSWORD, else asked for.",
+    )
+    server_admin_arguments(schema, "a MySQL user that may create schemas and alter their tables")
+    server_tls_and_ssm_arguments(schema, "read", "read the parameters from")
+    return parser
+
+
+def server_admin_arguments(command: argparse.ArgumentParser, admin: str) -> None:
+    command.add_argument("--host", required=True, help="the MySQL server (the RDS endpoint)")
+    command.add_argument("--port", type=int, default=3306)
+    command.add_argument("--admin-user", required=True, help=admin)
+
+
+def server_tls_and_ssm_arguments(command: argparse.ArgumentParser, written: str, engine: str) -> None:
+    command.add_argument("--ssl-ca", help="the CA bundle the server's certificate is checked against (RDS's)")
+    command.add_argument(
         "--allow-plaintext",
         action="store_true",
         help="do not require TLS for the admin connection (a local test server only)",
     )
-    users.add_argument(
+    command.add_argument(
         "--db-parameters-prefix",
         default=names.DEFAULT_DB_PARAMETERS_PREFIX,
-        help="SSM path under which each country's database parameters are written",
+        help=f"SSM path under which each country's database parameters are {written}",
     )
-    users.add_argument("--region", help="AWS region (default: from the AWS configuration)")
-    users.add_argument("--endpoint", help="write the parameters to this local engine instead of AWS")
-    return parser
+    command.add_argument("--region", help="AWS region (default: from the AWS configuration)")
+    command.add_argument("--endpoint", help=f"{engine} this local engine instead of AWS")
+
+
+def server_admin_password(args: argparse.Namespace) -> str:
+    admin_password = os.environ.get("DB_ADMIN_PASSWORD")
+    if admin_password is None:
+        admin_password = getpass.getpass(f"MySQL password of {args.admin_user} on {args.host}: ")
+    return admin_password
 
 
 def create_db_users(args: argparse.Namespace, config: StackConfig) -> None:
     """`db-users`: the users on MySQL, their connections in SSM (of `config`)."""
-    admin_password = os.environ.get("DB_ADMIN_PASSWORD")
-    if admin_password is None:
-        admin_password = getpass.getpass(f"MySQL password of {args.admin_user} on {args.host}: ")
     done = db_users.db_users(
         config,
         host=args.host,
         port=args.port,
         admin_user=args.admin_user,
-        admin_password=admin_password,
+        admin_password=server_admin_password(args),
         user_host=args.user_host,
         functions_host=args.functions_host,
         ssl_ca=args.ssl_ca,
         require_tls=not args.allow_plaintext,
     )
     print("\n".join(done))
+
+
+def migrate_server(args: argparse.Namespace, config: StackConfig) -> None:
+    """`migrate`: each migration applied is printed as it is done, then each schema's result."""
+    done = migrations.migrate_server(
+        config,
+        host=args.host,
+        port=args.port,
+        admin_user=args.admin_user,
+        admin_password=server_admin_password(args),
+        ssl_ca=args.ssl_ca,
+        require_tls=not args.allow_plaintext,
+        on_applied=lambda schema, migration: print(f"{schema}: applied {migration}", flush=True),
+    )
+    for schema in done:
+        if not schema.applied:
+            print(schema)
 
 
 def down() -> None:
@@ -201,13 +249,13 @@ def main(argv: list[str] | None = None) -> int:
             if not target.artifact_bucket_name:
                 target = dataclasses.replace(target, artifact_bucket_name=deploy.default_bucket(target))
             print(json.dumps(deploy.deploy(target, Progress()), indent=2))
-        elif args.command == "db-users":
+        elif args.command in ("db-users", "migrate"):
             target = StackConfig(
                 engine_url=args.endpoint,
                 region=aws_region(args),
                 db_parameters_prefix=args.db_parameters_prefix,
             )
-            create_db_users(args, target)
+            (create_db_users if args.command == "db-users" else migrate_server)(args, target)
         else:  # only these choose an engine, and only then is Docker asked whether it answers
             config, choice = kit.resolve()
             target = config

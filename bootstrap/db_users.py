@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bootstrap import names, provision
 from bootstrap.config import KitError, StackConfig
+from bootstrap.stack_queries import admin_tls
 
 PASSWORD_BYTES = 24  # token_urlsafe: 32 characters of A-Z a-z 0-9 - _
 ANY_HOST = "%"
@@ -51,15 +51,6 @@ def user_statements(country: str, user_host: str, password: str) -> list[Stateme
         Statement("ALTER USER %s@%s IDENTIFIED BY %s REQUIRE SSL", (user, user_host, password)),
         Statement(f"GRANT SELECT, INSERT ON `{names.schema(country)}`.* TO %s@%s", (user, user_host)),
     ]
-
-
-def admin_tls(ssl_ca: str | None, require_tls: bool) -> ssl.SSLContext | None:
-    """The admin connection's TLS, required, the server's certificate and name checked against
-    `ssl_ca` (RDS's bundle) or the system's authorities. None, when not required (a local test
-    server), lets the driver use TLS where the server offers it."""
-    if not require_tls:
-        return None
-    return ssl.create_default_context(cafile=ssl_ca)
 
 
 def create_users(

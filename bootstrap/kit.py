@@ -82,6 +82,8 @@ def up(config: KitConfig, progress: Progress, reason: str = "") -> Stack:
     with progress.step("artifacts") as note:
         sent = provision.upload_artifacts(config, zips)
         note.append(f"{sent} uploaded, {len(zips) - sent} already in s3://{config.artifact_bucket}")
+    with progress.step("migrate") as note:
+        note.append("; ".join(str(schema) for schema in provision.migrate_local(config)))
     with progress.step("mysql-init") as note:
         note.append("applied " + ", ".join(provision.apply_mysql_init(config)))
     with progress.step("ssm") as note:

@@ -1,8 +1,8 @@
 """One definition of each name the kit, the tests and the benchmark share with the template.
 
 The countries are the domain's `Country` enum; every per-country name below is made from it, so a
-new country is the enum, its resources in template.yaml and its schema in mysql-init/, and
-nothing else in Python. tests/unit/test_names.py checks the template against this module.
+new country is the enum, its resources in template.yaml and its local user in mysql-init/local/
+(the migrations make its schema), and nothing else in Python. tests/unit/test_names.py checks the template against this module.
 """
 
 from __future__ import annotations
@@ -156,12 +156,13 @@ DEFAULT_API_KEY_PARAMETER = "/rimac/api/key"
 
 
 def schema(country: str) -> str:
-    """The country's MySQL schema (mysql-init/ creates it)."""
+    """The country's MySQL schema (the migrations, mysql-init/migrations/, make it)."""
     return f"mysql_{country_code(country)}"
 
 
 def mysql_user(country: str) -> str:
-    """The country processor's MySQL user (mysql-init/ creates it, with rights on its schema only)."""
+    """The country processor's MySQL user (mysql-init/local/ or `make db-users` creates it, with rights on
+    its schema only)."""
     return f"rimac_{country_code(country)}"
 
 

@@ -17,7 +17,7 @@ import pymysql
 from botocore.exceptions import ClientError, WaiterError
 from pymysql.constants import CLIENT
 
-from bootstrap import names
+from bootstrap import migrations, names
 from bootstrap.build import BuiltZip
 from bootstrap.config import (
     LOCAL_API_KEY,
@@ -55,9 +55,19 @@ def check_mysql(config: KitConfig) -> str:
 
 
 def mysql_init_scripts() -> list[Path]:
-    """The local MySQL's scripts in the order they run: the schemas (mysql-init/*.sql), then the
-    local users (mysql-init/local/*.sql), each folder in name order."""
-    return sorted(MYSQL_INIT.glob("*.sql")) + sorted(MYSQL_LOCAL_USERS.glob("*.sql"))
+    """The local MySQL's users (mysql-init/local/*.sql) in name order, applied after the
+    migrations; the schemas are the migrations' (bootstrap/migrations.py)."""
+    return sorted(MYSQL_LOCAL_USERS.glob("*.sql"))
+
+
+def migrate_local(config: KitConfig) -> list[migrations.SchemaMigrated]:
+    """Every local country schema created when missing and brought to the last migration, as
+    the admin user."""
+
+    def connect(schema: str | None) -> pymysql.connections.Connection:
+        return admin_connection(config, database=schema, connect_timeout=3)
+
+    return migrations.migrate(connect, [database.schema for database in LOCAL_COUNTRY_DATABASES])
 
 
 def apply_mysql_init(config: KitConfig) -> list[str]:

@@ -1,6 +1,6 @@
 """Questions about the running stack, answered without changing anything: its outputs, the admin
-MySQL connection, queue depths and the messages waiting in a queue, appointments per status, a
-log group's events.
+MySQL connection (and the TLS of one to a real server), queue depths and the messages waiting in
+a queue, appointments per status, a log group's events.
 
 The commands (`make status`, `trace`, `logs`, `redrive`, `watch`, `up`), the tests and bench/ ask
 here; a command never reaches into another command's module for one of these.
@@ -8,6 +8,7 @@ here; a command never reaches into another command's module for one of these.
 
 from __future__ import annotations
 
+import ssl
 from collections import Counter
 from typing import Any, NamedTuple
 
@@ -37,6 +38,15 @@ def admin_connection(config: KitConfig, **options: Any) -> pymysql.connections.C
         password=config.mysql_password,
         **options,
     )
+
+
+def admin_tls(ssl_ca: str | None, require_tls: bool) -> ssl.SSLContext | None:
+    """The admin connection's TLS, required, the server's certificate and name checked against
+    `ssl_ca` (RDS's bundle) or the system's authorities. None, when not required (a local test
+    server), lets the driver use TLS where the server offers it."""
+    if not require_tls:
+        return None
+    return ssl.create_default_context(cafile=ssl_ca)
 
 
 class QueueDepth(NamedTuple):

@@ -82,7 +82,7 @@ class InMemoryRequestPublisher(AppointmentRequestPublisher):
 
 
 class InMemoryCountryUnitOfWork(CountryUnitOfWork):
-    """Two tables keyed by appointment id, and the slot key on the first, as in mysql-init/.
+    """Two tables keyed by appointment id, and the slot key on the first, as in mysql-init/migrations/.
     Writes wait in the transaction until commit."""
 
     def __init__(self) -> None:

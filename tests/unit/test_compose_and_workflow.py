@@ -91,7 +91,8 @@ def test_mysql_is_initialised_with_every_script_the_kit_applies_in_the_same_orde
     compose: dict[str, Any],
 ) -> None:
     """The image runs the files of /docker-entrypoint-initdb.d in name order and reads no
-    subfolder: each script is mounted there by its own name."""
+    subfolder: each local users script is mounted there by its own name. The schemas are the
+    migrations', which the bootstrap applies (the `provision` service), so none is mounted."""
     mounted = {
         source: target
         for source, target, _ in (

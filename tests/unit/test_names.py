@@ -1,7 +1,7 @@
 """The template against bootstrap/names.py: every name the kit, the tests and bench/ read from the
 stack is one the template gives, for every country, and every function the kit knows is the one
-the template deploys. A new country is the enum, its resources in the template and its schema in
-mysql-init/: these tests say which of those is missing."""
+the template deploys. A new country is the enum, its resources in the template and its user in
+mysql-init/local/: these tests say which of those is missing."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from cfnlint.decode import decode
 
 from appointments.adapters.ssm import DB_PARAMETER_NAMES
 from bootstrap import names, provision
-from bootstrap.config import LOCAL_COUNTRY_DATABASES, MYSQL_INIT, MYSQL_LOCAL_USERS, TEMPLATE, KitConfig
+from bootstrap.config import LOCAL_COUNTRY_DATABASES, MIGRATIONS, MYSQL_LOCAL_USERS, TEMPLATE, KitConfig
 
 STAGE = "${Stage}"  # as the template writes it
 STACK = names.stack_name(STAGE)
@@ -119,11 +119,9 @@ def test_the_parameter_defaults_are_the_kits(template: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("country", names.COUNTRIES)
-def test_mysql_init_creates_each_countrys_schema_and_the_local_folder_its_user(country: str) -> None:
-    schemas = "\n".join(script.read_text() for script in sorted(MYSQL_INIT.glob("*.sql")))
+def test_the_local_folder_creates_each_countrys_user_with_rights_on_its_schema_only(country: str) -> None:
     local_users = "\n".join(script.read_text() for script in sorted(MYSQL_LOCAL_USERS.glob("*.sql")))
 
-    assert f"CREATE DATABASE IF NOT EXISTS {names.schema(country)} " in schemas
     assert f"CREATE USER IF NOT EXISTS '{names.mysql_user(country)}'@'%'" in local_users
     assert (
         f"GRANT SELECT, INSERT ON {names.schema(country)}.* TO '{names.mysql_user(country)}'@'%'"
@@ -131,13 +129,16 @@ def test_mysql_init_creates_each_countrys_schema_and_the_local_folder_its_user(c
     )
 
 
-def test_the_schema_files_a_real_server_gets_hold_no_user_and_no_password() -> None:
-    for script in MYSQL_INIT.glob("*.sql"):
+def test_the_migrations_a_real_server_gets_hold_no_user_no_password_and_no_schema_name() -> None:
+    """One set for every country: each runs in the schema it is applied to."""
+    for script in MIGRATIONS.glob("*.sql"):
         statements = re.sub(r"--[^\n]*", "", script.read_text()).upper()
 
         assert "CREATE USER" not in statements, script.name
         assert "IDENTIFIED" not in statements, script.name
         assert "GRANT" not in statements, script.name
+        for country in names.COUNTRIES:
+            assert names.schema(country).upper() not in statements, script.name
 
 
 def test_the_local_users_passwords_are_the_ones_the_kit_writes_to_ssm() -> None:
@@ -145,15 +146,6 @@ def test_the_local_users_passwords_are_the_ones_the_kit_writes_to_ssm() -> None:
 
     for database in LOCAL_COUNTRY_DATABASES:
         assert f"'{database.user}'@'%' IDENTIFIED BY '{database.password}'" in local_users
-
-
-def test_the_local_mysql_gets_the_schemas_before_the_local_users() -> None:
-    scripts = provision.mysql_init_scripts()
-
-    assert [script.parent for script in scripts] == sorted(
-        (script.parent for script in scripts), key=lambda folder: folder == MYSQL_LOCAL_USERS
-    )
-    assert {script.parent for script in scripts} == {MYSQL_INIT, MYSQL_LOCAL_USERS}
 
 
 def test_the_kit_writes_every_database_parameter_the_processor_reads() -> None:

@@ -22,7 +22,7 @@ from appointments.adapters.ssm import MySqlSettings
 from appointments.domain import AlreadyStored, Appointment, SlotTaken, StoreUnavailable
 from appointments.ports import CountryUnitOfWork
 
-SLOT_KEY = "appointments_slot"  # mysql-init/: UNIQUE KEY appointments_slot (schedule_id)
+SLOT_KEY = "appointments_slot"  # mysql-init/migrations/0003_appointments_slot_key.sql
 
 # Errors that say the server is unreachable or refused us, rather than our statement.
 CONNECTION_ERRORS = {
