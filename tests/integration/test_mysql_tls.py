@@ -151,7 +151,9 @@ def tls_mysql(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsMySql]:
             assert time.monotonic() < deadline, "the TLS MariaDB did not answer within 30 s"
             time.sleep(0.2)
         # The schemas and country users the kit makes, then the RDS rule: this user only over TLS.
-        provision.apply_mysql_init(replace(KitConfig.from_env({}), mysql_port=port, mysql_password=""))
+        on_this_server = replace(KitConfig.from_env({}), mysql_port=port, mysql_password="")
+        provision.migrate_local(on_this_server)
+        provision.apply_mysql_init(on_this_server)
         admin = pymysql.connect(host="127.0.0.1", port=port, user="root", autocommit=True)
         with admin, admin.cursor() as cursor:
             cursor.execute(f"ALTER USER '{PE.user}'@'%' REQUIRE SSL")
