@@ -66,12 +66,19 @@ logs: $(VENV)/.installed ## Follow all functions' logs, one colored line per eve
 status: $(VENV)/.installed ## The stack's resources, queue and DLQ depths, appointments per status
 	@$(PY) -m bootstrap status
 
+# What the user types after ID= and QUEUES= reaches the recipes through the environment, never
+# as recipe text: taken literally ($(value): no make function in it runs) and exported, so quotes,
+# $(...) or backticks in it stay characters. Python then checks its shape.
+override ID := $(value ID)
+override QUEUES := $(value QUEUES)
+export ID QUEUES
+
 trace: $(VENV)/.installed ## One appointment's journey, hop by hop: make trace ID=<appointmentId>
-	@test -n "$(ID)" || { echo "error: name the appointment: make trace ID=01..."; exit 1; }
-	@$(PY) -m bootstrap trace "$(ID)"
+	@test -n "$$ID" || { echo "error: name the appointment: make trace ID=01..."; exit 1; }
+	@$(PY) -m bootstrap trace "$$ID"
 
 redrive: $(VENV)/.installed ## Move DLQ messages back to their queues once the cause is fixed (QUEUES="pe cl callback")
-	@$(PY) -m bootstrap redrive $(QUEUES)
+	@read -ra queues <<< "$$QUEUES"; $(PY) -m bootstrap redrive "$${queues[@]}"
 
 awslocal: $(VENV)/.installed ## Run the AWS CLI against the local engine: make awslocal ARGS="sqs list-queues"
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" LOCALSTACK_HOST="127.0.0.1:$(or $(ENGINE_PORT),4566)" \

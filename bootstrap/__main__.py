@@ -200,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             create_db_users(args, target)
         else:  # only these choose an engine, and only then is Docker asked whether it answers
+            if args.command == "trace":
+                observe.check_appointment_id(args.appointment_id)
             config, choice = kit.resolve()
             target = config
             on_local_engine(args, config, choice)

@@ -8,6 +8,7 @@ MySQL and the functions' CloudWatch logs (which the local engine fills as AWS do
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from typing import Any
 
 from appointments.adapters.dynamodb import OUTBOX_ATTRIBUTE
 from appointments.domain import AppointmentStatus, Country
+from appointments.schemas import APPOINTMENT_ID_PATTERN
 from bootstrap import names
 from bootstrap.config import KitConfig, KitError, StackConfig
 from bootstrap.stack_queries import (
@@ -156,6 +158,17 @@ def _in_dead_letter_queue(config: StackConfig, outputs: dict[str, str], appointm
         if any(appointment_id in body for body in peek(sqs, outputs[key])):
             return outputs[key].rsplit("/", 1)[-1]
     return None
+
+
+def check_appointment_id(text: str) -> str:
+    """The id `make trace` was given, if it has the shape of one; it goes into a log filter and a
+    table scan, so anything else stops here with one line that shows it escaped and cut short."""
+    if not re.fullmatch(APPOINTMENT_ID_PATTERN, text):
+        shown = repr(text if len(text) <= 40 else text[:40] + "...")
+        raise KitError(
+            f"{shown} is not an appointment id: 26 capital letters and digits, as POST /appointments answers"
+        )
+    return text
 
 
 def trace(config: KitConfig, appointment_id: str) -> str:
