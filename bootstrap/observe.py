@@ -134,8 +134,16 @@ def _find(config: StackConfig, table_name: str, appointment_id: str) -> dict[str
     raise KitError(f"no appointment {appointment_id} in {table_name}")
 
 
+def stored_country(appointment: dict[str, Any]) -> Country:
+    """The appointment's country as the table holds it, if it is one the kit serves."""
+    stored = appointment.get("countryISO")
+    if not isinstance(stored, str) or stored not in names.SCHEMAS:
+        raise KitError(f"appointment {appointment.get('appointmentId')} holds an unknown country {stored!r}")
+    return Country(stored)
+
+
 def _mysql_hop(config: KitConfig, appointment: dict[str, Any]) -> Hop | None:
-    schema = names.schema(appointment["countryISO"])
+    schema = names.SCHEMAS[stored_country(appointment)]
     connection = admin_connection(config)
     with connection, connection.cursor() as cursor:
         for table_name, column, what in (
@@ -174,7 +182,7 @@ def check_appointment_id(text: str) -> str:
 def trace(config: KitConfig, appointment_id: str) -> str:
     outputs = stack_outputs(config)
     appointment = _find(config, outputs[names.TABLE_NAME], appointment_id)
-    country = Country(appointment["countryISO"])
+    country = stored_country(appointment)
     processor = outputs[names.processor_function_output(country)]
     accepted = datetime.fromisoformat(appointment["createdAt"])
     hops = [Hop(accepted, "HTTP: accepted, stored in DynamoDB as pending")]
