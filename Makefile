@@ -11,7 +11,7 @@ PIP_FLAGS   := --disable-pip-version-check  # not quiet: pip names each package 
 KIT_PYTHON   = $(shell python3 bootstrap/find_python.py)
 LOCK_PYTHON ?= python3.11
 
-.PHONY: help venvs up down build deploy db-users openapi watch logs status trace redrive awslocal bench bench-up test lint unit integration e2e faults lock clean
+.PHONY: help venvs up down build pin-images deploy db-users openapi watch logs status trace redrive awslocal bench bench-up test lint unit integration e2e faults lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ down: ## Stop the local engine that `make up` started
 
 build: $(VENV)/.installed ## Build the Lambda zips for the AWS python3.12 runtime into dist/
 	@$(PY) -m bootstrap build
+
+pin-images: $(VENV)/.installed ## Pin docker-compose.yml's images (and CI's MySQL) to their registry digests; needs Docker
+	@$(PY) -m bootstrap pin-images
 
 deploy: $(VENV)/.installed ## Deploy to AWS: STAGE=dev [API_FLAVOUR=rest] [SUBNET_IDS=a,b SECURITY_GROUP_ID=sg] [ENDPOINT=url]
 	@test -n "$(STAGE)" || { echo "error: name the stage: make deploy STAGE=dev"; exit 1; }

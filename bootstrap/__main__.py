@@ -14,7 +14,19 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bootstrap import build, db_users, deploy, engine, kit, localstack, names, observe, redrive, watch
+from bootstrap import (
+    build,
+    db_users,
+    deploy,
+    engine,
+    kit,
+    localstack,
+    names,
+    observe,
+    pin_images,
+    redrive,
+    watch,
+)
 from bootstrap.config import (
     API_FLAVOURS,
     LAMBDA_SOURCE,
@@ -64,6 +76,9 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("down", help="stop the local engine that `up` started")
     commands.add_parser("build", help="build the Lambda zips for the AWS python3.12 runtime into dist/")
     commands.add_parser("outputs", help="print the stack outputs and the API URL as JSON")
+    commands.add_parser(
+        "pin-images", help="pin docker-compose.yml's images to their registry digests (needs Docker)"
+    )
     tail = commands.add_parser("logs", help="the functions' logs together, one line per event")
     tail.add_argument("--json", action="store_true", help="the raw JSON lines")
     tail.add_argument("--since", type=int, default=300, help="start this many seconds back (default 300)")
@@ -184,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "down":
             down()
+        elif args.command == "pin-images":
+            print("\n".join(pin_images.pin_images()))
         elif args.command == "build":
             for built in build.build():
                 print(f"{built.path.relative_to(built.path.parent.parent)}  sha256 {built.sha256[:16]}")

@@ -67,9 +67,18 @@ def test_the_schema_check_catches_a_broken_compose_file(compose: dict[str, Any])
 def test_images_are_pinned_to_exact_tags_and_overridable(compose: dict[str, Any]) -> None:
     for name in ("localstack", "mysql"):
         image = compose["services"][name]["image"]
-        match = re.fullmatch(r"\$\{[A-Z_]+_IMAGE:-([^}]+)\}", image)
-        assert match, f"{name}: {image} is not overridable"
+        match = re.fullmatch(r"\$\{[A-Z_]+_IMAGE:-([^}@]+)(@sha256:[0-9a-f]{64})?\}", image)
+        assert match, f"{name}: {image} is not overridable, or its digest is not a sha256"
         assert re.search(r":\d+\.\d+\.\d+$", match.group(1)), f"{name}: {match.group(1)} is not an exact tag"
+
+
+def test_mysql_is_pulled_by_digest_in_compose_and_in_ci(compose: dict[str, Any]) -> None:
+    """The digest `make pin-images` writes; the same image for the local stack and for CI."""
+    workflow = load_yaml(ROOT / ".github" / "workflows" / "ci.yml")
+    pinned = interpolate(compose["services"]["mysql"]["image"], {})
+
+    assert re.fullmatch(r"mysql:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}", pinned)
+    assert workflow["jobs"]["test"]["services"]["mysql"]["image"] == pinned
 
 
 def test_localstack_and_mysql_have_health_checks_and_provisioning_waits_for_both(
