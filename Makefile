@@ -11,7 +11,7 @@ PIP_FLAGS   := --disable-pip-version-check  # not quiet: pip names each package 
 KIT_PYTHON   = $(shell python3 bootstrap/find_python.py)
 LOCK_PYTHON ?= python3.11
 
-.PHONY: help venvs up down build deploy db-users migrate openapi watch logs status trace redrive awslocal bench bench-up test lint unit integration e2e faults lock clean
+.PHONY: help venvs up down build pin-images deploy db-users migrate openapi watch logs status trace redrive awslocal bench bench-up test lint unit integration e2e faults lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ down: ## Stop the local engine that `make up` started
 
 build: $(VENV)/.installed ## Build the Lambda zips for the AWS python3.12 runtime into dist/
 	@$(PY) -m bootstrap build
+
+pin-images: $(VENV)/.installed ## Pin docker-compose.yml's images (and CI's MySQL) to their registry digests; needs Docker
+	@$(PY) -m bootstrap pin-images
 
 deploy: $(VENV)/.installed ## Deploy to AWS: STAGE=dev [API_FLAVOUR=rest] [SUBNET_IDS=a,b SECURITY_GROUP_ID=sg] [DATABASE_TLS=off] [ENDPOINT=url]
 	@test -n "$(STAGE)" || { echo "error: name the stage: make deploy STAGE=dev"; exit 1; }
@@ -73,12 +76,19 @@ logs: $(VENV)/.installed ## Follow all functions' logs, one colored line per eve
 status: $(VENV)/.installed ## The stack's resources, queue and DLQ depths, appointments per status
 	@$(PY) -m bootstrap status
 
+# What the user types after ID= and QUEUES= reaches the recipes through the environment, never
+# as recipe text: taken literally ($(value): no make function in it runs) and exported, so quotes,
+# $(...) or backticks in it stay characters. Python then checks its shape.
+override ID := $(value ID)
+override QUEUES := $(value QUEUES)
+export ID QUEUES
+
 trace: $(VENV)/.installed ## One appointment's journey, hop by hop: make trace ID=<appointmentId>
-	@test -n "$(ID)" || { echo "error: name the appointment: make trace ID=01..."; exit 1; }
-	@$(PY) -m bootstrap trace "$(ID)"
+	@test -n "$$ID" || { echo "error: name the appointment: make trace ID=01..."; exit 1; }
+	@$(PY) -m bootstrap trace "$$ID"
 
 redrive: $(VENV)/.installed ## Move DLQ messages back to their queues once the cause is fixed (QUEUES="pe cl callback")
-	@$(PY) -m bootstrap redrive $(QUEUES)
+	@read -ra queues <<< "$$QUEUES"; $(PY) -m bootstrap redrive "$${queues[@]}"
 
 awslocal: $(VENV)/.installed ## Run the AWS CLI against the local engine: make awslocal ARGS="sqs list-queues"
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" LOCALSTACK_HOST="127.0.0.1:$(or $(ENGINE_PORT),4566)" \

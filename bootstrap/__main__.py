@@ -24,6 +24,7 @@ from bootstrap import (
     migrations,
     names,
     observe,
+    pin_images,
     redrive,
     watch,
 )
@@ -78,6 +79,9 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("down", help="stop the local engine that `up` started")
     commands.add_parser("build", help="build the Lambda zips for the AWS python3.12 runtime into dist/")
     commands.add_parser("outputs", help="print the stack outputs and the API URL as JSON")
+    commands.add_parser(
+        "pin-images", help="pin docker-compose.yml's images to their registry digests (needs Docker)"
+    )
     tail = commands.add_parser("logs", help="the functions' logs together, one line per event")
     tail.add_argument("--json", action="store_true", help="the raw JSON lines")
     tail.add_argument("--since", type=int, default=300, help="start this many seconds back (default 300)")
@@ -241,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "down":
             down()
+        elif args.command == "pin-images":
+            print("\n".join(pin_images.pin_images()))
         elif args.command == "build":
             for built in build.build():
                 print(f"{built.path.relative_to(built.path.parent.parent)}  sha256 {built.sha256[:16]}")
@@ -257,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             (create_db_users if args.command == "db-users" else migrate_server)(args, target)
         else:  # only these choose an engine, and only then is Docker asked whether it answers
+            if args.command == "trace":
+                observe.check_appointment_id(args.appointment_id)
             config, choice = kit.resolve()
             target = config
             on_local_engine(args, config, choice)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bootstrap import build, engine, localstack, names, provision
-from bootstrap.config import DOTENV, KitConfig, with_dotenv
+from bootstrap.config import DOTENV, LOCAL_API_KEY, ROOT, KitConfig, with_dotenv
 from bootstrap.engine_choice import EngineChoice, choose_engine, docker_answers
 from bootstrap.progress import Progress
 from bootstrap.stack_queries import stack_outputs
@@ -106,24 +106,33 @@ def up(config: KitConfig, progress: Progress, reason: str = "") -> Stack:
     )
 
 
-def curl_examples(api_url: str, api_key: str) -> list[str]:
-    auth = f"-H 'x-api-key: {api_key}'"
+def curl_examples(api_url: str) -> list[str]:
+    """Shell lines to paste: the key is read from its file into $KEY, so it never appears in the
+    terminal's scrollback or in a CI log that captures `make up`."""
+    key_file = LOCAL_API_KEY.relative_to(ROOT)
+    auth = '-H "x-api-key: $KEY"'
     post = f"curl -s -X POST {api_url}/appointments {auth} -H 'content-type: application/json' -d"
     insureds = {country: f"{country.value}001" for country in names.COUNTRIES}
     posts = [
         f"""{post} '{{"insuredId": "{insured}", "scheduleId": 1, "countryISO": "{country.value}"}}'"""
         for country, insured in insureds.items()
     ]
-    return [*posts, f"curl -s {api_url}/appointments/{insureds[names.COUNTRIES[0]]} {auth}"]
+    return [
+        f"KEY=$(cat {key_file})",
+        *posts,
+        f"curl -s {api_url}/appointments/{insureds[names.COUNTRIES[0]]} {auth}",
+    ]
 
 
 def print_usage(stack: Stack) -> None:
-    """The API's URL, key, docs page and curls, as the user on the host reaches them."""
+    """The API's URL, where its key is, the docs page and curls, as the user on the host reaches
+    them. The key itself is not printed."""
     url = stack.public_api_url
     print(
-        f"\nAPI:     {url}\nAPI key: {stack.api_key}  (header x-api-key)"
-        f"\nDocs:    {url}/docs  (Swagger UI; Authorize with the key, then Try it out)\n\nTry it:"
+        f"\nAPI:     {url}\nAPI key: in {LOCAL_API_KEY.relative_to(ROOT)}  (header x-api-key)"
+        f"\nDocs:    {url}/docs  (Swagger UI; Authorize with the key, then Try it out)"
+        "\n\nTry it, from this folder:"
     )
-    for example in curl_examples(url, stack.api_key):
+    for example in curl_examples(url):
         print(f"  {example}")
     sys.stdout.flush()

@@ -1,8 +1,9 @@
 """One definition of each name the kit, the tests and the benchmark share with the template.
 
 The countries are the domain's `Country` enum; every per-country name below is made from it, so a
-new country is the enum, its resources in template.yaml and its local user in mysql-init/local/
-(the migrations make its schema), and nothing else in Python. tests/unit/test_names.py checks the template against this module.
+new country is the enum, its row in SCHEMAS and MYSQL_USERS, its resources in template.yaml and
+its local user in mysql-init/local/ (the migrations make its schema). tests/unit/test_names.py
+checks the template against this module.
 """
 
 from __future__ import annotations
@@ -155,15 +156,22 @@ DEFAULT_DB_PARAMETERS_PREFIX = "/rimac/db"
 DEFAULT_API_KEY_PARAMETER = "/rimac/api/key"
 
 
+# Each country's schema and processor user, as mysql-init/ creates them. A fixed table, not names
+# made from a country code: these go into SQL text (a schema cannot be a query parameter), and a
+# value read from storage (`make trace` reads countryISO from the table) only ever selects a row.
+SCHEMAS: dict[Country, str] = {Country.PE: "mysql_pe", Country.CL: "mysql_cl"}
+MYSQL_USERS: dict[Country, str] = {Country.PE: "rimac_pe", Country.CL: "rimac_cl"}
+
+
 def schema(country: str) -> str:
-    """The country's MySQL schema (the migrations, mysql-init/migrations/, make it)."""
-    return f"mysql_{country_code(country)}"
+    """The country's MySQL schema (the migrations, mysql-init/migrations/, make it); ValueError for an unknown country."""
+    return SCHEMAS[Country(country.upper())]
 
 
 def mysql_user(country: str) -> str:
-    """The country processor's MySQL user (mysql-init/local/ or `make db-users` creates it, with rights on
-    its schema only)."""
-    return f"rimac_{country_code(country)}"
+    """The country processor's MySQL user (mysql-init/local/ or `make db-users` creates it, with
+    rights on its schema only)."""
+    return MYSQL_USERS[Country(country.upper())]
 
 
 def db_parameters_path(prefix: str, country: str) -> str:

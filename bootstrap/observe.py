@@ -8,6 +8,7 @@ MySQL and the functions' CloudWatch logs (which the local engine fills as AWS do
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from typing import Any
 
 from appointments.adapters.dynamodb import OUTBOX_ATTRIBUTE
 from appointments.domain import AppointmentStatus, Country
+from appointments.schemas import APPOINTMENT_ID_PATTERN
 from bootstrap import names
 from bootstrap.config import KitConfig, KitError, StackConfig
 from bootstrap.stack_queries import (
@@ -132,8 +134,16 @@ def _find(config: StackConfig, table_name: str, appointment_id: str) -> dict[str
     raise KitError(f"no appointment {appointment_id} in {table_name}")
 
 
+def stored_country(appointment: dict[str, Any]) -> Country:
+    """The appointment's country as the table holds it, if it is one the kit serves."""
+    stored = appointment.get("countryISO")
+    if not isinstance(stored, str) or stored not in names.SCHEMAS:
+        raise KitError(f"appointment {appointment.get('appointmentId')} holds an unknown country {stored!r}")
+    return Country(stored)
+
+
 def _mysql_hop(config: KitConfig, appointment: dict[str, Any]) -> Hop | None:
-    schema = names.schema(appointment["countryISO"])
+    schema = names.SCHEMAS[stored_country(appointment)]
     connection = admin_connection(config)
     with connection, connection.cursor() as cursor:
         for table_name, column, what in (
@@ -158,10 +168,21 @@ def _in_dead_letter_queue(config: StackConfig, outputs: dict[str, str], appointm
     return None
 
 
+def check_appointment_id(text: str) -> str:
+    """The id `make trace` was given, if it has the shape of one; it goes into a log filter and a
+    table scan, so anything else stops here with one line that shows it escaped and cut short."""
+    if not re.fullmatch(APPOINTMENT_ID_PATTERN, text):
+        shown = repr(text if len(text) <= 40 else text[:40] + "...")
+        raise KitError(
+            f"{shown} is not an appointment id: 26 capital letters and digits, as POST /appointments answers"
+        )
+    return text
+
+
 def trace(config: KitConfig, appointment_id: str) -> str:
     outputs = stack_outputs(config)
     appointment = _find(config, outputs[names.TABLE_NAME], appointment_id)
-    country = Country(appointment["countryISO"])
+    country = stored_country(appointment)
     processor = outputs[names.processor_function_output(country)]
     accepted = datetime.fromisoformat(appointment["createdAt"])
     hops = [Hop(accepted, "HTTP: accepted, stored in DynamoDB as pending")]

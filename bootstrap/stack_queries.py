@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import pymysql
 from botocore.exceptions import ClientError
 
+from appointments.adapters.ssm import parse_api_keys
 from bootstrap.config import KitConfig, KitError, StackConfig
 
 
@@ -146,6 +147,7 @@ def events_since(client: Any, group: str, start: int) -> list[dict[str, Any]]:
 
 
 def api_key(config: StackConfig) -> str:
-    """The API key callers send in x-api-key, as the HTTP function reads it from SSM."""
+    """A key the HTTP function accepts in x-api-key (the first client's, when the parameter names
+    several), read from SSM as the function reads it."""
     parameter = config.client("ssm").get_parameter(Name=config.api_key_parameter, WithDecryption=True)
-    return str(parameter["Parameter"]["Value"])
+    return next(iter(parse_api_keys(str(parameter["Parameter"]["Value"])).values()))

@@ -125,7 +125,9 @@ def _idempotent(
 
 
 class ApiKeyCheck(Protocol):
-    def matches(self, given: str) -> bool: ...
+    def client(self, given: str) -> str | None:
+        """The client application this key belongs to, or None for a key that is not valid."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -143,29 +145,30 @@ def _body_size(event: BaseProxyEvent) -> int:
     return len(body) * 3 // 4 if event.is_base64_encoded else len(body.encode())
 
 
-def _refusal(event: BaseProxyEvent, api_key: ApiKeyCheck) -> Response[dict[str, Any]] | None:
-    """The checks made before a request is parsed: API key, body size, content type."""
+def _refusal(
+    event: BaseProxyEvent, api_key: ApiKeyCheck
+) -> tuple[Response[dict[str, Any]] | None, str | None]:
+    """The checks made before a request is parsed: API key, body size, content type. Returns the
+    answer that refuses the request (or None) and the client application its key belongs to."""
     if event.http_method == "GET" and event.path.endswith(DOCS_PATH):
-        return None  # the documentation page is public; what it calls is not
+        return None, None  # the documentation page is public; what it calls is not
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
     given = headers.get(API_KEY_HEADER)
     if not given:
-        return _json(HTTPStatus.UNAUTHORIZED, {"message": "send your API key in the x-api-key header"})
-    if not api_key.matches(given):
-        return _json(HTTPStatus.FORBIDDEN, {"message": "this API key is not valid"})
+        return _json(HTTPStatus.UNAUTHORIZED, {"message": "send your API key in the x-api-key header"}), None
+    client = api_key.client(given)
+    if client is None:
+        return _json(HTTPStatus.FORBIDDEN, {"message": "this API key is not valid"}), None
     if _body_size(event) > MAX_BODY_BYTES:
-        return _json(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": f"the body must be under {MAX_BODY_BYTES} bytes"}
-        )
+        message = f"the body must be under {MAX_BODY_BYTES} bytes"
+        return _json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": message}), client
     content_type = headers.get("content-type", "")
     if event.body and content_type and not content_type.startswith("application/json"):
         # Refused here: a form or multipart body would otherwise be parsed as one, and fail
         # field by field (or, without a boundary, not at all).
-        return _json(
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-            {"message": "send the body as JSON with the header content-type: application/json"},
-        )
-    return None
+        message = "send the body as JSON with the header content-type: application/json"
+        return _json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"message": message}), client
+    return None, client
 
 
 def create_app(backend: HttpBackend | None, resolver: type[Resolver] = APIGatewayHttpResolver) -> Resolver:
@@ -181,8 +184,16 @@ def create_app(backend: HttpBackend | None, resolver: type[Resolver] = APIGatewa
         return backend
 
     def checks_before_parsing(app: Resolver, next_middleware: NextMiddleware) -> Response[Any]:
-        refusal = _refusal(app.current_event, wired().api_key)
-        return refusal if refusal is not None else next_middleware(app)
+        refusal, client = _refusal(app.current_event, wired().api_key)
+        if refusal is not None:
+            return refusal
+        app.append_context(api_client=client)  # type: ignore[no-untyped-call]  # cleared after the request
+        return next_middleware(app)
+
+    def caller() -> str | None:
+        """The client application whose key called, for the log lines (never the key)."""
+        client = app.context.get("api_client")
+        return str(client) if client else None
 
     app.use(middlewares=[checks_before_parsing, OpenAPIRequestValidationMiddleware()])  # type: ignore[no-untyped-call]
 
@@ -201,6 +212,7 @@ def create_app(backend: HttpBackend | None, resolver: type[Resolver] = APIGatewa
             appointment_id=appointment.appointment_id,
             country=appointment.country.value,
             handed_over=accepted.handed_over,
+            api_client=caller(),
         )
         return AppointmentView.from_domain(appointment).model_dump(mode="json")
 
@@ -256,6 +268,8 @@ def create_app(backend: HttpBackend | None, resolver: type[Resolver] = APIGatewa
         insuredId: Annotated[str, Path(pattern=INSURED_ID_PATTERN)],  # noqa: N803 (the route's name)
     ) -> Response[dict[str, Any]]:
         appointments = services.list_appointments(insuredId, wired().repository)
+        # Which client application read whose appointments.
+        logger.info("appointments listed", insured_id=insuredId, count=len(appointments), api_client=caller())
         listed = AppointmentListView(items=[AppointmentView.from_domain(a) for a in appointments])
         return _json(HTTPStatus.OK, listed.model_dump(mode="json"))
 
@@ -293,7 +307,9 @@ def create_app(backend: HttpBackend | None, resolver: type[Resolver] = APIGatewa
         # The detail goes to the log, with the correlation id; the caller gets the request id to
         # quote, never the exception's text (it can name resources and accounts).
         request_id = app.current_event.request_context.request_id
-        logger.exception("request failed", request_id=request_id, exception_name=type(error).__name__)
+        logger.exception(
+            "request failed", request_id=request_id, exception_name=type(error).__name__, api_client=caller()
+        )
         message = "something went wrong on our side; quote the requestId if you report it"
         return _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": message, "requestId": request_id})
 

@@ -20,6 +20,8 @@ from appointments.domain import (
 )
 
 INSURED_ID_PATTERN = r"^[A-Za-z0-9]{1,32}$"
+# A ULID (services.new_appointment_id): 26 characters of Crockford's base32, upper case.
+APPOINTMENT_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 InsuredId = Annotated[str, StringConstraints(pattern=INSURED_ID_PATTERN)]
 
 

@@ -3,6 +3,9 @@ Docker), and an AWS error names what answered: AWS, the deploy's endpoint, or th
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +13,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from bootstrap import build, deploy, kit, observe
 from bootstrap.__main__ import main
-from bootstrap.config import KitConfig, StackConfig
+from bootstrap.config import ROOT, KitConfig, StackConfig
 
 
 @pytest.fixture
@@ -89,3 +92,79 @@ def test_the_local_kit_adds_its_engine_and_mysql_to_what_a_deploy_needs() -> Non
         "lambda_mysql_host",
         "lambda_mysql_port",
     }
+
+
+def run_make(*args: str) -> subprocess.CompletedProcess[str]:
+    """A target as a user runs it, with this interpreter and without remaking the virtualenv."""
+    command = ["make", "--no-print-directory", "-o", ".venv/.installed", f"PY={sys.executable}", *args]
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def hostile_values(marker: Path) -> list[str]:
+    """Ways out of a quoted shell word and of make's own expansion, each creating `marker`."""
+    return [
+        f'x"; touch {marker}; echo "',
+        f"x'; touch {marker}; echo '",
+        f"$(touch {marker})",
+        f"`touch {marker}`",
+        f"$(shell touch {marker})",
+        f"x; touch {marker}",
+    ]
+
+
+def test_make_trace_runs_nothing_from_the_id_and_says_in_one_line_it_is_not_an_id(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    for hostile in hostile_values(marker):
+        result = run_make("trace", f"ID={hostile}")
+
+        assert not marker.exists(), hostile
+        assert result.returncode != 0
+        [line] = result.stderr.strip().splitlines()[:1]
+        assert "is not an appointment id" in line, result.stderr
+
+
+def test_make_redrive_runs_nothing_from_the_queue_names(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    for hostile in hostile_values(marker):
+        result = run_make("redrive", f"QUEUES=pe {hostile}")
+
+        assert not marker.exists(), hostile
+        assert result.returncode != 0
+        assert "invalid choice" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "",
+        "01ARZ3NDEKTSV4RRFFQ69G5FA",
+        "01ARZ3NDEKTSV4RRFFQ69G5FAVX",
+        "01arz3ndektsv4rrffq69g5fav",
+        "01ARZ3NDEKTSV4RRFFQ69G5FA\n",
+        "01ARZ3NDEKTSV4RRFFQ69G5FAU",
+    ],
+)
+def test_trace_refuses_what_is_not_an_appointment_id_before_choosing_an_engine(
+    given: str, docker_asked: list[bool], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["trace", given]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: ")
+    assert error.count("\n") == 1
+    assert "is not an appointment id" in error
+    assert docker_asked == []
+
+
+def test_a_new_appointment_id_has_the_shape_trace_accepts() -> None:
+    from appointments.services import new_appointment_id
+
+    ids = [new_appointment_id() for _ in range(200)]
+
+    assert [observe.check_appointment_id(i) for i in ids] == ids

@@ -67,9 +67,18 @@ def test_the_schema_check_catches_a_broken_compose_file(compose: dict[str, Any])
 def test_images_are_pinned_to_exact_tags_and_overridable(compose: dict[str, Any]) -> None:
     for name in ("localstack", "mysql"):
         image = compose["services"][name]["image"]
-        match = re.fullmatch(r"\$\{[A-Z_]+_IMAGE:-([^}]+)\}", image)
-        assert match, f"{name}: {image} is not overridable"
+        match = re.fullmatch(r"\$\{[A-Z_]+_IMAGE:-([^}@]+)(@sha256:[0-9a-f]{64})?\}", image)
+        assert match, f"{name}: {image} is not overridable, or its digest is not a sha256"
         assert re.search(r":\d+\.\d+\.\d+$", match.group(1)), f"{name}: {match.group(1)} is not an exact tag"
+
+
+def test_mysql_is_pulled_by_digest_in_compose_and_in_ci(compose: dict[str, Any]) -> None:
+    """The digest `make pin-images` writes; the same image for the local stack and for CI."""
+    workflow = load_yaml(ROOT / ".github" / "workflows" / "ci.yml")
+    pinned = interpolate(compose["services"]["mysql"]["image"], {})
+
+    assert re.fullmatch(r"mysql:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}", pinned)
+    assert workflow["jobs"]["test"]["services"]["mysql"]["image"] == pinned
 
 
 def test_localstack_and_mysql_have_health_checks_and_provisioning_waits_for_both(
@@ -215,3 +224,38 @@ def test_the_localstack_job_runs_the_path_only_with_the_token_secret_and_says_wh
     assert runs.index("make up ENGINE=localstack") < runs.index("make e2e") < runs.index("make down")
     [down] = [step for step in steps if step.get("run") == "make down"]
     assert down["if"].startswith("always()")
+
+
+PINNED_ACTION = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
+
+
+def workflow_steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+def test_the_workflow_token_can_only_read_and_every_action_is_pinned_by_commit() -> None:
+    """A tag can be moved to other code; a commit cannot. The tag stays readable in a comment."""
+    text = (ROOT / ".github" / "workflows" / "ci.yml").read_text()
+    workflow = load_yaml(ROOT / ".github" / "workflows" / "ci.yml")
+
+    assert workflow["permissions"] == {"contents": "read"}
+    used = [step["uses"] for step in workflow_steps(workflow) if "uses" in step]
+    assert used
+    assert [action for action in used if not PINNED_ACTION.fullmatch(action)] == []
+    for action in used:
+        assert re.search(rf"uses: {re.escape(action)} # v\d+\.\d+\.\d+\n", text), f"{action}: no tag comment"
+
+
+def test_checkout_leaves_no_token_in_the_clone() -> None:
+    workflow = load_yaml(ROOT / ".github" / "workflows" / "ci.yml")
+    checkouts = [s for s in workflow_steps(workflow) if s.get("uses", "").startswith("actions/checkout@")]
+
+    assert len(checkouts) == 2
+    assert all(step["with"]["persist-credentials"] is False for step in checkouts)
+
+
+@pytest.mark.parametrize(
+    "unpinned", ["actions/checkout@v4", "actions/checkout@main", "actions/checkout@11d5960"]
+)
+def test_the_pin_check_refuses_a_tag_a_branch_and_a_short_sha(unpinned: str) -> None:
+    assert not PINNED_ACTION.fullmatch(unpinned)

@@ -3,13 +3,17 @@ payload formats: 2.0 (HTTP API) and 1.0 (REST API). Every test runs once per for
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from aws_lambda_powertools import Logger
 
+from appointments import api as api_module
 from appointments.adapters.ssm import ApiKey
 from appointments.api import AppointmentsApi, HttpBackend
 from appointments.domain import AppointmentStatus
@@ -385,3 +389,59 @@ def test_a_retry_with_the_same_idempotency_key_after_a_refused_publish_is_the_sa
 
     assert first == again
     assert len(api.repository.items) == 1
+
+
+class LogLines:
+    """What the function logs, as JSON, through a logger like the one the entry point creates."""
+
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+        Logger(service=api_module.logger.service, logger_handler=logging.StreamHandler(self.stream))
+
+    def read(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.stream.getvalue().splitlines()]
+
+
+def test_each_client_key_is_accepted_and_the_log_lines_name_the_client_never_the_key() -> None:
+    keys = {"portal": "portal-key-0123456789", "billing": "billing-key-0123456789"}
+    logs = LogLines()
+    app = AppointmentsApi(
+        HttpBackend(
+            InMemoryAppointmentRepository(), InMemoryRequestPublisher(), ApiKey(lambda _: json.dumps(keys))
+        )
+    )
+
+    def call(method: str, path: str, key: str, body: Any = None) -> int:
+        headers = {"x-api-key": key, "content-type": "application/json"}
+        event = http_event(method, path, json.dumps(body) if body else None, headers)
+        return int(app.resolve(event, FakeContext())["statusCode"])  # type: ignore[arg-type]
+
+    body = {"insuredId": "PE9", "scheduleId": 1, "countryISO": "PE"}
+    statuses = [
+        call("POST", "/appointments", keys["portal"], body),
+        call("GET", "/appointments/PE9", keys["billing"]),
+        call("GET", "/appointments/PE9", "not-a-key"),
+        call("GET", "/docs", ""),
+    ]
+
+    assert statuses == [202, 200, 403, 200]
+    lines = logs.read()
+    assert [(line["message"], line.get("api_client")) for line in lines] == [
+        ("appointment accepted", "portal"),
+        ("appointments listed", "billing"),
+    ]
+    assert lines[1]["insured_id"] == "PE9"
+    assert not [line for line in lines for key in keys.values() if key in json.dumps(line)]
+
+
+def test_a_key_parameter_that_cannot_be_read_is_a_500_that_quotes_no_key() -> None:
+    broken = '{"portal": "portal-key-0123456789"'  # a JSON object cut short
+    app = AppointmentsApi(
+        HttpBackend(InMemoryAppointmentRepository(), InMemoryRequestPublisher(), ApiKey(lambda _: broken))
+    )
+
+    event = http_event("GET", "/appointments/PE9", None, {"x-api-key": "portal-key-0123456789"})
+    response = app.resolve(event, FakeContext())  # type: ignore[arg-type]
+
+    assert response["statusCode"] == 500
+    assert "portal-key" not in response["body"]

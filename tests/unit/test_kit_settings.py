@@ -120,6 +120,23 @@ def test_the_api_url_printed_for_the_user_is_the_one_the_host_reaches(
     assert all(f" {public}/appointments" in line for line in curls)
 
 
+def test_make_up_prints_where_the_key_is_and_curls_that_read_it_never_the_key(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    key = "k3y-" + "x" * 28
+    stack = kit.Stack(OUTPUTS, "http://a/local", "http://a/local", api_key=key, engine_started=False)
+
+    kit.print_usage(stack)
+
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert not [line for line in lines if key in line]
+    assert "API key: in .local/api-key  (header x-api-key)" in lines
+    curls = [i for i, line in enumerate(lines) if line.startswith("curl")]
+    assert len(curls) == len(names.COUNTRIES) + 1
+    assert lines.index("KEY=$(cat .local/api-key)") < curls[0]
+    assert all('-H "x-api-key: $KEY"' in lines[i] for i in curls)
+
+
 def test_without_a_public_url_the_host_reaches_the_engine_where_the_kit_does() -> None:
     settings = KitConfig.from_env({"ENGINE_PORT": "4567"}, engine="localstack")
 

@@ -12,8 +12,16 @@ import pytest
 from cfnlint.decode import decode
 
 from appointments.adapters.ssm import DB_PARAMETER_NAMES
-from bootstrap import names, provision
-from bootstrap.config import LOCAL_COUNTRY_DATABASES, MIGRATIONS, MYSQL_LOCAL_USERS, TEMPLATE, KitConfig
+from appointments.domain import Country
+from bootstrap import names, observe, provision
+from bootstrap.config import (
+    LOCAL_COUNTRY_DATABASES,
+    MIGRATIONS,
+    MYSQL_LOCAL_USERS,
+    TEMPLATE,
+    KitConfig,
+    KitError,
+)
 
 STAGE = "${Stage}"  # as the template writes it
 STACK = names.stack_name(STAGE)
@@ -154,6 +162,27 @@ def test_the_kit_writes_every_database_parameter_the_processor_reads() -> None:
     for database in LOCAL_COUNTRY_DATABASES:
         assert set(provision.db_parameter_values(config, database)) == set(DB_PARAMETER_NAMES)
         assert list(names.db_parameter_names("/p", database.country)) == list(DB_PARAMETER_NAMES)
+
+
+def test_every_country_has_its_schema_and_user_in_the_fixed_table() -> None:
+    assert list(names.SCHEMAS) == list(names.MYSQL_USERS) == list(Country)
+    assert all(
+        re.fullmatch(r"[a-z_]+", name) for name in [*names.SCHEMAS.values(), *names.MYSQL_USERS.values()]
+    )
+
+
+@pytest.mark.parametrize("stored", ["PE; DROP DATABASE mysql_pe", "pe`", "AR", "", None, ["PE"]])
+def test_trace_refuses_a_stored_country_outside_the_table_before_any_sql(
+    stored: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_connection(*_: object) -> None:
+        raise AssertionError("no SQL may be sent for this appointment")
+
+    monkeypatch.setattr(observe, "admin_connection", no_connection)
+    appointment = {"appointmentId": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "countryISO": stored}
+
+    with pytest.raises(KitError, match="unknown country"):
+        observe._mysql_hop(KitConfig.from_env({}), appointment)
 
 
 def test_a_country_is_named_in_either_case_and_an_unknown_one_is_refused() -> None:

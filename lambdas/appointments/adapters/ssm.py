@@ -1,4 +1,4 @@
-"""Settings kept in SSM Parameter Store: the API key and each country's MySQL connection.
+"""Settings kept in SSM Parameter Store: the API keys and each country's MySQL connection.
 
 Both are cached (powertools parameters) so a warm function does not call SSM on every request,
 and both can be told the cached value proved wrong: the next read then goes to SSM, so a fixed
@@ -8,6 +8,8 @@ or rotated value takes effect at once instead of when the cache ages out.
 from __future__ import annotations
 
 import hmac
+import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,11 +67,59 @@ class SsmMySqlSettings:
         )
 
 
+DEFAULT_CLIENT = "default"  # the client of a parameter that holds one plain key
+CLIENT_NAME_PATTERN = r"[A-Za-z0-9._-]{1,64}"
+MIN_NAMED_KEY_LENGTH = 16
+
+
+class InvalidApiKeys(ValueError):
+    """The API key parameter cannot be read as keys. The message never quotes a key."""
+
+
+def parse_api_keys(stored: str) -> dict[str, str]:
+    """The API key parameter's value as {client name: key}.
+
+    A JSON object names one key per client application: {"billing-app": "...", "portal": "..."}.
+    Any other value is a single key, for the client `default`: the one shared key of earlier
+    versions keeps working as it is. Each client's key must be its own, so a log line can say
+    which client called."""
+    text = stored.strip()
+    if not text:
+        raise InvalidApiKeys("the API key parameter is empty")
+    if not text.startswith("{"):
+        return {DEFAULT_CLIENT: text}
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        raise InvalidApiKeys("the API key parameter starts with '{' but is not valid JSON") from None
+    if not isinstance(parsed, dict) or not parsed:
+        raise InvalidApiKeys("the API key parameter must be a JSON object of client name to key")
+    for name, key in parsed.items():
+        if not re.fullmatch(CLIENT_NAME_PATTERN, name):
+            raise InvalidApiKeys(f"API client name {name[:64]!r}: 1 to 64 letters, digits, '.', '_' or '-'")
+        if not isinstance(key, str) or len(key) < MIN_NAMED_KEY_LENGTH:
+            raise InvalidApiKeys(f"the key of API client {name!r} must be a string of 16 characters or more")
+    if len(set(parsed.values())) != len(parsed):
+        raise InvalidApiKeys("two API clients share a key: give each client its own")
+    return dict(parsed)
+
+
+def _client_with(given: str, keys: dict[str, str]) -> str | None:
+    """The client whose key `given` is; every key is compared, so the time taken does not say
+    which one came close."""
+    found = None
+    for name, key in keys.items():
+        if hmac.compare_digest(given.encode(), key.encode()):
+            found = name
+    return found
+
+
 class ApiKey:
-    """The API key callers send in x-api-key, read through `read(force)` (cached unless forced).
-    A key that does not match the cached one is checked once more against a fresh read, at most
-    every `recheck_seconds`: a rotated key works at once, and a flood of wrong keys does not
-    become a flood of SSM calls."""
+    """The API keys callers send in x-api-key, read through `read(force)` (cached unless forced)
+    and parsed by `parse_api_keys`. A key that matches none of the cached ones is checked once more
+    against a fresh read, at most every `recheck_seconds`: a new key works at once, and a flood of
+    wrong keys does not become a flood of SSM calls. A removed key stops working when the cache
+    is next read: within its max age, at once on a function that re-read it."""
 
     def __init__(
         self,
@@ -81,19 +131,28 @@ class ApiKey:
         self._recheck_seconds = recheck_seconds
         self._clock = clock
         self._last_recheck = float("-inf")
+        self._parsed: tuple[str, dict[str, str]] = ("", {})
 
-    def matches(self, given: str) -> bool:
-        if hmac.compare_digest(given.encode(), self._read(False).encode()):
-            return True
+    def _keys(self, force: bool) -> dict[str, str]:
+        stored = self._read(force)
+        if stored != self._parsed[0]:
+            self._parsed = (stored, parse_api_keys(stored))
+        return self._parsed[1]
+
+    def client(self, given: str) -> str | None:
+        """The name of the client application whose key this is, or None."""
+        found = _client_with(given, self._keys(False))
+        if found is not None:
+            return found
         now = self._clock()
         if now - self._last_recheck < self._recheck_seconds:
-            return False
+            return None
         self._last_recheck = now
-        return hmac.compare_digest(given.encode(), self._read(True).encode())
+        return _client_with(given, self._keys(True))
 
 
-def ssm_api_key(name: str, max_age: int = 300) -> ApiKey:
-    """The key kept as a SecureString under `name`, cached for `max_age` seconds."""
+def ssm_api_key(name: str, max_age: int = 60) -> ApiKey:
+    """The keys kept as a SecureString under `name`, cached for `max_age` seconds."""
 
     def read(force: bool) -> str:
         return str(parameters.get_parameter(name, decrypt=True, max_age=max_age, force_fetch=force))

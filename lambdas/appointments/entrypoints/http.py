@@ -23,8 +23,8 @@ api = AppointmentsApi(
     HttpBackend(
         repository=DynamoAppointmentRepository(settings.TABLE_NAME, boto3.client("dynamodb")),
         publisher=SnsAppointmentPublisher(settings.TOPIC_ARN, boto3.client("sns")),
-        # Cached for five minutes; a key that does not match is checked against SSM again (at
-        # most every few seconds), so a rotated key works at once.
+        # One key per client application, cached for a minute; a key that does not match is
+        # checked against SSM again (at most every few seconds), so a new key works at once.
         api_key=ssm_api_key(settings.API_KEY_PARAMETER),
         idempotency_store=DynamoDBPersistenceLayer(table_name=settings.IDEMPOTENCY_TABLE_NAME),
     )

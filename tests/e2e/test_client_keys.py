@@ -1,0 +1,98 @@
+"""One API key per client application, on the running stack: a parameter of two named keys lets
+both in and the function's log names the client that called; a key removed from it is refused.
+The parameter goes back to the kit's single key afterwards."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from bootstrap import names
+from bootstrap.config import KitConfig
+from bootstrap.kit import Stack
+from bootstrap.stack_queries import events_since, stack_outputs
+from tests.support.api_client import AppointmentsApi
+from tests.support.polling import wait_for
+from tests.support.random_refs import random_insured_id
+
+# How long a removed key may still work: the function caches the parameter for a minute, and a
+# key that matches nothing makes it read SSM again (at most every 5 s per worker).
+KEY_CACHE_SECONDS = 60
+pytestmark = pytest.mark.serial  # the kit's own key is out of the parameter for a while
+
+
+@pytest.fixture
+def key_parameter(kit_config: KitConfig, stack: Stack) -> Iterator[Callable[[str], None]]:
+    """Writes the API key parameter; puts the kit's key back after the test."""
+    ssm = kit_config.client("ssm")
+
+    def put(value: str) -> None:
+        ssm.put_parameter(Name=kit_config.api_key_parameter, Value=value, Type="SecureString", Overwrite=True)
+
+    yield put
+    put(stack.api_key)
+    kit = AppointmentsApi(stack.api_url, stack.api_key)
+    wait_for(lambda: kit.list("NOBODY").status == 200, timeout=30, describe="the kit's key accepted again")
+
+
+def http_log_lines(kit_config: KitConfig, since_ms: int) -> list[dict[str, Any]]:
+    group = f"/aws/lambda/{stack_outputs(kit_config)[names.HTTP_FUNCTION_NAME]}"
+    lines = []
+    for event in events_since(kit_config.client("logs"), group, since_ms):
+        try:
+            lines.append(json.loads(event["message"]))
+        except ValueError:
+            continue  # START, END and REPORT lines
+    return lines
+
+
+def test_two_named_keys_are_both_accepted_the_log_names_the_client_and_a_removed_key_is_refused(
+    stack: Stack,
+    kit_config: KitConfig,
+    key_parameter: Callable[[str], None],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old, new = f"old-{uuid.uuid4().hex}", f"new-{uuid.uuid4().hex}"
+    with_old = AppointmentsApi(stack.api_url, old)
+    with_new, stranger = with_old.with_key(new), with_old.with_key(f"stranger-{uuid.uuid4().hex}")
+    insured = random_insured_id("KEYS")
+    since_ms = int(time.time() * 1000) - 1000
+
+    # 1. both keys, each under its client's name: the new one is not cached, so it is read at once
+    key_parameter(json.dumps({"portal": old, "portal-next": new}))
+    wait_for(lambda: with_new.list(insured).status == 200, timeout=30, describe="the new key accepted")
+    assert with_old.list(insured).status == 200
+    assert stranger.list(insured).status == 403
+
+    # 2. the function's log says which client read this insured's appointments, never the key
+    def clients_logged() -> set[str] | None:
+        lines = [line for line in http_log_lines(kit_config, since_ms) if line.get("insured_id") == insured]
+        clients = {str(line.get("api_client")) for line in lines}
+        return clients if {"portal", "portal-next"} <= clients else None
+
+    logged = wait_for(clients_logged, timeout=30, interval=0.5, describe="both clients in the log")
+    every_line = json.dumps(http_log_lines(kit_config, since_ms))
+    assert old not in every_line
+    assert new not in every_line
+
+    # 3. the old key removed: refused once the function reads the parameter again
+    key_parameter(json.dumps({"portal-next": new}))
+    started = time.monotonic()
+
+    def old_refused() -> bool:
+        stranger.list(insured)  # a key that matches nothing makes the function read SSM again
+        return with_old.list(insured).status == 403
+
+    wait_for(old_refused, timeout=KEY_CACHE_SECONDS + 15, interval=1, describe="the removed key refused")
+    refused_after = time.monotonic() - started
+    assert with_new.list(insured).status == 200
+    with capsys.disabled():
+        print(
+            f"  [keys] two named keys both answered 200, the log names {sorted(logged)}; "
+            f"the removed key was refused {refused_after:.1f}s after it left the parameter"
+        )
