@@ -36,7 +36,7 @@ from bootstrap.stack_queries import admin_connection
 
 WAITER = {"Delay": 2, "MaxAttempts": 900}
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed", "No changes")
-CAPABILITIES: list[Any] = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
+CAPABILITIES: list[Any] = ["CAPABILITY_IAM"]  # the template names no IAM resource
 
 
 def check_mysql(config: KitConfig) -> str:
