@@ -4,6 +4,7 @@ SHELL := /bin/bash
 
 VENV        := .venv
 ENGINE_VENV := .engine-venv
+SCAN_VENV   := .scan-venv
 PY          := $(VENV)/bin/python
 PIP_FLAGS   := --disable-pip-version-check  # not quiet: pip names each package as it goes
 # Python 3.12 (the AWS runtime) when one is found, on PATH or under pyenv; evaluated only when a
@@ -26,6 +27,13 @@ $(ENGINE_VENV)/.installed: requirements/engine.txt
 	@echo "Creating $(ENGINE_VENV) (the local engine, kept apart: it pins botocore) ..."
 	@rm -rf $(ENGINE_VENV) && "$(KIT_PYTHON)" -m venv $(ENGINE_VENV)
 	@$(ENGINE_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/engine.txt
+	@touch $@
+
+# Only `make lint` needs the scanner, so `make up` never installs it.
+$(SCAN_VENV)/.installed: requirements/scan.txt
+	@echo "Creating $(SCAN_VENV) (checkov, the template's security scanner, kept apart: it pins boto3) ..."
+	@rm -rf $(SCAN_VENV) && "$(KIT_PYTHON)" -m venv $(SCAN_VENV)
+	@$(SCAN_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/scan.txt
 	@touch $@
 
 venvs: $(VENV)/.installed $(ENGINE_VENV)/.installed
@@ -84,11 +92,18 @@ bench: up ## Benchmark: N appointments through the API, ours vs a no-op chain (C
 bench-up: venvs ## Time `make up` from a stopped engine (warm caches) and its re-run; restarts the engine
 	@$(PY) -m bench.up_times
 
-lint: $(VENV)/.installed ## ruff (lint and format), mypy, cfn-lint
+# checkov evaluates the template's Conditions with the parameters' defaults: it also scans a copy
+# whose ApiFlavour defaults to rest, so the REST API's resources are scanned too.
+lint: $(VENV)/.installed $(SCAN_VENV)/.installed ## ruff (lint and format), mypy, cfn-lint, checkov (the template's security scan)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint bootstrap/template.yaml
+	@mkdir -p build/scan && sed '/^  ApiFlavour:/,/^  [A-Za-z]*:$$/ s/^    Default: http$$/    Default: rest/' \
+	  bootstrap/template.yaml > build/scan/template-rest.yaml
+	@! cmp -s bootstrap/template.yaml build/scan/template-rest.yaml || { echo "lint: ApiFlavour's default is no longer http; fix the Makefile's rest copy"; exit 1; }
+	$(SCAN_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-download \
+	  --file bootstrap/template.yaml --file build/scan/template-rest.yaml
 
 unit: $(VENV)/.installed ## Unit tests: domain, services, handlers with in-memory fakes (no network)
 	$(PY) -m pytest tests/unit
@@ -108,9 +123,9 @@ test: venvs lint ## The whole suite: lint, unit, integration, e2e, faults (start
 lock: ## Re-resolve requirements/*.txt from *.in, on Python 3.11 (the oldest supported) so the pins fit 3.11 and 3.12
 	@rm -rf build/lock-venv && $(LOCK_PYTHON) -m venv build/lock-venv
 	@build/lock-venv/bin/pip install $(PIP_FLAGS) pip-tools
-	cd requirements && for f in lambda engine bootstrap dev; do \
+	cd requirements && for f in lambda engine bootstrap dev scan; do \
 	  ../build/lock-venv/bin/pip-compile --quiet --strip-extras --no-header --no-emit-index-url \
 	    --no-emit-find-links --annotation-style=line $$f.in -o $$f.txt; done
 
 clean: down ## Remove virtualenvs, build output and local state
-	rm -rf $(VENV) $(ENGINE_VENV) build dist .local .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(ENGINE_VENV) $(SCAN_VENV) build dist .local .mypy_cache .ruff_cache .pytest_cache

@@ -355,3 +355,16 @@ def test_the_rest_stage_logs_through_the_accounts_role_made_before_it(
         "Fn::If": ["SetsApiGatewayAccount", {"Ref": "ApiGatewayAccount"}, "none"]
     }
 
+
+def test_every_security_scan_suppression_says_why(resources: dict[str, dict[str, Any]]) -> None:
+    suppressions = [
+        (name, skip)
+        for name, body in resources.items()
+        for skip in body.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+
+    assert suppressions
+    for name, skip in suppressions:
+        assert set(skip) == {"id", "comment"}, name
+        assert skip["id"].startswith("CKV_"), name
+        assert len(skip["comment"].split()) >= 8, f"{name} {skip['id']}: say why it does not apply"
