@@ -47,12 +47,13 @@ down: ## Stop the local engine that `make up` started
 build: $(VENV)/.installed ## Build the Lambda zips for the AWS python3.12 runtime into dist/
 	@$(PY) -m bootstrap build
 
-deploy: $(VENV)/.installed ## Deploy to AWS: STAGE=dev [API_FLAVOUR=rest] [SUBNET_IDS=a,b SECURITY_GROUP_ID=sg] [ENDPOINT=url]
+deploy: $(VENV)/.installed ## Deploy to AWS: STAGE=dev [API_FLAVOUR=rest [REST_API_LOGS_ROLE=existing]] [SUBNET_IDS=a,b SECURITY_GROUP_ID=sg] [ENDPOINT=url]
 	@test -n "$(STAGE)" || { echo "error: name the stage: make deploy STAGE=dev"; exit 1; }
 	@$(PY) -m bootstrap deploy --stage "$(STAGE)" --api-flavour "$(or $(API_FLAVOUR),http)" \
 	  --db-parameters-prefix "$(or $(DB_PARAMETERS_PREFIX),/rimac/db)" \
 	  $(if $(SUBNET_IDS),--subnet-ids "$(SUBNET_IDS)") $(if $(SECURITY_GROUP_ID),--security-group-id "$(SECURITY_GROUP_ID)") \
-	  $(if $(BUCKET),--bucket "$(BUCKET)") $(if $(ENDPOINT),--endpoint "$(ENDPOINT)")
+	  $(if $(BUCKET),--bucket "$(BUCKET)") $(if $(ENDPOINT),--endpoint "$(ENDPOINT)") \
+	  $(if $(REST_API_LOGS_ROLE),--rest-api-logs-role "$(REST_API_LOGS_ROLE)")
 
 db-users: $(VENV)/.installed ## Country MySQL users on RDS, generated passwords into SSM: DB_HOST=host DB_ADMIN_USER=admin [DB_USER_HOST=10.0.%] [SSL_CA=file]
 	@test -n "$(DB_HOST)" -a -n "$(DB_ADMIN_USER)" || { echo "error: name the server and its admin: make db-users DB_HOST=my-rds... DB_ADMIN_USER=admin"; exit 1; }

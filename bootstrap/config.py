@@ -137,6 +137,8 @@ class StackConfig:
     artifact_bucket_name: str | None = None
     subnet_ids: tuple[str, ...] = field(default=())
     security_group_id: str = ""
+    # REST flavour: `create` makes and sets the account's API Gateway logs role, `existing` keeps the one set.
+    rest_api_logs_role: str = "create"
 
     @property
     def endpoint(self) -> str | None:

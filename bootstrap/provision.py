@@ -229,6 +229,7 @@ def stack_parameters(config: StackConfig, zips: Sequence[BuiltZip]) -> list[Any]
         "ApiFlavour": config.api_flavour,
         "SubnetIds": ",".join(config.subnet_ids),
         "SecurityGroupId": config.security_group_id,
+        "RestApiLogsRole": config.rest_api_logs_role,
     }
     return [{"ParameterKey": key, "ParameterValue": value} for key, value in values.items()]
 

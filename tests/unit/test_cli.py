@@ -89,3 +89,16 @@ def test_the_local_kit_adds_its_engine_and_mysql_to_what_a_deploy_needs() -> Non
         "lambda_mysql_host",
         "lambda_mysql_port",
     }
+
+
+@pytest.mark.parametrize("given", [[], ["--rest-api-logs-role", "existing"]])
+def test_a_deploy_sets_the_account_logs_role_unless_told_the_account_has_one(given: list[str]) -> None:
+    from bootstrap.__main__ import deploy_config, parser
+    from bootstrap.provision import stack_parameters
+
+    args = parser().parse_args(
+        ["deploy", "--stage", "dev", "--api-flavour", "rest", "--region", "eu-west-1", *given]
+    )
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack_parameters(deploy_config(args), [])}
+
+    assert parameters["RestApiLogsRole"] == ("existing" if given else "create")
