@@ -4,6 +4,7 @@ SHELL := /bin/bash
 
 VENV        := .venv
 ENGINE_VENV := .engine-venv
+SCAN_VENV   := .scan-venv
 PY          := $(VENV)/bin/python
 PIP_FLAGS   := --disable-pip-version-check  # not quiet: pip names each package as it goes
 # Python 3.12 (the AWS runtime) when one is found, on PATH or under pyenv; evaluated only when a
@@ -28,6 +29,13 @@ $(ENGINE_VENV)/.installed: requirements/engine.txt
 	@$(ENGINE_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/engine.txt
 	@touch $@
 
+# Only `make lint` needs the scanner, so `make up` never installs it.
+$(SCAN_VENV)/.installed: requirements/scan.txt
+	@echo "Creating $(SCAN_VENV) (checkov, the template's security scanner, kept apart: it pins boto3) ..."
+	@rm -rf $(SCAN_VENV) && "$(KIT_PYTHON)" -m venv $(SCAN_VENV)
+	@$(SCAN_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/scan.txt
+	@touch $@
+
 venvs: $(VENV)/.installed $(ENGINE_VENV)/.installed
 
 up: venvs ## Start the local cloud (ministack, or LocalStack where Docker answers), provision everything, print URL, key, curls
@@ -42,13 +50,14 @@ build: $(VENV)/.installed ## Build the Lambda zips for the AWS python3.12 runtim
 pin-images: $(VENV)/.installed ## Pin docker-compose.yml's images (and CI's MySQL) to their registry digests; needs Docker
 	@$(PY) -m bootstrap pin-images
 
-deploy: $(VENV)/.installed ## Deploy to AWS: STAGE=dev [API_FLAVOUR=rest] [SUBNET_IDS=a,b SECURITY_GROUP_ID=sg] [DATABASE_TLS=off] [ENDPOINT=url]
+deploy: $(VENV)/.installed ## Deploy to AWS: STAGE=dev [API_FLAVOUR=rest [REST_API_LOGS_ROLE=existing]] [SUBNET_IDS=a,b SECURITY_GROUP_ID=sg] [DATABASE_TLS=off] [ENDPOINT=url]
 	@test -n "$(STAGE)" || { echo "error: name the stage: make deploy STAGE=dev"; exit 1; }
 	@$(PY) -m bootstrap deploy --stage "$(STAGE)" --api-flavour "$(or $(API_FLAVOUR),http)" \
 	  --db-parameters-prefix "$(or $(DB_PARAMETERS_PREFIX),/rimac/db)" \
 	  $(if $(SUBNET_IDS),--subnet-ids "$(SUBNET_IDS)") $(if $(SECURITY_GROUP_ID),--security-group-id "$(SECURITY_GROUP_ID)") \
 	  $(if $(BUCKET),--bucket "$(BUCKET)") $(if $(ENDPOINT),--endpoint "$(ENDPOINT)") \
-	  $(if $(DATABASE_TLS),--database-tls "$(DATABASE_TLS)")
+	  $(if $(DATABASE_TLS),--database-tls "$(DATABASE_TLS)") \
+	  $(if $(REST_API_LOGS_ROLE),--rest-api-logs-role "$(REST_API_LOGS_ROLE)")
 
 db-users: $(VENV)/.installed ## Country MySQL users on RDS, generated passwords into SSM: DB_HOST=host DB_ADMIN_USER=admin [DB_USER_HOST=10.0.%] [SSL_CA=file]
 	@test -n "$(DB_HOST)" -a -n "$(DB_ADMIN_USER)" || { echo "error: name the server and its admin: make db-users DB_HOST=my-rds... DB_ADMIN_USER=admin"; exit 1; }
@@ -101,11 +110,18 @@ bench: up ## Benchmark: N appointments through the API, ours vs a no-op chain (C
 bench-up: venvs ## Time `make up` from a stopped engine (warm caches) and its re-run; restarts the engine
 	@$(PY) -m bench.up_times
 
-lint: $(VENV)/.installed ## ruff (lint and format), mypy, cfn-lint
+# checkov evaluates the template's Conditions with the parameters' defaults: it also scans a copy
+# whose ApiFlavour defaults to rest, so the REST API's resources are scanned too.
+lint: $(VENV)/.installed $(SCAN_VENV)/.installed ## ruff (lint and format), mypy, cfn-lint, checkov (the template's security scan)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint bootstrap/template.yaml
+	@mkdir -p build/scan && sed '/^  ApiFlavour:/,/^  [A-Za-z]*:$$/ s/^    Default: http$$/    Default: rest/' \
+	  bootstrap/template.yaml > build/scan/template-rest.yaml
+	@! cmp -s bootstrap/template.yaml build/scan/template-rest.yaml || { echo "lint: ApiFlavour's default is no longer http; fix the Makefile's rest copy"; exit 1; }
+	$(SCAN_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-download \
+	  --file bootstrap/template.yaml --file build/scan/template-rest.yaml
 
 unit: $(VENV)/.installed ## Unit tests: domain, services, handlers with in-memory fakes (no network)
 	$(PY) -m pytest tests/unit
@@ -133,9 +149,9 @@ test: venvs lint ## The whole suite: lint, unit, integration, e2e, faults (start
 lock: ## Re-resolve requirements/*.txt from *.in, on Python 3.11 (the oldest supported) so the pins fit 3.11 and 3.12
 	@rm -rf build/lock-venv && $(LOCK_PYTHON) -m venv build/lock-venv
 	@build/lock-venv/bin/pip install $(PIP_FLAGS) pip-tools
-	cd requirements && for f in lambda engine bootstrap dev; do \
+	cd requirements && for f in lambda engine bootstrap dev scan; do \
 	  ../build/lock-venv/bin/pip-compile --quiet --strip-extras --no-header --no-emit-index-url \
 	    --no-emit-find-links --annotation-style=line $$f.in -o $$f.txt; done
 
 clean: down ## Remove virtualenvs, build output and local state
-	rm -rf $(VENV) $(ENGINE_VENV) build dist .local .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(ENGINE_VENV) $(SCAN_VENV) build dist .local .mypy_cache .ruff_cache .pytest_cache

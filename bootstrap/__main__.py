@@ -69,6 +69,7 @@ def deploy_config(args: argparse.Namespace) -> StackConfig:
         subnet_ids=tuple(s for s in args.subnet_ids.split(",") if s),
         security_group_id=args.security_group_id,
         database_tls=args.database_tls,
+        rest_api_logs_role=args.rest_api_logs_role,
     )
 
 
@@ -105,6 +106,12 @@ def parser() -> argparse.ArgumentParser:
     )
     to_aws.add_argument("--subnet-ids", default="", help="comma-separated subnets for the processors")
     to_aws.add_argument("--security-group-id", default="", help="security group for the processors")
+    to_aws.add_argument(
+        "--rest-api-logs-role",
+        choices=["create", "existing"],
+        default=StackConfig.rest_api_logs_role,
+        help="REST flavour: make and set the account's API Gateway logs role, or keep the one it has",
+    )
     to_aws.add_argument("--bucket", help="artifact bucket (default: one named after stage, account, region)")
     to_aws.add_argument(
         "--region", help="AWS region (default: from the AWS configuration; with --endpoint, the local kit's)"

@@ -142,6 +142,8 @@ class StackConfig:
     # TLS from the processors to MySQL (the template's DatabaseTls): verified on AWS; a local
     # MySQL has none.
     database_tls: str = "verify"
+    # REST flavour: `create` makes and sets the account's API Gateway logs role, `existing` keeps the one set.
+    rest_api_logs_role: str = "create"
 
     @property
     def endpoint(self) -> str | None:

@@ -36,7 +36,7 @@ from bootstrap.stack_queries import admin_connection
 
 WAITER = {"Delay": 2, "MaxAttempts": 900}
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed", "No changes")
-CAPABILITIES: list[Any] = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
+CAPABILITIES: list[Any] = ["CAPABILITY_IAM"]  # the template names no IAM resource
 
 
 def check_mysql(config: KitConfig) -> str:
@@ -240,6 +240,7 @@ def stack_parameters(config: StackConfig, zips: Sequence[BuiltZip]) -> list[Any]
         "SubnetIds": ",".join(config.subnet_ids),
         "SecurityGroupId": config.security_group_id,
         "DatabaseTls": config.database_tls,
+        "RestApiLogsRole": config.rest_api_logs_role,
     }
     return [{"ParameterKey": key, "ParameterValue": value} for key, value in values.items()]
 

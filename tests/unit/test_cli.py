@@ -168,3 +168,16 @@ def test_a_new_appointment_id_has_the_shape_trace_accepts() -> None:
     ids = [new_appointment_id() for _ in range(200)]
 
     assert [observe.check_appointment_id(i) for i in ids] == ids
+
+
+@pytest.mark.parametrize("given", [[], ["--rest-api-logs-role", "existing"]])
+def test_a_deploy_sets_the_account_logs_role_unless_told_the_account_has_one(given: list[str]) -> None:
+    from bootstrap.__main__ import deploy_config, parser
+    from bootstrap.provision import stack_parameters
+
+    args = parser().parse_args(
+        ["deploy", "--stage", "dev", "--api-flavour", "rest", "--region", "eu-west-1", *given]
+    )
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack_parameters(deploy_config(args), [])}
+
+    assert parameters["RestApiLogsRole"] == ("existing" if given else "create")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.shared.constants import TRACER_CAPTURE_ERROR_ENV, TRACER_CAPTURE_RESPONSE_ENV
 from cfnlint.decode import decode
 
 from bootstrap import names
@@ -208,3 +212,174 @@ def test_the_processors_verify_mysqls_certificate_unless_told_otherwise(
     assert template["Parameters"]["DatabaseTls"]["Default"] == "verify"
     assert len(processors) == len(names.COUNTRIES)
     assert all(variables["DB_TLS"] == {"Ref": "DatabaseTls"} for variables in processors.values())
+
+
+class RecordingSubsegment:
+    def __init__(self) -> None:
+        self.metadata: dict[str, Any] = {}
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        self.metadata[key] = value
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        return None
+
+
+class RecordingProvider:
+    """Stands in for the X-Ray recorder: keeps what powertools hands to each subsegment."""
+
+    def __init__(self) -> None:
+        self.subsegments: list[RecordingSubsegment] = []
+
+    @contextmanager
+    def in_subsegment(self, name: str | None = None, **kwargs: Any) -> Iterator[RecordingSubsegment]:
+        subsegment = RecordingSubsegment()
+        self.subsegments.append(subsegment)
+        yield subsegment
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        return None
+
+
+def test_x_ray_gets_neither_a_handlers_answer_nor_its_exception(
+    resources: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aws_lambda_powertools import Tracer
+
+    def answer_with_a_list(event: dict[str, Any], context: object) -> dict[str, Any]:
+        return {"items": [{"insuredId": "PE001", "status": "pending"}]}
+
+    def fail_quoting_a_field(event: dict[str, Any], context: object) -> None:
+        raise ValueError("Duplicate entry 'PE001-1' for key 'slot'")
+
+    for name, function in of_type(resources, "AWS::Lambda::Function").items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        for variable in (TRACER_CAPTURE_RESPONSE_ENV, TRACER_CAPTURE_ERROR_ENV):
+            monkeypatch.setenv(variable, variables.get(variable, "true"))
+        provider = RecordingProvider()
+        tracer = Tracer(service=name, provider=provider, auto_patch=False, disabled=False)
+        try:
+            tracer.capture_lambda_handler(answer_with_a_list)({}, None)
+            with pytest.raises(ValueError, match="Duplicate entry"):
+                tracer.capture_lambda_handler(fail_quoting_a_field)({}, None)
+        finally:
+            Tracer._reset_config()  # the tracer's settings are shared by every instance
+
+        assert [s.metadata for s in provider.subsegments] == [{}, {}], name
+
+
+def test_the_topic_and_every_queue_keep_their_messages_encrypted(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    assert resources["AppointmentsTopic"]["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
+    for name, queue in of_type(resources, "AWS::SQS::Queue").items():
+        # SQS-managed keys: SNS and EventBridge deliver to them with no key policy to open.
+        assert queue["Properties"].get("SqsManagedSseEnabled") is True, name
+        assert "KmsMasterKeyId" not in queue["Properties"], name
+
+
+def test_the_appointments_table_outlives_its_stack_and_can_be_restored(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    table = resources["AppointmentsTable"]
+
+    assert table["DeletionPolicy"] == "RetainExceptOnCreate"
+    assert table["UpdateReplacePolicy"] == "Retain"
+    assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+IAM_NAME_PROPERTIES = {
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::User": "UserName",
+    "AWS::IAM::Group": "GroupName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+}
+
+
+def test_the_deploy_asks_only_for_the_capabilities_the_template_needs(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    from bootstrap.provision import CAPABILITIES
+
+    iam = {name: body for name, body in resources.items() if body["Type"].startswith("AWS::IAM::")}
+    named = [
+        name
+        for name, body in iam.items()
+        if IAM_NAME_PROPERTIES.get(body["Type"], "") in body.get("Properties", {})
+    ]
+    needed = {"CAPABILITY_IAM"} if iam else set()
+    if named:
+        needed.add("CAPABILITY_NAMED_IAM")
+
+    assert sorted(CAPABILITIES) == sorted(needed)
+
+
+def test_the_processors_may_put_only_the_events_they_emit(resources: dict[str, dict[str, Any]]) -> None:
+    from appointments.schemas import EVENT_SOURCE
+
+    put_events = [
+        (role, statement)
+        for role, statement in policy_statements(resources)
+        if statement["Action"] == "events:PutEvents"
+    ]
+    assert sorted(role for role, _ in put_events) == ["ClProcessorRole", "PeProcessorRole"]
+    for role, statement in put_events:
+        # Each entry of a PutEvents call names its source, so every value must be ours.
+        assert statement["Condition"] == {"ForAllValues:StringEquals": {"events:source": EVENT_SOURCE}}, role
+    assert resources["AppointmentSettledRule"]["Properties"]["EventPattern"]["source"] == [EVENT_SOURCE]
+
+
+def access_log_fields(log_format: str) -> dict[str, str]:
+    fields = json.loads(log_format)
+    assert isinstance(fields, dict)
+    return {key: str(value) for key, value in fields.items()}
+
+
+def test_both_api_flavours_log_each_request_without_its_body_or_path(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    http = resources["HttpApiStage"]["Properties"]["AccessLogSettings"]
+    rest = resources["RestApiStage"]["Properties"]["AccessLogSetting"]
+
+    for setting in (http, rest):
+        assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
+        variables = " ".join(access_log_fields(setting["Format"]).values())
+        assert "$context.requestId" in variables
+        assert "$context.status" in variables
+        # No body, header, query or the path itself (GET's path holds the insured's id).
+        for forbidden in ("$input", "body", "header", "querystring", "$context.path", "requestOverride"):
+            assert forbidden.lower() not in variables.lower(), forbidden
+    assert access_log_fields(http["Format"])["route"] == "$context.routeKey"
+    assert access_log_fields(rest["Format"])["route"] == "$context.resourcePath"
+    assert resources["ApiAccessLogs"]["Properties"]["RetentionInDays"] > 0
+
+
+def test_the_rest_stage_logs_through_the_accounts_role_made_before_it(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    account = resources["ApiGatewayAccount"]
+    role = resources["ApiGatewayLogsRole"]
+
+    assert account["Condition"] == role["Condition"] == "SetsApiGatewayAccount"
+    assert account["Properties"]["CloudWatchRoleArn"] == {"Fn::GetAtt": ["ApiGatewayLogsRole", "Arn"]}
+    [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    # DependsOn cannot be conditional: the stage's metadata refers to the setting when the stack makes it.
+    assert resources["RestApiStage"]["Metadata"]["AfterAccountSettings"] == {
+        "Fn::If": ["SetsApiGatewayAccount", {"Ref": "ApiGatewayAccount"}, "none"]
+    }
+
+
+def test_every_security_scan_suppression_says_why(resources: dict[str, dict[str, Any]]) -> None:
+    suppressions = [
+        (name, skip)
+        for name, body in resources.items()
+        for skip in body.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+
+    assert suppressions
+    for name, skip in suppressions:
+        assert set(skip) == {"id", "comment"}, name
+        assert skip["id"].startswith("CKV_"), name
+        assert len(skip["comment"].split()) >= 8, f"{name} {skip['id']}: say why it does not apply"
