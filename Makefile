@@ -6,34 +6,46 @@ VENV        := .venv
 ENGINE_VENV := .engine-venv
 SCAN_VENV   := .scan-venv
 PY          := $(VENV)/bin/python
-PIP_FLAGS   := --disable-pip-version-check  # not quiet: pip names each package as it goes
 # Python 3.12 (the AWS runtime) when one is found, on PATH or under pyenv; evaluated only when a
-# virtualenv has to be created.
+# virtualenv has to be created. uv uses it and never downloads one of its own.
 KIT_PYTHON   = $(shell python3 bootstrap/find_python.py)
-LOCK_PYTHON ?= python3.11
+export UV_PYTHON_DOWNLOADS := never
+# uv creates every environment: the one on PATH when it is the version requirements/uv.txt pins,
+# else that version bootstrapped into build/uv-venv by pip, its hashes required.
+UV_PIN  := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements/uv.txt)
+UV      := $(or $(shell uv --version 2>/dev/null | grep -qE '^uv $(subst .,\.,$(UV_PIN))( |$$)' && command -v uv),build/uv-venv/bin/uv)
+# Every lock is resolved for Python 3.11 and newer on any platform, each pin with its hashes.
+LOCK_FLAGS  := --quiet --universal --python-version 3.11 --generate-hashes --no-header --annotation-style=line
 
 .PHONY: help venvs up down build pin-images deploy db-users migrate openapi watch logs status trace redrive awslocal bench bench-up test lint unit integration e2e faults lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements/dev.txt
-	@echo "Creating $(VENV) and installing requirements/dev.txt ..."
-	@rm -rf $(VENV) && "$(KIT_PYTHON)" -m venv $(VENV)
-	@$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements/dev.txt
+build/uv-venv/bin/uv: requirements/uv.txt
+	@echo "Bootstrapping uv $(UV_PIN) into build/uv-venv (no uv $(UV_PIN) on PATH) ..."
+	@rm -rf build/uv-venv && "$(KIT_PYTHON)" -m venv build/uv-venv
+	@build/uv-venv/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/uv.txt
 	@touch $@
 
-$(ENGINE_VENV)/.installed: requirements/engine.txt
+# Not quiet: uv names each package it installs. The locks carry hashes, and uv requires them.
+$(VENV)/.installed: requirements/dev.txt | $(UV)
+	@echo "Creating $(VENV) and installing requirements/dev.txt ..."
+	@rm -rf $(VENV) && $(UV) venv --quiet --python "$(KIT_PYTHON)" $(VENV)
+	@$(UV) pip sync --python $(VENV)/bin/python --require-hashes requirements/dev.txt
+	@touch $@
+
+$(ENGINE_VENV)/.installed: requirements/engine.txt | $(UV)
 	@echo "Creating $(ENGINE_VENV) (the local engine, kept apart: it pins botocore) ..."
-	@rm -rf $(ENGINE_VENV) && "$(KIT_PYTHON)" -m venv $(ENGINE_VENV)
-	@$(ENGINE_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/engine.txt
+	@rm -rf $(ENGINE_VENV) && $(UV) venv --quiet --python "$(KIT_PYTHON)" $(ENGINE_VENV)
+	@$(UV) pip sync --python $(ENGINE_VENV)/bin/python --require-hashes requirements/engine.txt
 	@touch $@
 
 # Only `make lint` needs the scanner, so `make up` never installs it.
-$(SCAN_VENV)/.installed: requirements/scan.txt
+$(SCAN_VENV)/.installed: requirements/scan.txt | $(UV)
 	@echo "Creating $(SCAN_VENV) (checkov, the template's security scanner, kept apart: it pins boto3) ..."
-	@rm -rf $(SCAN_VENV) && "$(KIT_PYTHON)" -m venv $(SCAN_VENV)
-	@$(SCAN_VENV)/bin/pip install $(PIP_FLAGS) -r requirements/scan.txt
+	@rm -rf $(SCAN_VENV) && $(UV) venv --quiet --python "$(KIT_PYTHON)" $(SCAN_VENV)
+	@$(UV) pip sync --python $(SCAN_VENV)/bin/python --require-hashes requirements/scan.txt
 	@touch $@
 
 venvs: $(VENV)/.installed $(ENGINE_VENV)/.installed
@@ -146,12 +158,9 @@ test: venvs lint ## The whole suite: lint, unit, integration, e2e, faults (start
 	@$(PY) -m pytest $(PARALLEL) -m "not serial and not faults"; parallel=$$?; \
 	  $(PY) -m pytest -m "serial or faults"; exit $$(( parallel || $$? ))
 
-lock: ## Re-resolve requirements/*.txt from *.in, on Python 3.11 (the oldest supported) so the pins fit 3.11 and 3.12
-	@rm -rf build/lock-venv && $(LOCK_PYTHON) -m venv build/lock-venv
-	@build/lock-venv/bin/pip install $(PIP_FLAGS) pip-tools
-	cd requirements && for f in lambda engine bootstrap dev scan; do \
-	  ../build/lock-venv/bin/pip-compile --quiet --strip-extras --no-header --no-emit-index-url \
-	    --no-emit-find-links --annotation-style=line $$f.in -o $$f.txt; done
+lock: | $(UV) ## Re-resolve requirements/*.txt from *.in with hashes, for Python 3.11 and newer (the oldest supported)
+	cd requirements && for f in uv lambda engine bootstrap dev scan; do \
+	  $(abspath $(UV)) pip compile $(LOCK_FLAGS) $$f.in -o $$f.txt; done
 
 clean: down ## Remove virtualenvs, build output and local state
 	rm -rf $(VENV) $(ENGINE_VENV) $(SCAN_VENV) build dist .local .mypy_cache .ruff_cache .pytest_cache

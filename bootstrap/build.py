@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from uv import find_uv_bin
+
 from bootstrap import names
 from bootstrap.config import BUILD_DIR, DIST_DIR, LAMBDA_REQUIREMENTS, LAMBDA_SOURCE, KitError
 
@@ -34,6 +36,13 @@ FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 SKIPPED_PARTS = {"__pycache__"}
 SKIPPED_TOP = {"bin"}  # console scripts of the dependencies: nothing runs them in a Lambda
 SKIPPED_SUFFIXES = {".pyc", ".pyo", ".pyi"}  # stale bytecode, type stubs
+# The installer's own files: the build's marker and the lock uv keeps in the folder it installs into.
+INSTALLER_FILES = {".complete", ".lock"}
+# What an installer writes into each .dist-info: who installed it, and RECORD, whose hashes cover
+# the console scripts and their `#!` line, the build's own interpreter path. Nothing in a
+# Lambda reads them (importlib.metadata.version reads METADATA), and without them the zips do
+# not depend on where the kit is checked out or which installer ran.
+INSTALLER_RECORDS = {"RECORD", "INSTALLER", "REQUESTED"}
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,37 @@ class BuiltZip:
         return f"functions/{self.name}-{self.sha256[:16]}.zip"
 
 
+def install_command(target: Target, lock: Path, site: Path) -> list[str]:
+    """uv installing `lock` into `site` for `target`, each wheel checked against the lock's hashes.
+    uv compiles no bytecode here: the build compiles what a cold start imports."""
+    command = [
+        find_uv_bin(),
+        "pip",
+        "install",
+        "--quiet",
+        "--require-hashes",
+        "--target",
+        str(site),
+        "--requirement",
+        str(lock),
+    ]
+    if target.python is None:
+        # The AWS runtime: its manylinux x86_64 wheels, whatever Python and machine run the build.
+        command += [
+            "--python",
+            sys.executable,
+            "--python-platform",
+            "x86_64-manylinux2014",
+            "--python-version",
+            target.version,
+            "--only-binary",
+            ":all:",
+        ]
+    else:
+        command += ["--python", target.python]
+    return command
+
+
 def _install_dependencies(target: Target) -> Path:
     lock = LAMBDA_REQUIREMENTS.read_bytes()
     digest = hashlib.sha256(lock + target.tag.encode()).hexdigest()[:16]
@@ -185,29 +225,7 @@ def _install_dependencies(target: Target) -> Path:
     marker = site / ".complete"
     if marker.exists():
         return site
-    command = [
-        target.python or sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-compile",
-        "--target",
-        str(site),
-        "--requirement",
-        str(LAMBDA_REQUIREMENTS),
-    ]
-    if target.python is None:
-        command += [
-            "--platform",
-            "manylinux2014_x86_64",
-            "--implementation",
-            "cp",
-            "--python-version",
-            target.version,
-            "--only-binary=:all:",
-        ]
+    command = install_command(target, LAMBDA_REQUIREMENTS, site)
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise KitError(f"installing the Lambda dependencies failed: {result.stderr.strip()[-500:]}")
@@ -220,7 +238,9 @@ def _files(
 ) -> Iterator[tuple[str, Path]]:
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if not path.is_file() or relative.name == ".complete":
+        if not path.is_file() or relative.as_posix() in INSTALLER_FILES:
+            continue
+        if relative.name in INSTALLER_RECORDS and relative.parent.name.endswith(".dist-info"):
             continue
         if SKIPPED_PARTS.intersection(relative.parts) or path.suffix in SKIPPED_SUFFIXES:
             continue

@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 venv=${KIT_VENV:-/tmp/kit-venv}
 mkdir -p "$HOME"
 python -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r requirements/bootstrap.txt
+"$venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r requirements/bootstrap.txt
 exec "$venv/bin/python" -m bootstrap up

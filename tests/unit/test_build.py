@@ -26,6 +26,12 @@ def make_tree(root: Path) -> None:
     (root / "bin").mkdir()
     (root / "bin" / "jp.py").write_text("#!python\n")
     (root / "_cffi_backend.cpython-312-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+    (root / "python_ulid-4.1.0.dist-info").mkdir()
+    for name, text in [("METADATA", "Name: python-ulid\n"), ("INSTALLER", "uv\n"), ("REQUESTED", "")]:
+        (root / "python_ulid-4.1.0.dist-info" / name).write_text(text)
+    (root / "python_ulid-4.1.0.dist-info" / "RECORD").write_text(f"bin/ulid,sha256=of-a-#!{root}/python,9\n")
+    (root / ".lock").write_text("")  # uv's, in the folder it installs into
+    (root / ".complete").write_text("")
 
 
 def test_the_same_files_give_byte_identical_zips(tmp_path: Path) -> None:
@@ -41,9 +47,32 @@ def test_the_same_files_give_byte_identical_zips(tmp_path: Path) -> None:
 def test_bytecode_and_excluded_packages_stay_out(tmp_path: Path) -> None:
     make_tree(tmp_path / "src")
 
-    _write_zip(tmp_path / "a.zip", list(_files(tmp_path / "src", ("pymysql", "PyMySQL", "_cffi_backend"))))
+    _write_zip(
+        tmp_path / "a.zip",
+        list(_files(tmp_path / "src", ("pymysql", "PyMySQL", "_cffi_backend", "python_ulid"))),
+    )
 
     assert zipfile.ZipFile(tmp_path / "a.zip").namelist() == ["pkg/__init__.py"]
+
+
+def test_the_installers_records_stay_out_and_the_packages_metadata_rides_along(tmp_path: Path) -> None:
+    make_tree(tmp_path / "src")
+
+    names = [
+        arcname for arcname, _ in _files(tmp_path / "src", ("pymysql", "PyMySQL", "pkg", "_cffi_backend"))
+    ]
+
+    assert names == ["python_ulid-4.1.0.dist-info/METADATA"]
+
+
+def test_where_the_kit_is_checked_out_changes_no_byte_of_a_zip(tmp_path: Path) -> None:
+    make_tree(tmp_path / "here")
+    make_tree(tmp_path / "elsewhere")
+
+    here = _write_zip(tmp_path / "a.zip", list(_files(tmp_path / "here", ())))
+    elsewhere = _write_zip(tmp_path / "b.zip", list(_files(tmp_path / "elsewhere", ())))
+
+    assert here == elsewhere
 
 
 def test_no_zip_carries_what_the_lambda_runtime_provides() -> None:

@@ -203,6 +203,9 @@ def test_the_github_workflow_follows_its_schema_and_runs_make_test_with_mysql() 
     assert "--health-cmd" in job["services"]["mysql"]["options"]
     assert job["env"]["MYSQL_PASSWORD"] == job["services"]["mysql"]["env"]["MYSQL_ROOT_PASSWORD"]
     assert [step.get("run") for step in job["steps"]][-1] == "make test"
+    [cache] = [step for step in job["steps"] if step.get("uses", "").startswith("actions/cache@")]
+    assert cache["with"]["path"] == "~/.cache/uv"  # uv's downloads, kept while the locks stay the same
+    assert "hashFiles('requirements/*.txt')" in cache["with"]["key"]
 
 
 def test_the_localstack_job_runs_the_path_only_with_the_token_secret_and_says_when_skipped() -> None:
