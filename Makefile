@@ -119,8 +119,9 @@ awslocal: $(VENV)/.installed ## Run the AWS CLI against the local engine: make a
 bench: up ## Benchmark: N appointments through the API, ours vs a no-op chain (COUNT=1000 CONCURRENCY=8)
 	@$(PY) -m bench.flow --count "$(or $(COUNT),1000)" --concurrency "$(or $(CONCURRENCY),8)"
 
-bench-up: venvs ## Time `make up` from a stopped engine (warm caches) and its re-run; restarts the engine
+bench-up: venvs ## Time `make up` (stopped engine, re-run), then the loop on fresh clones: make up with no cache, make e2e, make test, .ci/run
 	@$(PY) -m bench.up_times
+	@$(PY) -m bench.loop_times
 
 # checkov evaluates the template's Conditions with the parameters' defaults: it also scans a copy
 # whose ApiFlavour defaults to rest, so the REST API's resources are scanned too.

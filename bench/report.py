@@ -111,8 +111,14 @@ def table(doc: dict[str, Any]) -> str:
                 f"| {name} | {f['import_ms_median']:.0f} | {f['noop_import_ms_median']:.0f} | {f['zip_mb']} |"
             )
     if doc.get("targets"):
-        lines += ["", "| target | limit | measured | met |", "|---|---|---:|---|"]
-        for row in doc["targets"]:
-            met = {True: "yes", False: "**no**", None: "not measured"}[row["met"]]
-            lines.append(f"| {row['target']} | {row['limit']} | {row['measured']} | {met} |")
+        lines += ["", *target_table(doc["targets"])]
     return "\n".join(lines)
+
+
+def target_table(targets: list[dict[str, Any]]) -> list[str]:
+    """The verdicts as Markdown rows: each target, its limit, what was measured, met or missed."""
+    lines = ["| target | limit | measured | met |", "|---|---|---:|---|"]
+    for row in targets:
+        met = {True: "yes", False: "**no**", None: "not measured"}[row["met"]]
+        lines.append(f"| {row['target']} | {row['limit']} | {row['measured']} | {met} |")
+    return lines
