@@ -104,10 +104,11 @@ def main() -> None:
     log = RESULTS_DIR / "loop-latest.log"
     log.write_text("")
     figures = measure(args.port, log)
-    report = {"figures": figures, "targets": verdicts(figures)}
+    targets = verdicts(figures)
+    report = {"figures": figures, "targets": targets}
     save_named(report, RESULTS_DIR, "loop")
     print(json.dumps(report, indent=2))
-    print("\n".join(target_table(report["targets"])))
+    print("\n".join(target_table(targets)))
 
 
 if __name__ == "__main__":
