@@ -46,6 +46,9 @@ class FunctionZip:
     excluded_folders: tuple[str, ...] = ()
     # Other functions' handlers shipped in the same zip (the reconciler rides in the HTTP zip).
     also_handles: tuple[str, ...] = ()
+    # Modules it imports on a first request of some kind rather than at its cold start: their
+    # bytecode rides along too.
+    loaded_later: tuple[str, ...] = ()
 
     @property
     def handlers(self) -> tuple[str, ...]:
@@ -61,16 +64,30 @@ SWAGGER_UI = "aws_lambda_powertools/event_handler/openapi/swagger_ui/"
 MYSQL_ONLY = ("pymysql", "PyMySQL", "cryptography", "cffi", "_cffi_backend", "pycparser")
 
 
+# What the HTTP function loads on the first request for /docs and the first with an
+# Idempotency-Key (appointments/api.py), and no other request.
+HTTP_LOADED_LATER = (
+    "aws_lambda_powertools.event_handler.openapi.models",
+    "aws_lambda_powertools.event_handler.openapi.schema_generator",
+    "aws_lambda_powertools.event_handler.openapi.swagger_ui",
+    "aws_lambda_powertools.utilities.idempotency",
+    "pydantic._internal._dataclasses",  # the OpenAPI document's generation loads it
+)
+
+
 def _function_zip(
-    name: str, excluded: tuple[str, ...], excluded_folders: tuple[str, ...] = ()
+    name: str,
+    excluded: tuple[str, ...],
+    excluded_folders: tuple[str, ...] = (),
+    loaded_later: tuple[str, ...] = (),
 ) -> FunctionZip:
     """The zip `name` of names.FUNCTIONS, serving the handler modules of its functions."""
     first, *others = names.handler_modules(name)
-    return FunctionZip(name, first, excluded, excluded_folders, also_handles=tuple(others))
+    return FunctionZip(name, first, excluded, excluded_folders, tuple(others), loaded_later)
 
 
 FUNCTIONS = (
-    _function_zip(names.HTTP_ZIP, RUNTIME_PROVIDED + MYSQL_ONLY),
+    _function_zip(names.HTTP_ZIP, RUNTIME_PROVIDED + MYSQL_ONLY, loaded_later=HTTP_LOADED_LATER),
     _function_zip(names.PROCESSOR_ZIP, RUNTIME_PROVIDED, excluded_folders=(SWAGGER_UI,)),
     _function_zip(names.CALLBACK_ZIP, RUNTIME_PROVIDED + MYSQL_ONLY, excluded_folders=(SWAGGER_UI,)),
 )
@@ -234,10 +251,12 @@ def _files(
 
 
 def _imported_at_cold_start(function: FunctionZip, roots: tuple[Path, ...]) -> set[Path]:
-    """The source files a fresh interpreter loads importing the handler modules the zip serves."""
+    """The source files a fresh interpreter loads importing the handler modules the zip serves,
+    and the modules they load later."""
     env = {"PATH": os.environ.get("PATH", "")} | IMPORT_ENVIRONMENT
+    modules = function.handlers + function.loaded_later
     result = subprocess.run(
-        [sys.executable, "-c", IMPORT_PROBE, ",".join(function.handlers), *map(str, roots)],
+        [sys.executable, "-c", IMPORT_PROBE, ",".join(modules), *map(str, roots)],
         capture_output=True,
         text=True,
         env=env,

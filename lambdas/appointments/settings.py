@@ -14,7 +14,7 @@ from appointments.domain import Country
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)  # only the loaded one is built
 
 
 class HttpSettings(_Settings):
