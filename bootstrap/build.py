@@ -281,10 +281,7 @@ def _bytecode(
     for arcname, path in sources:
         if not arcname.endswith(".py") or path not in imported:
             continue
-        source = path.read_bytes()
-        # the name is in the key: it is written into the bytecode (co_filename)
-        key = hashlib.sha256(arcname.encode() + b"\0" + source).hexdigest()
-        output = cache / f"{key}.pyc"
+        output = cache / f"{_bytecode_key(arcname, path.read_bytes())}.pyc"
         if not output.exists():
             partial = output.with_suffix(f".{os.getpid()}.tmp")
             py_compile.compile(
@@ -295,9 +292,7 @@ def _bytecode(
                 invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
             )
             partial.replace(output)
-        folder, _, module = arcname.rpartition("/")
-        name = f"{module[:-3]}.{target.cache_tag}.pyc"
-        compiled.append((f"{folder}/__pycache__/{name}" if folder else f"__pycache__/{name}", output))
+        compiled.append((_bytecode_arcname(arcname, target), output))
     return compiled
 
 
@@ -320,13 +315,36 @@ def zip_in_memory(function_name: str, source: Path, target: Target) -> bytes:
     """One function's zip from `source`, lightly compressed: the fast path of `make watch`."""
     function = next(f for f in FUNCTIONS if f.name == function_name)
     site = _install_dependencies(target)
-    buffer = io.BytesIO()  # no bytecode: a cold start compiles, the save-to-running path stays short
-    _write_archive(
-        buffer,
-        list(_files(source, ())) + list(_files(site, function.excluded, function.excluded_folders)),
-        level=1,
-    )
+    sources = list(_files(source, ())) + list(_files(site, function.excluded, function.excluded_folders))
+    buffer = io.BytesIO()
+    # The bytecode `make build` compiled already, looked up, never compiled here: the
+    # save-to-running path stays short, and the new worker's cold start does not compile pydantic.
+    _write_archive(buffer, sources + _cached_bytecode(sources, target), level=1)
     return buffer.getvalue()
+
+
+def _cached_bytecode(sources: list[tuple[str, Path]], target: Target) -> list[tuple[str, Path]]:
+    cache = BUILD_DIR / "pyc" / target.cache_tag
+    if why_no_bytecode(Host.this_one(), target) is not None or not cache.is_dir():
+        return []
+    found = []
+    for arcname, path in sources:
+        if arcname.endswith(".py"):
+            output = cache / f"{_bytecode_key(arcname, path.read_bytes())}.pyc"
+            if output.exists():
+                found.append((_bytecode_arcname(arcname, target), output))
+    return found
+
+
+def _bytecode_key(arcname: str, source: bytes) -> str:
+    # the name is in the key: it is written into the bytecode (co_filename)
+    return hashlib.sha256(arcname.encode() + b"\0" + source).hexdigest()
+
+
+def _bytecode_arcname(arcname: str, target: Target) -> str:
+    folder, _, module = arcname.rpartition("/")
+    name = f"{module[:-3]}.{target.cache_tag}.pyc"
+    return f"{folder}/__pycache__/{name}" if folder else f"__pycache__/{name}"
 
 
 def zip_directory(source: Path, destination: Path) -> BuiltZip:
