@@ -55,6 +55,9 @@ class FunctionZip:
     excluded_folders: tuple[str, ...] = ()
     # Other functions' handlers shipped in the same zip (the reconciler rides in the HTTP zip).
     also_handles: tuple[str, ...] = ()
+    # Modules it imports on a first request of some kind rather than at its cold start: their
+    # bytecode rides along too.
+    loaded_later: tuple[str, ...] = ()
 
     @property
     def handlers(self) -> tuple[str, ...]:
@@ -70,16 +73,30 @@ SWAGGER_UI = "aws_lambda_powertools/event_handler/openapi/swagger_ui/"
 MYSQL_ONLY = ("pymysql", "PyMySQL", "cryptography", "cffi", "_cffi_backend", "pycparser")
 
 
+# What the HTTP function loads on the first request for /docs and the first with an
+# Idempotency-Key (appointments/api.py), and no other request.
+HTTP_LOADED_LATER = (
+    "aws_lambda_powertools.event_handler.openapi.models",
+    "aws_lambda_powertools.event_handler.openapi.schema_generator",
+    "aws_lambda_powertools.event_handler.openapi.swagger_ui",
+    "aws_lambda_powertools.utilities.idempotency",
+    "pydantic._internal._dataclasses",  # the OpenAPI document's generation loads it
+)
+
+
 def _function_zip(
-    name: str, excluded: tuple[str, ...], excluded_folders: tuple[str, ...] = ()
+    name: str,
+    excluded: tuple[str, ...],
+    excluded_folders: tuple[str, ...] = (),
+    loaded_later: tuple[str, ...] = (),
 ) -> FunctionZip:
     """The zip `name` of names.FUNCTIONS, serving the handler modules of its functions."""
     first, *others = names.handler_modules(name)
-    return FunctionZip(name, first, excluded, excluded_folders, also_handles=tuple(others))
+    return FunctionZip(name, first, excluded, excluded_folders, tuple(others), loaded_later)
 
 
 FUNCTIONS = (
-    _function_zip(names.HTTP_ZIP, RUNTIME_PROVIDED + MYSQL_ONLY),
+    _function_zip(names.HTTP_ZIP, RUNTIME_PROVIDED + MYSQL_ONLY, loaded_later=HTTP_LOADED_LATER),
     _function_zip(names.PROCESSOR_ZIP, RUNTIME_PROVIDED, excluded_folders=(SWAGGER_UI,)),
     _function_zip(names.CALLBACK_ZIP, RUNTIME_PROVIDED + MYSQL_ONLY, excluded_folders=(SWAGGER_UI,)),
 )
@@ -255,10 +272,12 @@ def _files(
 
 
 def _imported_at_cold_start(function: FunctionZip, roots: tuple[Path, ...]) -> set[Path]:
-    """The source files a fresh interpreter loads importing the handler modules the zip serves."""
+    """The source files a fresh interpreter loads importing the handler modules the zip serves,
+    and the modules they load later."""
     env = {"PATH": os.environ.get("PATH", "")} | IMPORT_ENVIRONMENT
+    modules = function.handlers + function.loaded_later
     result = subprocess.run(
-        [sys.executable, "-c", IMPORT_PROBE, ",".join(function.handlers), *map(str, roots)],
+        [sys.executable, "-c", IMPORT_PROBE, ",".join(modules), *map(str, roots)],
         capture_output=True,
         text=True,
         env=env,
@@ -283,10 +302,7 @@ def _bytecode(
     for arcname, path in sources:
         if not arcname.endswith(".py") or path not in imported:
             continue
-        source = path.read_bytes()
-        # the name is in the key: it is written into the bytecode (co_filename)
-        key = hashlib.sha256(arcname.encode() + b"\0" + source).hexdigest()
-        output = cache / f"{key}.pyc"
+        output = cache / f"{_bytecode_key(arcname, path.read_bytes())}.pyc"
         if not output.exists():
             partial = output.with_suffix(f".{os.getpid()}.tmp")
             py_compile.compile(
@@ -297,9 +313,7 @@ def _bytecode(
                 invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
             )
             partial.replace(output)
-        folder, _, module = arcname.rpartition("/")
-        name = f"{module[:-3]}.{target.cache_tag}.pyc"
-        compiled.append((f"{folder}/__pycache__/{name}" if folder else f"__pycache__/{name}", output))
+        compiled.append((_bytecode_arcname(arcname, target), output))
     return compiled
 
 
@@ -322,13 +336,36 @@ def zip_in_memory(function_name: str, source: Path, target: Target) -> bytes:
     """One function's zip from `source`, lightly compressed: the fast path of `make watch`."""
     function = next(f for f in FUNCTIONS if f.name == function_name)
     site = _install_dependencies(target)
-    buffer = io.BytesIO()  # no bytecode: a cold start compiles, the save-to-running path stays short
-    _write_archive(
-        buffer,
-        list(_files(source, ())) + list(_files(site, function.excluded, function.excluded_folders)),
-        level=1,
-    )
+    sources = list(_files(source, ())) + list(_files(site, function.excluded, function.excluded_folders))
+    buffer = io.BytesIO()
+    # The bytecode `make build` compiled already, looked up, never compiled here: the
+    # save-to-running path stays short, and the new worker's cold start does not compile pydantic.
+    _write_archive(buffer, sources + _cached_bytecode(sources, target), level=1)
     return buffer.getvalue()
+
+
+def _cached_bytecode(sources: list[tuple[str, Path]], target: Target) -> list[tuple[str, Path]]:
+    cache = BUILD_DIR / "pyc" / target.cache_tag
+    if why_no_bytecode(Host.this_one(), target) is not None or not cache.is_dir():
+        return []
+    found = []
+    for arcname, path in sources:
+        if arcname.endswith(".py"):
+            output = cache / f"{_bytecode_key(arcname, path.read_bytes())}.pyc"
+            if output.exists():
+                found.append((_bytecode_arcname(arcname, target), output))
+    return found
+
+
+def _bytecode_key(arcname: str, source: bytes) -> str:
+    # the name is in the key: it is written into the bytecode (co_filename)
+    return hashlib.sha256(arcname.encode() + b"\0" + source).hexdigest()
+
+
+def _bytecode_arcname(arcname: str, target: Target) -> str:
+    folder, _, module = arcname.rpartition("/")
+    name = f"{module[:-3]}.{target.cache_tag}.pyc"
+    return f"{folder}/__pycache__/{name}" if folder else f"__pycache__/{name}"
 
 
 def zip_directory(source: Path, destination: Path) -> BuiltZip:

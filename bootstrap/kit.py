@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bootstrap import build, engine, localstack, names, provision
+from bootstrap import build, engine, localstack, names, provision, warm
 from bootstrap.config import DOTENV, LOCAL_API_KEY, ROOT, KitConfig, with_dotenv
 from bootstrap.engine_choice import EngineChoice, choose_engine, docker_answers
 from bootstrap.progress import Progress
@@ -96,6 +96,11 @@ def up(config: KitConfig, progress: Progress, reason: str = "") -> Stack:
     with progress.step("stack") as note:
         note.append(provision.deploy_stack(config, provision.stack_parameters(config, zips)))
     outputs = stack_outputs(config)
+    with progress.step("warm") as note:
+        # one worker started per function, so the first requests skip its cold start
+        functions = {outputs[function.output]: function for function in names.FUNCTIONS}
+        warm.warm(config.client("lambda"), functions)
+        note.append(f"a worker started for each of {len(functions)} functions")
     progress.say(f"Ready in {progress.total():.1f}s.")
     return Stack(
         outputs=outputs,

@@ -2,8 +2,10 @@
 
 Only the functions whose entry point imports the changed module are rebuilt (the import graph of
 the `appointments` package, read from the source), and each gets UpdateFunctionCode, which restarts
-its warm worker. CloudFormation is not involved: the next `make up` deploys the same code again
-under its content hash.
+its warm worker, then one invocation that starts the new worker (bootstrap/warm.py), so the next
+request does not wait for its cold start. A file that does not parse (saved half-typed) is named
+with its line and skipped until the next save. CloudFormation is not involved: the next `make up`
+deploys the same code again under its content hash.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import ast
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from bootstrap import build, engine, names
+from bootstrap import build, engine, names, warm
 from bootstrap.config import LAMBDA_SOURCE, KitConfig
 from bootstrap.stack_queries import stack_outputs
 
@@ -32,7 +35,7 @@ def _imports(source: Path, module: str) -> set[str]:
     if not file.exists():
         return set()
     found = set()
-    for node in ast.walk(ast.parse(file.read_text())):
+    for node in ast.walk(ast.parse(file.read_text(), filename=str(file))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PACKAGE):
             found.add(node.module)
             found |= {f"{node.module}.{alias.name}" for alias in node.names}
@@ -64,7 +67,14 @@ def affected_zips(source: Path, changed: set[Path]) -> list[str]:
 
 
 def _snapshot(source: Path) -> dict[Path, int]:
-    return {path: path.stat().st_mtime_ns for path in source.rglob("*.py") if "__pycache__" not in path.parts}
+    times = {}
+    for path in source.rglob("*.py"):
+        if "__pycache__" not in path.parts:
+            try:
+                times[path] = path.stat().st_mtime_ns
+            except FileNotFoundError:  # an editor replacing the file as it saves
+                continue
+    return times
 
 
 def changes(source: Path) -> Iterator[set[Path]]:
@@ -79,22 +89,37 @@ def changes(source: Path) -> Iterator[set[Path]]:
             yield changed
 
 
+def reload(
+    client: Any, outputs: dict[str, str], source: Path, target: build.Target, changed: set[Path]
+) -> str:
+    """Redeploys and warms the functions the change reaches; one line saying what happened."""
+    began = time.monotonic()
+    files = ", ".join(sorted(str(path.relative_to(source)) for path in changed))
+    try:
+        zips = affected_zips(source, changed)
+    except SyntaxError as error:
+        where = f"{error.filename}:{error.lineno}" if error.lineno else str(error.filename)
+        return f"{where}: {error.msg}; not reloaded, waiting for the next save"
+    reloaded: dict[str, names.Function] = {}
+    for zip_name in zips:
+        code = build.zip_in_memory(zip_name, source, target)
+        for function in names.functions_in(zip_name):
+            client.update_function_code(FunctionName=outputs[function.output], ZipFile=code)
+            reloaded[outputs[function.output]] = function
+    if not reloaded:
+        return f"{files} changed; no function imports it"
+    took = time.monotonic() - began
+    try:
+        warmed = f", warm {warm.warm(client, reloaded):.2f}s later"
+    except Exception as error:  # the new code may fail: say so, and keep watching
+        warmed = f"; its first invocation failed: {error}"
+    return f"reloaded {', '.join(reloaded)} in {took:.2f}s after {files}{warmed}"
+
+
 def watch(config: KitConfig, source: Path = LAMBDA_SOURCE) -> None:
     outputs = stack_outputs(config)
     target = engine.zip_target(config)
     client = config.client("lambda")
     print(f"watching {source} for changes (Ctrl-C to stop)", flush=True)
     for changed in changes(source):
-        began = time.monotonic()
-        files = ", ".join(sorted(str(path.relative_to(source)) for path in changed))
-        reloaded = []
-        for zip_name in affected_zips(source, changed):
-            code = build.zip_in_memory(zip_name, source, target)
-            for function in names.functions_in(zip_name):
-                client.update_function_code(FunctionName=outputs[function.output], ZipFile=code)
-                reloaded.append(outputs[function.output])
-        took = time.monotonic() - began
-        if reloaded:
-            print(f"reloaded {', '.join(reloaded)} in {took:.2f}s after {files}", flush=True)
-        else:
-            print(f"{files} changed; no function imports it", flush=True)
+        print(reload(client, outputs, source, target, changed), flush=True)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from http import HTTPStatus
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import (
@@ -26,15 +27,10 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, SecurityScheme, Server
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent, APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
-from aws_lambda_powertools.utilities.idempotency import (
-    BasePersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -50,6 +46,10 @@ from appointments.schemas import (
     CreateAppointmentBody,
     ErrorView,
 )
+
+if TYPE_CHECKING:  # imported when used: a request without an Idempotency-Key, or not for /docs, needs neither
+    from aws_lambda_powertools.event_handler.openapi.models import SecurityScheme
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig
 
 logger = Logger(child=True)
 
@@ -90,9 +90,13 @@ DOCS_PATH = "/docs"  # Swagger UI; `/docs?format=json` is the OpenAPI document
 TITLE = "Rimac appointments"
 VERSION = "1.0.0"
 DESCRIPTION = "Medical appointments for Peru and Chile: request one, then follow its status."
-SECURITY_SCHEMES: dict[str, SecurityScheme] = {
-    "apiKey": APIKey(name=API_KEY_HEADER, **{"in": APIKeyIn.header})
-}
+
+
+def _security_schemes() -> dict[str, SecurityScheme]:
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+
+    return {"apiKey": APIKey(name=API_KEY_HEADER, **{"in": APIKeyIn.header})}
+
 
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     400: _error("Invalid body, path or header: one entry per bad field"),
@@ -104,24 +108,45 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
 }
 
 
-# Same key and body within a day: the stored answer is returned. Same key, other body: 422.
-IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="key",
-    payload_validation_jmespath="request",
-    expires_after_seconds=24 * 3600,
-    raise_on_no_idempotency_key=True,
-)
+@cache
+def _idempotency_config() -> IdempotencyConfig:
+    """Same key and body within a day: the stored answer is returned. Same key, other body: 422."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    return IdempotencyConfig(
+        event_key_jmespath="key",
+        payload_validation_jmespath="request",
+        expires_after_seconds=24 * 3600,
+        raise_on_no_idempotency_key=True,
+    )
 
 
 def _idempotent(
-    request_once: Callable[..., dict[str, Any]], store: BasePersistenceLayer | None
+    app: Resolver,
+    request_once: Callable[..., dict[str, Any]],
+    store: BasePersistenceLayer | Callable[[], BasePersistenceLayer] | None,
 ) -> Callable[..., dict[str, Any]]:
+    """powertools' idempotency, and the store (a DynamoDB client), are loaded by the first request
+    that sends an Idempotency-Key: a cold start serving any other request does without them."""
     if store is None:
         return request_once
-    wrapped: Callable[..., dict[str, Any]] = idempotent_function(
-        data_keyword_argument="data", persistence_store=store, config=IDEMPOTENCY
-    )(request_once)
-    return wrapped
+    wrapped: list[Callable[..., dict[str, Any]]] = []
+
+    def request_with_key(data: dict[str, Any]) -> dict[str, Any]:
+        if not wrapped:
+            from aws_lambda_powertools.utilities.idempotency import idempotent_function
+
+            persistence = store() if callable(store) else store
+            wrapped.append(
+                idempotent_function(
+                    data_keyword_argument="data", persistence_store=persistence, config=_idempotency_config()
+                )(request_once)
+            )
+        # an in-progress record expires with the invocation
+        _idempotency_config().register_lambda_context(app.lambda_context)
+        return wrapped[0](data=data)
+
+    return request_with_key
 
 
 class ApiKeyCheck(Protocol):
@@ -137,7 +162,8 @@ class HttpBackend:
     repository: AppointmentRepository
     publisher: AppointmentRequestPublisher
     api_key: ApiKeyCheck
-    idempotency_store: BasePersistenceLayer | None = None
+    # The store, or what makes it when the first request with an Idempotency-Key comes.
+    idempotency_store: BasePersistenceLayer | Callable[[], BasePersistenceLayer] | None = None
 
 
 def _body_size(event: BaseProxyEvent) -> int:
@@ -145,12 +171,22 @@ def _body_size(event: BaseProxyEvent) -> int:
     return len(body) * 3 // 4 if event.is_base64_encoded else len(body.encode())
 
 
+def _asks_for_docs(event: BaseProxyEvent) -> bool:
+    """GET /docs exactly (after the stage, when the path carries one): the one public route."""
+    if event.http_method != "GET":
+        return False
+    path, stage = event.path, getattr(getattr(event, "request_context", None), "stage", None)
+    if stage and path.startswith(f"/{stage}/"):
+        path = path[len(stage) + 1 :]
+    return path == DOCS_PATH
+
+
 def _refusal(
     event: BaseProxyEvent, api_key: ApiKeyCheck
 ) -> tuple[Response[dict[str, Any]] | None, str | None]:
     """The checks made before a request is parsed: API key, body size, content type. Returns the
     answer that refuses the request (or None) and the client application its key belongs to."""
-    if event.http_method == "GET" and event.path.endswith(DOCS_PATH):
+    if _asks_for_docs(event):
         return None, None  # the documentation page is public; what it calls is not
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
     given = headers.get(API_KEY_HEADER)
@@ -171,9 +207,12 @@ def _refusal(
     return None, client
 
 
-def create_app(backend: HttpBackend | None, resolver: type[Resolver] = APIGatewayHttpResolver) -> Resolver:
-    """The routes over `backend`. Without one (None) the app only describes itself: that is how
-    the OpenAPI document is generated, and calling a route then is an error."""
+def create_app(
+    backend: HttpBackend | None, resolver: type[Resolver] = APIGatewayHttpResolver, docs: bool = False
+) -> Resolver:
+    """The routes over `backend`, and with `docs` the Swagger UI page at /docs. Without a backend
+    (None) the app only describes itself: that is how the OpenAPI document is generated, and
+    calling a route then is an error."""
     # Validation runs as a middleware after the checks below, so a caller without a key learns
     # nothing about the body, and an oversized body is never parsed.
     app = resolver(enable_validation=False)
@@ -216,7 +255,7 @@ def create_app(backend: HttpBackend | None, resolver: type[Resolver] = APIGatewa
         )
         return AppointmentView.from_domain(appointment).model_dump(mode="json")
 
-    request_with_key = _idempotent(request_once, backend.idempotency_store if backend else None)
+    request_with_key = _idempotent(app, request_once, backend.idempotency_store if backend else None)
 
     @app.post(
         "/appointments",
@@ -273,19 +312,22 @@ def create_app(backend: HttpBackend | None, resolver: type[Resolver] = APIGatewa
         listed = AppointmentListView(items=[AppointmentView.from_domain(a) for a in appointments])
         return _json(HTTPStatus.OK, listed.model_dump(mode="json"))
 
-    app.enable_swagger(
-        path=DOCS_PATH,
-        title=TITLE,
-        version=VERSION,
-        description=DESCRIPTION,
-        # Relative: the page calls the API it was served from, whatever the host and stage.
-        servers=[Server(url=".")],
-        security_schemes=SECURITY_SCHEMES,
-        security=[{"apiKey": []}],
-        # Gzip comes back base64-encoded, which an HTTP API decodes; a REST API decodes it only for
-        # its BinaryMediaTypes, and would hand the browser the base64 text as a gzip body.
-        compress=issubclass(resolver, APIGatewayHttpResolver),
-    )
+    if docs:
+        from aws_lambda_powertools.event_handler.openapi.models import Server
+
+        app.enable_swagger(
+            path=DOCS_PATH,
+            title=TITLE,
+            version=VERSION,
+            description=DESCRIPTION,
+            # Relative: the page calls the API it was served from, whatever the host and stage.
+            servers=[Server(url=".")],
+            security_schemes=_security_schemes(),
+            security=[{"apiKey": []}],
+            # Gzip comes back base64-encoded, which an HTTP API decodes; a REST API decodes it only
+            # for its BinaryMediaTypes, and would hand the browser the base64 text as a gzip body.
+            compress=issubclass(resolver, APIGatewayHttpResolver),
+        )
 
     # The one place where errors become answers.
     def bad_request(error: RequestValidationError) -> Response[dict[str, Any]]:
@@ -334,16 +376,23 @@ def create_app(backend: HttpBackend | None, resolver: type[Resolver] = APIGatewa
 
 class AppointmentsApi:
     """Both front doors over the same routes: picks the resolver by the event's payload format
-    (2.0 for an HTTP API, 1.0 for a REST API)."""
+    (2.0 for an HTTP API, 1.0 for a REST API).
+
+    Each app is built by the first request it serves: a function behind one front door never
+    builds the other's, and the Swagger UI page (with powertools' OpenAPI models behind it) is
+    an app of its own over the same routes, built by the first request for /docs."""
 
     def __init__(self, backend: HttpBackend) -> None:
-        self.http = create_app(backend, APIGatewayHttpResolver)
-        self.rest = create_app(backend, APIGatewayRestResolver)
+        self.backend = backend
+        self.apps: dict[tuple[bool, bool], Resolver] = {}
 
     def resolve(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        IDEMPOTENCY.register_lambda_context(context)  # an in-progress record expires with the invocation
-        app = self.http if event.get("version") == "2.0" else self.rest
-        return app.resolve(event, context)
+        http_api = event.get("version") == "2.0"
+        docs = _asks_for_docs(APIGatewayProxyEventV2(event) if http_api else APIGatewayProxyEvent(event))
+        if (http_api, docs) not in self.apps:
+            resolver = APIGatewayHttpResolver if http_api else APIGatewayRestResolver
+            self.apps[http_api, docs] = create_app(self.backend, resolver, docs=docs)
+        return self.apps[http_api, docs].resolve(event, context)
 
 
 def openapi_document() -> str:
@@ -355,7 +404,7 @@ def openapi_document() -> str:
             title=TITLE,
             version=VERSION,
             description=DESCRIPTION,
-            security_schemes=SECURITY_SCHEMES,
+            security_schemes=_security_schemes(),
             security=[{"apiKey": []}],
         )
     )

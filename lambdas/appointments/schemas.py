@@ -46,7 +46,8 @@ DETAIL_TYPES = {
 
 
 class _CamelModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model is built when first used, so no function builds the ones it never reads
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class CreateAppointmentBody(_CamelModel):
@@ -162,7 +163,7 @@ class AppointmentSettledDetail(_CamelModel):
 class SettledEventEnvelope(BaseModel):
     """An EventBridge event as the rule delivers it to the callback queue."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     source: Literal["rimac.appointments"]
     detail_type: Literal["AppointmentScheduled", "AppointmentRejected"] = Field(alias="detail-type")

@@ -18,7 +18,7 @@ CA_BUNDLE = Path(__file__).with_name("certs") / "mysql-ca.pem"
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)  # only the loaded one is built
 
 
 class HttpSettings(_Settings):

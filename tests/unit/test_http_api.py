@@ -343,6 +343,25 @@ def test_the_docs_page_is_public_and_serves_swagger_ui_and_the_document(api: Api
     assert api.call("GET", "/appointments/PE001", api_key=None)[0] == 401  # only the page is public
 
 
+def test_only_the_docs_page_is_public_not_an_insured_named_docs(api: Api) -> None:
+    assert api.call("GET", "/appointments/docs", api_key=None)[0] == 401
+    assert api.call("GET", "/appointments/docs")[0] == 200  # with the key: the insured "docs"
+
+
+def test_the_docs_page_is_public_behind_a_named_stage() -> None:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+    from appointments.api import _asks_for_docs
+
+    event = http_event("GET", "/local/docs", None, {})
+    event["requestContext"]["stage"] = "local"
+    inner = http_event("GET", "/local/appointments/docs", None, {})
+    inner["requestContext"]["stage"] = "local"
+
+    assert _asks_for_docs(APIGatewayProxyEventV2(event))
+    assert not _asks_for_docs(APIGatewayProxyEventV2(inner))
+
+
 class BrokenRepository(InMemoryAppointmentRepository):
     def add(self, appointment: Any) -> None:
         raise RuntimeError("AccessDenied on arn:aws:dynamodb:us-east-1:123456789012:table/secret")

@@ -125,3 +125,14 @@ def test_the_callback_reports_exactly_the_unknown_and_the_malformed_records(call
     assert result == {"batchItemFailures": [{"itemIdentifier": "c-2"}, {"itemIdentifier": "c-3"}]}
     [stored] = callback.repository.list_for_insured(known.insured_id)
     assert stored.status is AppointmentStatus.COMPLETED
+
+
+def test_an_empty_batch_the_warm_up_sends_touches_nothing(
+    processor: ModuleType, callback: ModuleType
+) -> None:
+    from bootstrap.warm import EMPTY_BATCH
+
+    assert processor.lambda_handler(EMPTY_BATCH, FakeContext()) == {"batchItemFailures": []}
+    assert callback.lambda_handler(EMPTY_BATCH, FakeContext()) == {"batchItemFailures": []}
+    assert not processor.uow.rows
+    assert not processor.events.events

@@ -58,6 +58,9 @@ def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    # SQS never sends an empty batch; `make up` and `make watch` send one to start a worker
+    if event.get("Records") == []:
+        return {"batchItemFailures": []}
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
