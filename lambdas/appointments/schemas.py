@@ -1,20 +1,20 @@
-"""Pydantic models for everything that crosses a boundary: HTTP bodies, queue messages, events.
+"""Pydantic models of the HTTP API: request bodies, answers, errors.
 
-Untrusted data is validated here and turned into domain types; domain types are
-turned back into these shapes on the way out.
+Untrusted data is validated here and turned into domain types; domain types are turned back into
+these shapes on the way out. The messages between functions are contracts of their own, in
+messages.py: changing an answer here changes no message.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
 from appointments.domain import (
     Appointment,
     AppointmentRequest,
-    AppointmentSettled,
     AppointmentStatus,
     Country,
 )
@@ -34,13 +34,6 @@ def _whole_number(value: object) -> object:
 # and DynamoDB hold more, so a valid id is always stored, never refused later in the flow.
 MAX_SCHEDULE_ID = 2**53 - 1
 ScheduleId = Annotated[int, Strict(), Field(gt=0, le=MAX_SCHEDULE_ID), BeforeValidator(_whole_number)]
-
-EVENT_SOURCE = "rimac.appointments"
-# The EventBridge detail-type names the outcome; the callback maps it back to the status.
-DETAIL_TYPES = {
-    AppointmentStatus.COMPLETED: "AppointmentScheduled",
-    AppointmentStatus.REJECTED: "AppointmentRejected",
-}
 
 
 class _CamelModel(BaseModel):
@@ -107,74 +100,3 @@ class ErrorView(_CamelModel):
 
 class AppointmentListView(_CamelModel):
     items: list[AppointmentView]
-
-
-class AppointmentMessage(AppointmentView):
-    """The appointment as published on SNS and read from the country queues."""
-
-    correlationId: str | None = None
-
-    @classmethod
-    def from_domain(cls, appointment: Appointment) -> AppointmentMessage:
-        view = AppointmentView.from_domain(appointment).model_dump()
-        return cls(**view, correlationId=appointment.correlation_id)
-
-    def to_domain(self) -> Appointment:
-        return Appointment(
-            appointment_id=self.appointmentId,
-            insured_id=self.insuredId,
-            schedule_id=self.scheduleId,
-            country=self.countryISO,
-            status=self.status,
-            created_at=self.createdAt,
-            updated_at=self.updatedAt,
-            rejection_reason=self.rejectionReason,
-            correlation_id=self.correlationId,
-        )
-
-
-class AppointmentSettledDetail(_CamelModel):
-    """The `detail` of an AppointmentScheduled or AppointmentRejected event on EventBridge."""
-
-    appointmentId: str
-    insuredId: str
-    scheduleId: int
-    countryISO: Country
-    settledAt: datetime
-    reason: str | None = None
-    correlationId: str | None = None
-
-    @classmethod
-    def from_domain(cls, event: AppointmentSettled) -> AppointmentSettledDetail:
-        return cls(
-            appointmentId=event.appointment_id,
-            insuredId=event.insured_id,
-            scheduleId=event.schedule_id,
-            countryISO=event.country,
-            settledAt=event.settled_at,
-            reason=event.reason,
-            correlationId=event.correlation_id,
-        )
-
-
-class SettledEventEnvelope(BaseModel):
-    """An EventBridge event as the rule delivers it to the callback queue."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    source: Literal["rimac.appointments"]
-    detail_type: Literal["AppointmentScheduled", "AppointmentRejected"] = Field(alias="detail-type")
-    detail: AppointmentSettledDetail
-
-    def to_domain(self) -> AppointmentSettled:
-        status = next(status for status, name in DETAIL_TYPES.items() if name == self.detail_type)
-        return AppointmentSettled(
-            appointment_id=self.detail.appointmentId,
-            insured_id=self.detail.insuredId,
-            schedule_id=self.detail.scheduleId,
-            country=self.detail.countryISO,
-            status=status,
-            settled_at=self.detail.settledAt,
-            reason=self.detail.reason,
-            correlation_id=self.detail.correlationId,
-        )

@@ -13,7 +13,7 @@ import pytest
 
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
 from appointments.domain import Appointment, AppointmentRequest, Country
-from appointments.schemas import AppointmentMessage
+from appointments.messages import AppointmentMessage
 from appointments.services import new_appointment_id
 from bootstrap import names
 from bootstrap.config import KitConfig

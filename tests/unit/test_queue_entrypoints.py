@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from appointments.domain import Appointment, AppointmentRequest, AppointmentStatus, Country, SlotOutcome
-from appointments.schemas import AppointmentMessage, AppointmentSettledDetail
+from appointments.messages import AppointmentMessage, AppointmentSettledDetail
 from bootstrap import names
 from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryCountryUnitOfWork, InMemoryEventPublisher
 from tests.unit.test_http_api import FakeContext
@@ -94,6 +94,25 @@ def test_the_processor_reports_a_record_whose_event_was_not_published_and_keeps_
 
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     assert list(processor.uow.rows) == [second.appointment_id]
+
+
+def test_the_processor_reports_a_record_of_an_unknown_major_version_and_takes_a_newer_minor(
+    processor: ModuleType,
+) -> None:
+    older, newer_minor, newer_major = appointment(1), appointment(2), appointment(3)
+    body = AppointmentMessage.from_domain
+    records = [
+        sqs_record("m-1", body(older).model_dump_json(exclude={"version"})),  # from before versions
+        sqs_record(
+            "m-2", json.dumps(body(newer_minor).model_dump(mode="json") | {"version": "1.4", "new": 1})
+        ),
+        sqs_record("m-3", json.dumps(body(newer_major).model_dump(mode="json") | {"version": "2.0"})),
+    ]
+
+    result = processor.lambda_handler({"Records": records}, FakeContext())
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-3"}]}
+    assert sorted(processor.uow.rows) == [older.appointment_id, newer_minor.appointment_id]
 
 
 @pytest.fixture
