@@ -11,7 +11,7 @@ PIP_FLAGS   := --disable-pip-version-check  # not quiet: pip names each package 
 KIT_PYTHON   = $(shell python3 bootstrap/find_python.py)
 LOCK_PYTHON ?= python3.11
 
-.PHONY: help venvs up down build deploy db-users openapi watch logs status trace redrive awslocal bench bench-up test lint unit integration e2e faults lock clean
+.PHONY: help venvs up down build deploy db-users openapi asyncapi watch logs status trace redrive awslocal bench bench-up test lint unit integration e2e faults lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,6 +56,10 @@ db-users: $(VENV)/.installed ## Country MySQL users on RDS, generated passwords 
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the routes and pydantic models
 	@PYTHONPATH=lambdas $(PY) -c "from appointments.api import openapi_document; print(openapi_document(), end='')" > docs/openapi.json
 	@echo "wrote docs/openapi.json"
+
+asyncapi: $(VENV)/.installed ## Regenerate docs/asyncapi.json from the message models and resource names
+	@$(PY) -c "from bootstrap.asyncapi import asyncapi_document; print(asyncapi_document(), end='')" > docs/asyncapi.json
+	@echo "wrote docs/asyncapi.json"
 
 watch: $(VENV)/.installed ## Redeploy a function's code about a second after you save a change to it
 	@$(PY) -m bootstrap watch
