@@ -144,7 +144,10 @@ def asyncapi_document() -> str:
         },
         "components": {
             "parameters": {
-                "stage": {"description": "The stack's stage (`STAGE`, `local` for `make up`)", "examples": ["local"]}
+                "stage": {
+                    "description": "The stack's stage (`STAGE`, `local` for `make up`)",
+                    "examples": ["local"],
+                }
             },
             "messages": {
                 REQUESTED: {

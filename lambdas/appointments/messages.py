@@ -205,6 +205,7 @@ def _report_unknown_fields(contract: str, read: _Contract) -> None:
         contract=contract,
         version=getattr(read, "version", None),
         unknown_fields=sorted(fields),
+        appointment_id=getattr(read, "appointmentId", None),
     )
 
 
