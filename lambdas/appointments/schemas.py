@@ -7,6 +7,9 @@ messages.py: changing an answer here changes no message.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from datetime import datetime
 from typing import Annotated
 
@@ -100,3 +103,43 @@ class ErrorView(_CamelModel):
 
 class AppointmentListView(_CamelModel):
     items: list[AppointmentView]
+    nextToken: str | None = Field(
+        default=None,
+        description="Present when more appointments follow: send it back as the nextToken query parameter",
+    )
+
+
+# ------------------------------------------------------------------ the list's page token
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+PAGE_TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,200}$"  # noqa: S105 (base64url, unpadded; not a secret)
+
+
+class InvalidPageToken(ValueError):
+    """A nextToken this API did not give for this insured (tampered, truncated, another's)."""
+
+
+class _PageCursor(_CamelModel):
+    """What a nextToken holds: the key the next page starts after, as DynamoDB names it."""
+
+    insuredId: InsuredId
+    appointmentId: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{26}$")]  # a ULID
+
+
+def encode_page_token(insured_id: str, after: str) -> str:
+    cursor = json.dumps({"insuredId": insured_id, "appointmentId": after}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(cursor.encode()).decode().rstrip("=")
+
+
+def decode_page_token(token: str, insured_id: str) -> str:
+    """The appointment id the page starts after. Raises InvalidPageToken for anything but a token
+    this API gave for this insured."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        cursor = _PageCursor.model_validate_json(raw)
+    except (ValueError, binascii.Error):  # pydantic's ValidationError is a ValueError
+        raise InvalidPageToken("not a token this API gave; start again without it") from None
+    if cursor.insuredId != insured_id:
+        raise InvalidPageToken("this token belongs to another insured's list")
+    return cursor.appointmentId

@@ -141,5 +141,5 @@ def test_the_callback_reports_exactly_the_unknown_and_the_malformed_records(call
     result = callback.lambda_handler({"Records": records}, FakeContext())
 
     assert result == {"batchItemFailures": [{"itemIdentifier": "c-2"}, {"itemIdentifier": "c-3"}]}
-    [stored] = callback.repository.list_for_insured(known.insured_id)
+    [stored] = callback.repository.list_for_insured(known.insured_id).items
     assert stored.status is AppointmentStatus.COMPLETED
