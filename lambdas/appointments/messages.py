@@ -191,6 +191,7 @@ def _checked_version(contract: str, body: object) -> None:
             version=version,
             known_major_version=MAJOR_VERSION,
             appointment_id=body.get("appointmentId"),
+            correlation_id=body.get("correlationId"),
         )
         raise UnknownMajorVersion(contract, version)
 
@@ -206,6 +207,8 @@ def _report_unknown_fields(contract: str, read: _Contract) -> None:
         version=getattr(read, "version", None),
         unknown_fields=sorted(fields),
         appointment_id=getattr(read, "appointmentId", None),
+        # This record's, not the one the logger still holds from the record before.
+        correlation_id=getattr(read, "correlationId", None),
     )
 
 

@@ -97,6 +97,10 @@ def test_a_message_from_a_newer_writer_with_an_unknown_field_completes(
     )
     assert len(noted) == 1
     assert (noted[0]["unknown_fields"], noted[0]["version"]) == ([new_field], "1.1")
+    assert (noted[0]["appointment_id"], noted[0]["correlation_id"]) == (
+        appointment.appointment_id,
+        appointment.correlation_id,
+    )
 
 
 def test_every_message_and_event_the_flow_carries_matches_the_asyncapi_document(

@@ -109,9 +109,11 @@ class AppointmentsApi:
 
     def statuses(self, insured_id: str) -> dict[str, str]:
         """appointmentId -> status of each of the insured's appointments."""
-        reply = self.list(insured_id)
-        assert reply.status == 200, reply
-        return {item["appointmentId"]: str(item["status"]) for item in reply.body["items"]}
+        return {
+            item["appointmentId"]: str(item["status"])
+            for page in self.pages(insured_id, limit=100)
+            for item in page
+        }
 
     def status_of(self, insured_id: str, appointment_id: str) -> str | None:
         return self.statuses(insured_id).get(appointment_id)

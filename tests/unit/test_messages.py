@@ -83,7 +83,7 @@ def test_a_newer_writers_message_is_read_and_its_new_fields_logged_once(
     [warning] = logged(caplog, UNKNOWN)
     assert warning.unknown_fields == ["channel", "priority"]
     assert (warning.contract, warning.version) == ("AppointmentMessage", "1.3")
-    assert warning.appointment_id == APPOINTMENT.appointment_id
+    assert (warning.appointment_id, warning.correlation_id) == (APPOINTMENT.appointment_id, "req-1")
 
 
 def test_another_set_of_unknown_fields_is_logged_again(caplog: pytest.LogCaptureFixture) -> None:
