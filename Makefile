@@ -17,7 +17,7 @@ UV      := $(or $(shell uv --version 2>/dev/null | grep -qE '^uv $(subst .,\.,$(
 # Every lock is resolved for Python 3.11 and newer on any platform, each pin with its hashes.
 LOCK_FLAGS  := --quiet --universal --python-version 3.11 --generate-hashes --no-header --annotation-style=line
 
-.PHONY: help venvs up down build pin-images deploy db-users migrate openapi watch logs status trace redrive awslocal bench bench-up test lint unit integration e2e faults lock clean
+.PHONY: help venvs up down build pin-images deploy db-users migrate openapi asyncapi watch logs status trace redrive awslocal bench bench-up test lint unit integration e2e faults lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -87,6 +87,10 @@ migrate: $(VENV)/.installed ## Schema migrations on RDS, to the schemas SSM name
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the routes and pydantic models
 	@PYTHONPATH=lambdas $(PY) -c "from appointments.api import openapi_document; print(openapi_document(), end='')" > docs/openapi.json
 	@echo "wrote docs/openapi.json"
+
+asyncapi: $(VENV)/.installed ## Regenerate docs/asyncapi.json from the message models and resource names
+	@$(PY) -c "from bootstrap.asyncapi import asyncapi_document; print(asyncapi_document(), end='')" > docs/asyncapi.json
+	@echo "wrote docs/asyncapi.json"
 
 watch: $(VENV)/.installed ## Redeploy a function's code about a second after you save a change to it
 	@$(PY) -m bootstrap watch

@@ -27,7 +27,7 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent, APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
@@ -40,11 +40,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from appointments import services
 from appointments.ports import AppointmentRepository, AppointmentRequestPublisher
 from appointments.schemas import (
+    DEFAULT_PAGE_SIZE,
     INSURED_ID_PATTERN,
+    MAX_PAGE_SIZE,
+    PAGE_TOKEN_PATTERN,
     AppointmentListView,
     AppointmentView,
     CreateAppointmentBody,
     ErrorView,
+    InvalidPageToken,
+    decode_page_token,
+    encode_page_token,
 )
 
 if TYPE_CHECKING:  # imported when used: a request without an Idempotency-Key, or not for /docs, needs neither
@@ -86,6 +92,7 @@ def _error(description: str) -> OpenAPIResponse:
     return {"description": description, "content": {"application/json": {"model": ErrorView}}}
 
 
+LIST_QUERY_PARAMETERS = frozenset({"limit", "nextToken"})
 DOCS_PATH = "/docs"  # Swagger UI; `/docs?format=json` is the OpenAPI document
 TITLE = "Rimac appointments"
 VERSION = "1.0.0"
@@ -99,7 +106,7 @@ def _security_schemes() -> dict[str, SecurityScheme]:
 
 
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
-    400: _error("Invalid body, path or header: one entry per bad field"),
+    400: _error("Invalid body, path, query or header: one entry per bad field"),
     401: _error("No x-api-key header"),
     403: _error("Wrong x-api-key"),
     413: _error("Body larger than 8 KiB"),
@@ -294,10 +301,16 @@ def create_app(
 
     @app.get(
         "/appointments/<insuredId>",
-        summary="List an insured's appointments, newest first",
+        summary="List an insured's appointments, newest first, a page at a time",
+        description=(
+            f"At most `limit` appointments (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}). "
+            "When more follow, the answer carries `nextToken`: send it back as the `nextToken` "
+            "query parameter for the next page. The token is opaque and belongs to this insured's "
+            "list; any other value is answered 400."
+        ),
         responses={
             200: {
-                "description": "The appointments",
+                "description": "A page of the appointments",
                 "content": {"application/json": {"model": AppointmentListView}},
             },
             **ERROR_RESPONSES,
@@ -305,12 +318,31 @@ def create_app(
     )
     def list_appointments(
         insuredId: Annotated[str, Path(pattern=INSURED_ID_PATTERN)],  # noqa: N803 (the route's name)
+        limit: Annotated[
+            int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, 1 to {MAX_PAGE_SIZE}")
+        ] = DEFAULT_PAGE_SIZE,
+        nextToken: Annotated[  # noqa: N803 (the parameter's public name)
+            str | None,
+            Query(pattern=PAGE_TOKEN_PATTERN, description="The previous page's nextToken"),
+        ] = None,
     ) -> Response[dict[str, Any]]:
-        appointments = services.list_appointments(insuredId, wired().repository)
+        # As with a body's fields: a parameter the route does not know is refused, not ignored.
+        unknown = sorted(set(app.current_event.query_string_parameters or {}) - LIST_QUERY_PARAMETERS)
+        if unknown:
+            problems = [{"field": name, "message": "unknown query parameter"} for name in unknown]
+            return _json(HTTPStatus.BAD_REQUEST, {"message": "invalid request", "errors": problems})
+        after = decode_page_token(nextToken, insuredId) if nextToken is not None else None
+        page = services.list_appointments(insuredId, wired().repository, limit, after)
         # Which client application read whose appointments.
-        logger.info("appointments listed", insured_id=insuredId, count=len(appointments), api_client=caller())
-        listed = AppointmentListView(items=[AppointmentView.from_domain(a) for a in appointments])
-        return _json(HTTPStatus.OK, listed.model_dump(mode="json"))
+        logger.info("appointments listed", insured_id=insuredId, count=len(page.items), api_client=caller())
+        listed = AppointmentListView(
+            items=[AppointmentView.from_domain(a) for a in page.items],
+            nextToken=encode_page_token(insuredId, page.after) if page.after is not None else None,
+        )
+        return _json(
+            HTTPStatus.OK,
+            listed.model_dump(mode="json", exclude={"nextToken"} if listed.nextToken is None else None),
+        )
 
     if docs:
         from aws_lambda_powertools.event_handler.openapi.models import Server
@@ -332,6 +364,10 @@ def create_app(
     # The one place where errors become answers.
     def bad_request(error: RequestValidationError) -> Response[dict[str, Any]]:
         return _json(HTTPStatus.BAD_REQUEST, {"message": "invalid request", "errors": _field_errors(error)})
+
+    def bad_page_token(error: InvalidPageToken) -> Response[dict[str, Any]]:
+        problem = {"field": "nextToken", "message": str(error)}
+        return _json(HTTPStatus.BAD_REQUEST, {"message": "invalid request", "errors": [problem]})
 
     def key_reused(error: IdempotencyValidationError) -> Response[dict[str, Any]]:
         message = "this Idempotency-Key was used with another body; use a new key for a new request"
@@ -366,6 +402,7 @@ def create_app(
 
     app.not_found(no_route)
     app.exception_handler(RequestValidationError)(bad_request)
+    app.exception_handler(InvalidPageToken)(bad_page_token)
     app.exception_handler(IdempotencyValidationError)(key_reused)
     app.exception_handler(IdempotencyAlreadyInProgressError)(key_in_progress)
     app.exception_handler(RecursionError)(nested_too_deeply)

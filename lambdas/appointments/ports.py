@@ -7,10 +7,19 @@ StatusChanged, PublishFailed); they decide nothing. The use cases in services.py
 from __future__ import annotations
 
 import abc
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 
 from appointments.domain import Appointment, AppointmentSettled, StatusChange
+
+
+@dataclass(frozen=True)
+class AppointmentPage:
+    """Some of an insured's appointments, newest first, and where the next page starts."""
+
+    items: list[Appointment]
+    after: str | None = None  # the appointment id the next page follows; None: there is no more
 
 
 class AppointmentRepository(abc.ABC):
@@ -23,8 +32,12 @@ class AppointmentRepository(abc.ABC):
         overwritten: raises AlreadyStored."""
 
     @abc.abstractmethod
-    def list_for_insured(self, insured_id: str) -> list[Appointment]:
-        """The insured's appointments, newest first."""
+    def list_for_insured(
+        self, insured_id: str, limit: int = 100, after: str | None = None
+    ) -> AppointmentPage:
+        """At most `limit` of the insured's appointments, newest first, starting after the
+        appointment id `after` (the previous page's `after`). The page's `after` is set only when
+        more appointments follow."""
 
     @abc.abstractmethod
     def change_status(self, change: StatusChange) -> None:

@@ -1,20 +1,23 @@
-"""Pydantic models for everything that crosses a boundary: HTTP bodies, queue messages, events.
+"""Pydantic models of the HTTP API: request bodies, answers, errors.
 
-Untrusted data is validated here and turned into domain types; domain types are
-turned back into these shapes on the way out.
+Untrusted data is validated here and turned into domain types; domain types are turned back into
+these shapes on the way out. The messages between functions are contracts of their own, in
+messages.py: changing an answer here changes no message.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
 from appointments.domain import (
     Appointment,
     AppointmentRequest,
-    AppointmentSettled,
     AppointmentStatus,
     Country,
 )
@@ -36,13 +39,6 @@ def _whole_number(value: object) -> object:
 # and DynamoDB hold more, so a valid id is always stored, never refused later in the flow.
 MAX_SCHEDULE_ID = 2**53 - 1
 ScheduleId = Annotated[int, Strict(), Field(gt=0, le=MAX_SCHEDULE_ID), BeforeValidator(_whole_number)]
-
-EVENT_SOURCE = "rimac.appointments"
-# The EventBridge detail-type names the outcome; the callback maps it back to the status.
-DETAIL_TYPES = {
-    AppointmentStatus.COMPLETED: "AppointmentScheduled",
-    AppointmentStatus.REJECTED: "AppointmentRejected",
-}
 
 
 class _CamelModel(BaseModel):
@@ -110,74 +106,43 @@ class ErrorView(_CamelModel):
 
 class AppointmentListView(_CamelModel):
     items: list[AppointmentView]
+    nextToken: str | None = Field(
+        default=None,
+        description="Present when more appointments follow: send it back as the nextToken query parameter",
+    )
 
 
-class AppointmentMessage(AppointmentView):
-    """The appointment as published on SNS and read from the country queues."""
+# ------------------------------------------------------------------ the list's page token
 
-    correlationId: str | None = None
-
-    @classmethod
-    def from_domain(cls, appointment: Appointment) -> AppointmentMessage:
-        view = AppointmentView.from_domain(appointment).model_dump()
-        return cls(**view, correlationId=appointment.correlation_id)
-
-    def to_domain(self) -> Appointment:
-        return Appointment(
-            appointment_id=self.appointmentId,
-            insured_id=self.insuredId,
-            schedule_id=self.scheduleId,
-            country=self.countryISO,
-            status=self.status,
-            created_at=self.createdAt,
-            updated_at=self.updatedAt,
-            rejection_reason=self.rejectionReason,
-            correlation_id=self.correlationId,
-        )
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+PAGE_TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,200}$"  # noqa: S105 (base64url, unpadded; not a secret)
 
 
-class AppointmentSettledDetail(_CamelModel):
-    """The `detail` of an AppointmentScheduled or AppointmentRejected event on EventBridge."""
-
-    appointmentId: str
-    insuredId: str
-    scheduleId: int
-    countryISO: Country
-    settledAt: datetime
-    reason: str | None = None
-    correlationId: str | None = None
-
-    @classmethod
-    def from_domain(cls, event: AppointmentSettled) -> AppointmentSettledDetail:
-        return cls(
-            appointmentId=event.appointment_id,
-            insuredId=event.insured_id,
-            scheduleId=event.schedule_id,
-            countryISO=event.country,
-            settledAt=event.settled_at,
-            reason=event.reason,
-            correlationId=event.correlation_id,
-        )
+class InvalidPageToken(ValueError):
+    """A nextToken this API did not give for this insured (tampered, truncated, another's)."""
 
 
-class SettledEventEnvelope(BaseModel):
-    """An EventBridge event as the rule delivers it to the callback queue."""
+class _PageCursor(_CamelModel):
+    """What a nextToken holds: the key the next page starts after, as DynamoDB names it."""
 
-    model_config = ConfigDict(populate_by_name=True, defer_build=True)
+    insuredId: InsuredId
+    appointmentId: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{26}$")]  # a ULID
 
-    source: Literal["rimac.appointments"]
-    detail_type: Literal["AppointmentScheduled", "AppointmentRejected"] = Field(alias="detail-type")
-    detail: AppointmentSettledDetail
 
-    def to_domain(self) -> AppointmentSettled:
-        status = next(status for status, name in DETAIL_TYPES.items() if name == self.detail_type)
-        return AppointmentSettled(
-            appointment_id=self.detail.appointmentId,
-            insured_id=self.detail.insuredId,
-            schedule_id=self.detail.scheduleId,
-            country=self.detail.countryISO,
-            status=status,
-            settled_at=self.detail.settledAt,
-            reason=self.detail.reason,
-            correlation_id=self.detail.correlationId,
-        )
+def encode_page_token(insured_id: str, after: str) -> str:
+    cursor = json.dumps({"insuredId": insured_id, "appointmentId": after}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(cursor.encode()).decode().rstrip("=")
+
+
+def decode_page_token(token: str, insured_id: str) -> str:
+    """The appointment id the page starts after. Raises InvalidPageToken for anything but a token
+    this API gave for this insured."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        cursor = _PageCursor.model_validate_json(raw)
+    except (ValueError, binascii.Error):  # pydantic's ValidationError is a ValueError
+        raise InvalidPageToken("not a token this API gave; start again without it") from None
+    if cursor.insuredId != insured_id:
+        raise InvalidPageToken("this token belongs to another insured's list")
+    return cursor.appointmentId

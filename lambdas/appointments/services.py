@@ -21,6 +21,7 @@ from appointments.domain import (
     WrongCountry,
 )
 from appointments.ports import (
+    AppointmentPage,
     AppointmentRepository,
     AppointmentRequestPublisher,
     CountryUnitOfWork,
@@ -99,8 +100,11 @@ def hand_over_unpublished(
     return report
 
 
-def list_appointments(insured_id: str, repository: AppointmentRepository) -> list[Appointment]:
-    return repository.list_for_insured(insured_id)
+def list_appointments(
+    insured_id: str, repository: AppointmentRepository, limit: int, after: str | None = None
+) -> AppointmentPage:
+    """A page of the insured's appointments, newest first; `after` is the previous page's."""
+    return repository.list_for_insured(insured_id, limit, after)
 
 
 def schedule_in_country(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -114,6 +115,33 @@ def test_the_list_shows_an_insureds_appointments_newest_first_with_their_status(
     assert [item["scheduleId"] - base for item in listed.body["items"]] == [3, 2, 1]
     assert {item["status"] for item in listed.body["items"]} == {"completed"}
     assert api.list(random_insured_id("E2E")).body == {"items": []}
+
+
+def test_a_long_list_is_walked_page_by_page_each_appointment_once_newest_first(api: AppointmentsApi) -> None:
+    insured, base = random_insured_id("E2E"), random_schedule_id()
+    replies = [
+        api.create({"insuredId": insured, "scheduleId": base + n, "countryISO": "CL"}) for n in range(7)
+    ]
+    assert [reply.status for reply in replies] == [202] * 7
+
+    pages = api.pages(insured, limit=3)
+
+    assert [len(page) for page in pages] == [3, 3, 1]
+    walked = [item["appointmentId"] for page in pages for item in page]
+    assert walked == sorted((reply.body["appointmentId"] for reply in replies), reverse=True)
+    [[*whole]] = api.pages(insured, limit=100)  # one page holds them all: no token
+    assert [item["appointmentId"] for item in whole] == walked
+
+
+def test_a_bad_page_size_or_token_gets_400_naming_it(api: AppointmentsApi) -> None:
+    insured = random_insured_id("E2E")
+
+    too_many = api.list(insured, limit=101)
+    forged_token = base64.urlsafe_b64encode(b'{"insuredId":"someone"}').decode()
+    forged = api.list(insured, next_token=forged_token)
+
+    assert (too_many.status, [e["field"] for e in too_many.body["errors"]]) == (400, ["limit"])
+    assert (forged.status, [e["field"] for e in forged.body["errors"]]) == (400, ["nextToken"])
 
 
 def test_twenty_appointments_posted_at_once_all_complete_each_stored_and_announced_once(

@@ -1,7 +1,8 @@
 """schemathesis drives the running API from docs/openapi.json: no 5xx, and every answer matches
 the document (status codes, content types, bodies).
 
-One check is left out: `unsupported_method` expects 405 for a method the document does not list,
+Generated Idempotency-Keys and nextTokens are replaced by well-formed ones (see below). One check
+is left out: `unsupported_method` expects 405 for a method the document does not list,
 but those requests never reach the function: API Gateway answers them itself (404 from an HTTP API,
 403 from a REST API), on AWS as on the local engine."""
 
@@ -14,6 +15,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import unsupported_method
 
 from appointments.api import IDEMPOTENCY_KEY_PATTERN
+from appointments.schemas import PAGE_TOKEN_PATTERN, encode_page_token
+from appointments.services import new_appointment_id
 from bootstrap.config import ROOT
 from bootstrap.kit import Stack
 from tests.support.random_refs import random_idempotency_key
@@ -29,6 +32,12 @@ def test_the_running_api_keeps_to_its_document(case: schemathesis.Case, stack: S
     key = (case.headers or {}).get("idempotency-key")
     if key is not None and re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
         case.headers["idempotency-key"] = random_idempotency_key("contract")
+    # Likewise a generated nextToken fits the documented pattern but is no token the API gave,
+    # which it rightly answers 400: a well-formed one, for the path's insured, keeps it a page.
+    token = (case.query or {}).get("nextToken")
+    insured = (case.path_parameters or {}).get("insuredId")
+    if isinstance(token, str) and re.fullmatch(PAGE_TOKEN_PATTERN, token) and isinstance(insured, str):
+        case.query["nextToken"] = encode_page_token(insured, new_appointment_id())
     case.call_and_validate(
         base_url=stack.api_url, headers={"x-api-key": stack.api_key}, excluded_checks=[unsupported_method]
     )

@@ -13,7 +13,7 @@ import pytest
 
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
 from appointments.domain import Appointment, AppointmentRequest, Country
-from appointments.schemas import AppointmentMessage
+from appointments.messages import AppointmentMessage
 from appointments.services import new_appointment_id
 from bootstrap import names
 from bootstrap.config import KitConfig
@@ -129,7 +129,7 @@ def test_sql_injection_strings_travel_the_whole_flow_as_data(
         lambda: (
             [
                 stored.status.value
-                for stored in repository.list_for_insured(hostile)
+                for stored in repository.list_for_insured(hostile).items
                 if stored.appointment_id == appointment.appointment_id
             ]
             == ["completed"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from appointments.adapters.dynamodb import DynamoAppointmentRepository
+from appointments.adapters.dynamodb import DynamoAppointmentRepository, _to_item
 from appointments.domain import Appointment, AppointmentRequest, Country
 from appointments.services import new_appointment_id
 from bootstrap import names
@@ -35,7 +35,7 @@ def test_an_added_appointment_reads_back_identical(
 
     repository.add(appointment)
 
-    assert repository.list_for_insured(unique_id) == [appointment]
+    assert repository.list_for_insured(unique_id).items == [appointment]
 
 
 def test_the_list_is_newest_first_and_scoped_to_the_insured(
@@ -46,7 +46,56 @@ def test_the_list_is_newest_first_and_scoped_to_the_insured(
         repository.add(appointment)
     repository.add(pending(unique_id + "X"))
 
-    listed = repository.list_for_insured(unique_id)
+    listed = repository.list_for_insured(unique_id).items
 
     assert [a.schedule_id for a in listed] == [3, 2, 1]
-    assert repository.list_for_insured("NOBODY" + unique_id) == []
+    assert repository.list_for_insured("NOBODY" + unique_id).items == []
+
+
+def put_directly(
+    aws: Callable[[str], Any], table: str, appointments: list[Appointment], pad: int = 0
+) -> None:
+    """Items as the repository writes them, in batches of 25, with `pad` bytes of an attribute the
+    repository does not read (to make items large)."""
+    dynamodb = aws("dynamodb")
+    for start in range(0, len(appointments), 25):
+        requests = []
+        for appointment in appointments[start : start + 25]:
+            item = _to_item(appointment) | ({"padding": {"S": "x" * pad}} if pad else {})
+            requests.append({"PutRequest": {"Item": item}})
+        dynamodb.batch_write_item(RequestItems={table: requests})
+
+
+def walk(repository: DynamoAppointmentRepository, insured: str, limit: int) -> list[list[Appointment]]:
+    pages, after = [], None
+    while True:
+        page = repository.list_for_insured(insured, limit=limit, after=after)
+        pages.append(page.items)
+        if page.after is None:
+            return pages
+        after = page.after
+
+
+def test_more_appointments_than_the_largest_page_come_in_pages_each_once(
+    repository: DynamoAppointmentRepository, aws: Callable[[str], Any], stack: Stack, unique_id: str
+) -> None:
+    mine = [pending(unique_id, schedule=n) for n in range(120)]
+    put_directly(aws, stack.outputs[names.TABLE_NAME], mine)
+
+    pages = walk(repository, unique_id, limit=50)
+
+    assert [len(page) for page in pages] == [50, 50, 20]
+    assert [a for page in pages for a in page] == sorted(mine, key=lambda a: a.appointment_id, reverse=True)
+
+
+def test_a_query_cut_short_by_the_1_mb_page_continues_where_it_stopped(
+    repository: DynamoAppointmentRepository, aws: Callable[[str], Any], stack: Stack, unique_id: str
+) -> None:
+    mine = [pending(unique_id, schedule=n) for n in range(6)]
+    put_directly(aws, stack.outputs[names.TABLE_NAME], mine, pad=300_000)  # 1.8 MB in all
+
+    pages = walk(repository, unique_id, limit=100)
+
+    print(f"six 300 kB items, limit 100: pages of {[len(page) for page in pages]}")
+    assert len(pages) > 1
+    assert [a for page in pages for a in page] == sorted(mine, key=lambda a: a.appointment_id, reverse=True)

@@ -9,7 +9,7 @@ import pytest
 
 from appointments.adapters.eventbridge import EventBridgeSettledPublisher
 from appointments.domain import AppointmentSettled, AppointmentStatus, Country
-from appointments.schemas import SettledEventEnvelope
+from appointments.messages import SettledEvent
 from appointments.services import new_appointment_id
 from tests.integration.conftest import receive_one
 
@@ -58,4 +58,4 @@ def test_the_event_reaches_a_rule_target_in_the_shape_the_callback_reads(
     EventBridgeSettledPublisher(bus, aws("events")).publish(event)
 
     body = receive_one(aws("sqs"), queue_url)["Body"]
-    assert SettledEventEnvelope.model_validate_json(body).to_domain() == event
+    assert SettledEvent.model_validate_json(body).to_domain() == event

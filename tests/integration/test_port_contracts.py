@@ -160,7 +160,7 @@ def test_an_id_stored_before_is_never_overwritten(repository: AppointmentReposit
     with pytest.raises(AlreadyStored):
         repository.add(item)
 
-    assert repository.list_for_insured(unique_id) == [item]
+    assert repository.list_for_insured(unique_id).items == [item]
 
 
 def test_a_status_changes_only_from_the_status_the_change_expects(
@@ -179,7 +179,7 @@ def test_a_status_changes_only_from_the_status_the_change_expects(
         )
 
     assert changed.value.current is AppointmentStatus.REJECTED
-    [stored] = repository.list_for_insured(unique_id)
+    [stored] = repository.list_for_insured(unique_id).items
     assert (stored.status, stored.rejection_reason, stored.updated_at) == (
         AppointmentStatus.REJECTED,
         "taken",
@@ -196,7 +196,7 @@ def test_changing_a_missing_appointment_is_not_found(
         )
     with pytest.raises(AppointmentNotFound):
         repository.mark_handed_over(appointment(unique_id))
-    assert repository.list_for_insured(unique_id) == []
+    assert repository.list_for_insured(unique_id).items == []
 
 
 def test_a_new_appointment_waits_in_the_outbox_until_marked_handed_over(
@@ -216,3 +216,20 @@ def test_a_new_appointment_waits_in_the_outbox_until_marked_handed_over(
     assert not found & {handed.appointment_id, young.appointment_id}
     repository.mark_handed_over(waiting)
     repository.mark_handed_over(young)
+
+
+def test_a_long_list_comes_a_page_at_a_time_each_appointment_once_newest_first(
+    repository: AppointmentRepository, unique_id: str
+) -> None:
+    ids = sorted((appointment(unique_id) for _ in range(7)), key=lambda a: a.appointment_id, reverse=True)
+    for item in ids:
+        repository.add(item)
+
+    first = repository.list_for_insured(unique_id, limit=3)
+    second = repository.list_for_insured(unique_id, limit=3, after=first.after)
+    last = repository.list_for_insured(unique_id, limit=3, after=second.after)
+
+    assert [first.items, second.items, last.items] == [ids[:3], ids[3:6], ids[6:]]
+    assert (first.after, second.after, last.after) == (ids[2].appointment_id, ids[5].appointment_id, None)
+    assert repository.list_for_insured(unique_id, limit=7).after is None  # exactly full: no more
+    assert repository.list_for_insured(unique_id, limit=3, after=ids[-1].appointment_id).items == []

@@ -8,7 +8,7 @@ import pytest
 
 from appointments.adapters.sns import SnsAppointmentPublisher
 from appointments.domain import Appointment, AppointmentRequest, Country
-from appointments.schemas import AppointmentMessage
+from appointments.messages import AppointmentMessage
 from appointments.services import new_appointment_id
 from tests.integration.conftest import receive_one
 

@@ -14,6 +14,8 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+Pages = list[list[dict[str, Any]]]  # a listing's pages, each the items it held
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -86,14 +88,32 @@ class AppointmentsApi:
     def create_raw(self, data: bytes, content_type: str | None = "application/json") -> Reply:
         return self._send("POST", "/appointments", data, content_type)
 
-    def list(self, insured_id: str) -> Reply:
-        return self._send("GET", f"/appointments/{insured_id}", None, None)
+    def list(self, insured_id: str, limit: int | None = None, next_token: str | None = None) -> Reply:
+        query = {
+            name: value for name, value in (("limit", limit), ("nextToken", next_token)) if value is not None
+        }
+        suffix = f"?{urllib.parse.urlencode(query)}" if query else ""
+        return self._send("GET", f"/appointments/{insured_id}{suffix}", None, None)
+
+    def pages(self, insured_id: str, limit: int) -> Pages:
+        """Every page of the insured's list, following nextToken to the end."""
+        pages: Pages = []
+        token = None
+        while True:
+            reply = self.list(insured_id, limit, token)
+            assert reply.status == 200, reply
+            pages.append(reply.body["items"])
+            token = reply.body.get("nextToken")
+            if token is None:
+                return pages
 
     def statuses(self, insured_id: str) -> dict[str, str]:
         """appointmentId -> status of each of the insured's appointments."""
-        reply = self.list(insured_id)
-        assert reply.status == 200, reply
-        return {item["appointmentId"]: str(item["status"]) for item in reply.body["items"]}
+        return {
+            item["appointmentId"]: str(item["status"])
+            for page in self.pages(insured_id, limit=100)
+            for item in page
+        }
 
     def status_of(self, insured_id: str, appointment_id: str) -> str | None:
         return self.statuses(insured_id).get(appointment_id)

@@ -25,6 +25,7 @@ from appointments.domain import (
     StatusChanged,
 )
 from appointments.ports import (
+    AppointmentPage,
     AppointmentRepository,
     AppointmentRequestPublisher,
     CountryUnitOfWork,
@@ -46,9 +47,17 @@ class InMemoryAppointmentRepository(AppointmentRepository):
         self.items[key] = appointment
         self.not_handed.add(key)
 
-    def list_for_insured(self, insured_id: str) -> list[Appointment]:
-        mine = [a for (insured, _), a in self.items.items() if insured == insured_id]
-        return sorted(mine, key=lambda a: a.appointment_id, reverse=True)
+    def list_for_insured(
+        self, insured_id: str, limit: int = 100, after: str | None = None
+    ) -> AppointmentPage:
+        mine = sorted(
+            (a for (insured, _), a in self.items.items() if insured == insured_id),
+            key=lambda a: a.appointment_id,
+            reverse=True,
+        )
+        following = [a for a in mine if after is None or a.appointment_id < after]
+        page = following[:limit]
+        return AppointmentPage(page, after=page[-1].appointment_id if len(following) > limit else None)
 
     def change_status(self, change: StatusChange) -> None:
         current = self.items.get((change.insured_id, change.appointment_id))

@@ -3,9 +3,11 @@ payload formats: 2.0 (HTTP API) and 1.0 (REST API). Every test runs once per for
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
+import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +18,8 @@ from aws_lambda_powertools import Logger
 from appointments import api as api_module
 from appointments.adapters.ssm import ApiKey
 from appointments.api import AppointmentsApi, HttpBackend
-from appointments.domain import AppointmentStatus
+from appointments.domain import Appointment, AppointmentRequest, AppointmentStatus, Country
+from appointments.services import new_appointment_id
 from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryIdempotencyStore, InMemoryRequestPublisher
 
 
@@ -31,13 +34,16 @@ class FakeContext:
         return 10_000
 
 
-def http_event(method: str, path: str, body: str | None, headers: dict[str, str]) -> dict[str, Any]:
+def http_event(
+    method: str, path: str, body: str | None, headers: dict[str, str], query: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Payload format 2.0, as an HTTP API (API Gateway v2) sends it."""
     return {
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": path,
-        "rawQueryString": "",
+        "rawQueryString": urllib.parse.urlencode(query or {}),
+        **({"queryStringParameters": query} if query else {}),
         "headers": headers,
         "requestContext": {
             "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
@@ -49,7 +55,9 @@ def http_event(method: str, path: str, body: str | None, headers: dict[str, str]
     }
 
 
-def rest_event(method: str, path: str, body: str | None, headers: dict[str, str]) -> dict[str, Any]:
+def rest_event(
+    method: str, path: str, body: str | None, headers: dict[str, str], query: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Payload format 1.0, as a REST API (API Gateway v1) sends it."""
     return {
         "resource": path,
@@ -57,8 +65,8 @@ def rest_event(method: str, path: str, body: str | None, headers: dict[str, str]
         "httpMethod": method,
         "headers": headers,
         "multiValueHeaders": {key: [value] for key, value in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {key: [value] for key, value in query.items()} if query else None,
         "pathParameters": None,
         "stageVariables": None,
         "requestContext": {
@@ -77,6 +85,7 @@ EVENT_FORMATS = {"http-api-v2": http_event, "rest-api-v1": rest_event}
 
 
 API_KEY = "test-key-0123456789"
+T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
 class Api:
@@ -103,7 +112,9 @@ class Api:
         if api_key is not None:
             headers["x-api-key"] = api_key
         headers |= extra_headers or {}
-        response = self.api.resolve(self.make_event(method, path, raw, headers), FakeContext())  # type: ignore[arg-type]
+        path, _, query = path.partition("?")
+        event = self.make_event(method, path, raw, headers, dict(urllib.parse.parse_qsl(query)))
+        response = self.api.resolve(event, FakeContext())  # type: ignore[arg-type]
         return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 
 
@@ -120,7 +131,7 @@ def test_a_valid_request_is_accepted_stored_pending_and_published(api: Api) -> N
     assert status == 202
     assert body["status"] == "pending"
     assert (body["insuredId"], body["scheduleId"], body["countryISO"]) == ("PE001", 1, "PE")
-    [stored] = api.repository.list_for_insured("PE001")
+    [stored] = api.repository.list_for_insured("PE001").items
     assert stored.appointment_id == body["appointmentId"]
     assert stored.status is AppointmentStatus.PENDING
     assert [a.appointment_id for a in api.publisher.published] == [body["appointmentId"]]
@@ -209,6 +220,102 @@ def test_listing_returns_the_insureds_appointments_newest_first(api: Api) -> Non
 
 def test_an_unknown_insured_gets_an_empty_list(api: Api) -> None:
     assert api.call("GET", "/appointments/NOBODY") == (200, {"items": []})
+
+
+def stored(api: Api, insured: str, count: int) -> list[str]:
+    """`count` appointments of `insured` put straight into the repository; their ids, newest first."""
+    for n in range(count):
+        request = AppointmentRequest(insured, 1000 + n, Country.PE)
+        api.repository.add(Appointment.pending(new_appointment_id(), request, T0))
+    return sorted((i for (who, i) in api.repository.items if who == insured), reverse=True)
+
+
+def walk(api: Api, path: str) -> list[list[str]]:
+    """Every page of a listing, following nextToken; the ids of each."""
+    pages, token = [], None
+    while True:
+        status, body = api.call("GET", path + (f"&nextToken={token}" if token else ""))
+        assert status == 200, body
+        pages.append([item["appointmentId"] for item in body["items"]])
+        token = body.get("nextToken")
+        if token is None:
+            return pages
+
+
+def test_a_long_list_comes_a_page_at_a_time_each_appointment_once_newest_first(api: Api) -> None:
+    ids = stored(api, "CL001", 7)
+    stored(api, "CL002", 2)
+
+    pages = walk(api, "/appointments/CL001?limit=3")
+
+    assert [len(page) for page in pages] == [3, 3, 1]
+    assert [i for page in pages for i in page] == ids
+    assert walk(api, "/appointments/CL001?limit=7") == [ids]  # exactly one page: no token
+
+
+def test_a_page_holds_50_unless_asked_and_at_most_100(api: Api) -> None:
+    ids = stored(api, "PE001", 120)
+
+    _, default = api.call("GET", "/appointments/PE001")
+    _, largest = api.call("GET", "/appointments/PE001?limit=100")
+
+    assert [item["appointmentId"] for item in default["items"]] == ids[:50]
+    assert len(largest["items"]) == 100
+    assert "nextToken" in default
+    assert "nextToken" in largest
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "-1", "ten", "2.5"])
+def test_a_limit_out_of_range_gets_400_naming_it(api: Api, limit: str) -> None:
+    status, answer = api.call("GET", f"/appointments/PE001?limit={limit}")
+
+    assert status == 400
+    assert answer["message"] == "invalid request"
+    assert [error["field"] for error in answer["errors"]] == ["limit"]
+
+
+def test_an_unknown_query_parameter_gets_400_naming_it(api: Api) -> None:
+    status, answer = api.call("GET", "/appointments/PE001?limit=5&pageSize=5")
+
+    assert status == 400
+    assert answer["errors"] == [{"field": "pageSize", "message": "unknown query parameter"}]
+
+
+def token_of(api: Api, insured: str) -> str:
+    _, body = api.call("GET", f"/appointments/{insured}?limit=1")
+    return str(body["nextToken"])
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda good, other: "not!base64",
+        lambda good, other: "x" * 201,
+        lambda good, other: "bm90IGpzb24",  # base64url of "not json"
+        lambda good, other: good[:-3],  # truncated
+        lambda good, other: (
+            good[:10] + ("A" if good[10] != "A" else "B") + good[11:]
+        ),  # one character changed
+        lambda good, other: other,  # another insured's
+        lambda good, other: encode({"insuredId": "PE001", "appointmentId": "' OR 1=1"}),
+        lambda good, other: encode({"insuredId": "PE001", "appointmentId": 7}),
+        lambda good, other: encode({"insuredId": "PE001", "appointmentId": "0" * 26, "limit": 1000}),
+        lambda good, other: encode(["PE001"]),
+    ],
+)
+def test_a_token_this_api_did_not_give_for_this_list_gets_400_never_a_500(api: Api, forge: Any) -> None:
+    stored(api, "PE001", 3)
+    stored(api, "CL009", 3)
+    token = forge(token_of(api, "PE001"), token_of(api, "CL009"))
+
+    status, answer = api.call("GET", f"/appointments/PE001?nextToken={urllib.parse.quote(token)}")
+
+    assert status == 400, answer
+    assert [error["field"] for error in answer["errors"]] == ["nextToken"]
+
+
+def encode(cursor: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode().rstrip("=")
 
 
 def test_a_malformed_insured_id_in_the_path_gets_400(api: Api) -> None:
@@ -329,7 +436,7 @@ def test_an_insured_id_with_characters_the_route_does_not_take_gets_400_not_404(
 def test_the_request_id_becomes_the_correlation_id_that_travels_with_the_appointment(api: Api) -> None:
     api.call("POST", "/appointments", BODY)
 
-    [stored] = api.repository.list_for_insured("PE001")
+    [stored] = api.repository.list_for_insured("PE001").items
     [published] = api.publisher.published
     assert stored.correlation_id == published.correlation_id == "request-1"
 

@@ -27,3 +27,13 @@ def test_the_document_names_every_answer_the_api_gives() -> None:
         "name": "x-api-key",
     }
     assert document["components"]["schemas"]["CreateAppointmentBody"]["additionalProperties"] is False
+
+
+def test_the_list_is_documented_a_page_at_a_time() -> None:
+    document = json.loads(openapi_document())
+    get = document["paths"]["/appointments/{insuredId}"]["get"]
+    query = {p["name"]: p["schema"] for p in get["parameters"] if p["in"] == "query"}
+
+    assert (query["limit"]["minimum"], query["limit"]["maximum"], query["limit"]["default"]) == (1, 100, 50)
+    assert "nextToken" in query
+    assert "nextToken" in document["components"]["schemas"]["AppointmentListView"]["properties"]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from appointments.domain import Appointment, AppointmentRequest, AppointmentStatus, Country, SlotOutcome
-from appointments.schemas import AppointmentMessage, AppointmentSettledDetail
+from appointments.messages import AppointmentMessage, AppointmentSettledDetail
 from bootstrap import names
 from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryCountryUnitOfWork, InMemoryEventPublisher
 from tests.unit.test_http_api import FakeContext
@@ -97,6 +97,25 @@ def test_the_processor_reports_a_record_whose_event_was_not_published_and_keeps_
     assert list(processor.uow.rows) == [second.appointment_id]
 
 
+def test_the_processor_reports_a_record_of_an_unknown_major_version_and_takes_a_newer_minor(
+    processor: ModuleType,
+) -> None:
+    older, newer_minor, newer_major = appointment(1), appointment(2), appointment(3)
+    body = AppointmentMessage.from_domain
+    records = [
+        sqs_record("m-1", body(older).model_dump_json(exclude={"version"})),  # from before versions
+        sqs_record(
+            "m-2", json.dumps(body(newer_minor).model_dump(mode="json") | {"version": "1.4", "new": 1})
+        ),
+        sqs_record("m-3", json.dumps(body(newer_major).model_dump(mode="json") | {"version": "2.0"})),
+    ]
+
+    result = processor.lambda_handler({"Records": records}, FakeContext())
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-3"}]}
+    assert sorted(processor.uow.rows) == [older.appointment_id, newer_minor.appointment_id]
+
+
 @pytest.fixture
 def callback(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     module = entry_point("callback", monkeypatch, TABLE_NAME="appointments")
@@ -123,7 +142,7 @@ def test_the_callback_reports_exactly_the_unknown_and_the_malformed_records(call
     result = callback.lambda_handler({"Records": records}, FakeContext())
 
     assert result == {"batchItemFailures": [{"itemIdentifier": "c-2"}, {"itemIdentifier": "c-3"}]}
-    [stored] = callback.repository.list_for_insured(known.insured_id)
+    [stored] = callback.repository.list_for_insured(known.insured_id).items
     assert stored.status is AppointmentStatus.COMPLETED
 
 

@@ -47,7 +47,7 @@ def test_a_requested_appointment_is_stored_pending_and_published_once() -> None:
     assert accepted.handed_over
     assert appointment.status is AppointmentStatus.PENDING
     assert appointment.created_at == T0
-    assert repository.list_for_insured("PE001") == [appointment]
+    assert repository.list_for_insured("PE001").items == [appointment]
     assert publisher.published == [appointment]
     assert repository.not_handed_over(created_before=T0 + timedelta(days=1)) == []
 
@@ -60,7 +60,7 @@ def test_when_the_topic_refuses_the_appointment_is_still_accepted_and_waits_in_t
 
     assert not accepted.handed_over
     assert publisher.published == []
-    assert repository.list_for_insured("PE001") == [accepted.appointment]
+    assert repository.list_for_insured("PE001").items == [accepted.appointment]
     assert repository.not_handed_over(created_before=T0 + timedelta(seconds=1)) == [accepted.appointment]
 
 
@@ -130,10 +130,10 @@ def test_an_insured_sees_only_their_appointments_newest_first() -> None:
         for insured in ("PE001", "CL001", "PE001")
     ]
 
-    listed = services.list_appointments("PE001", repository)
+    listed = services.list_appointments("PE001", repository, limit=10).items
 
     assert [a.appointment_id for a in listed] == [made[2].appointment_id, made[0].appointment_id]
-    assert services.list_appointments("NOBODY", repository) == []
+    assert services.list_appointments("NOBODY", repository, limit=10).items == []
 
 
 def new_appointment(country: Country = Country.PE, schedule: int = 1, insured: str = "PE001") -> Appointment:
@@ -256,7 +256,7 @@ def test_the_callback_settles_a_pending_appointment_once_and_status_only_moves_f
     late_rejection = settled_event(appointment, AppointmentStatus.REJECTED, "too late")
     assert services.settle_appointment(late_rejection, repository) is False
 
-    [stored] = repository.list_for_insured("PE001")
+    [stored] = repository.list_for_insured("PE001").items
     assert (stored.status, stored.rejection_reason) == (AppointmentStatus.COMPLETED, None)
     assert (stored.created_at, stored.updated_at) == (T0, later)
 
@@ -267,7 +267,7 @@ def test_a_rejection_is_recorded_with_its_reason() -> None:
 
     services.settle_appointment(settled_event(appointment, AppointmentStatus.REJECTED, "taken"), repository)
 
-    [stored] = repository.list_for_insured("PE001")
+    [stored] = repository.list_for_insured("PE001").items
     assert (stored.status, stored.rejection_reason) == (AppointmentStatus.REJECTED, "taken")
 
 

@@ -316,7 +316,7 @@ def test_the_deploy_asks_only_for_the_capabilities_the_template_needs(
 
 
 def test_the_processors_may_put_only_the_events_they_emit(resources: dict[str, dict[str, Any]]) -> None:
-    from appointments.schemas import EVENT_SOURCE
+    from appointments.messages import EVENT_SOURCE
 
     put_events = [
         (role, statement)

@@ -7,7 +7,7 @@ taken it. The sparse index OUTBOX_INDEX (outbox, createdAt) holds only those ite
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from appointments.domain import (
     AlreadyStored,
@@ -18,7 +18,7 @@ from appointments.domain import (
     StatusChange,
     StatusChanged,
 )
-from appointments.ports import AppointmentRepository
+from appointments.ports import AppointmentPage, AppointmentRepository
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -79,15 +79,26 @@ class DynamoAppointmentRepository(AppointmentRepository):
         except self._client.exceptions.ConditionalCheckFailedException:
             raise AlreadyStored(appointment.appointment_id) from None
 
-    def list_for_insured(self, insured_id: str) -> list[Appointment]:
-        paginator = self._client.get_paginator("query")
-        pages = paginator.paginate(
-            TableName=self._table,
-            KeyConditionExpression="insuredId = :insured",
-            ExpressionAttributeValues={":insured": {"S": insured_id}},
-            ScanIndexForward=False,
-        )
-        return [_from_item(item) for page in pages for item in page["Items"]]
+    def list_for_insured(
+        self, insured_id: str, limit: int = 100, after: str | None = None
+    ) -> AppointmentPage:
+        # One item more than asked tells whether another page follows, so the last page never
+        # promises more. A query stops at 1 MB too: then its LastEvaluatedKey says where.
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "insuredId = :insured",
+            "ExpressionAttributeValues": {":insured": {"S": insured_id}},
+            "ScanIndexForward": False,
+            "Limit": limit + 1,
+        }
+        if after is not None:
+            query["ExclusiveStartKey"] = self._key(insured_id, after)
+        response = self._client.query(**query)
+        items = [_from_item(item) for item in response["Items"]]
+        if len(items) > limit:
+            return AppointmentPage(items[:limit], after=items[limit - 1].appointment_id)
+        stopped_at = response.get("LastEvaluatedKey")
+        return AppointmentPage(items, after=stopped_at["appointmentId"]["S"] if stopped_at else None)
 
     def change_status(self, change: StatusChange) -> None:
         update = "SET #status = :status, updatedAt = :now"

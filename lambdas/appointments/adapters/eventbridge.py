@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from appointments.domain import AppointmentSettled, PublishFailed
+from appointments.messages import DETAIL_TYPES, EVENT_SOURCE, AppointmentSettledDetail
 from appointments.ports import SettledEventPublisher
-from appointments.schemas import DETAIL_TYPES, EVENT_SOURCE, AppointmentSettledDetail
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient

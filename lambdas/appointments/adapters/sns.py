@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from appointments.domain import Appointment, PublishFailed
+from appointments.messages import AppointmentMessage
 from appointments.ports import AppointmentRequestPublisher
-from appointments.schemas import AppointmentMessage
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from appointments import services
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
-from appointments.schemas import SettledEventEnvelope
+from appointments.messages import read_settled_event
 from appointments.settings import CallbackSettings, load_settings
 from appointments.tracing import handler_tracer
 
@@ -29,7 +29,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def record_handler(record: SQSRecord) -> None:
-    event = SettledEventEnvelope.model_validate_json(record.body).to_domain()
+    event = read_settled_event(record.body)
     tracer.put_annotation(key="appointment_id", value=event.appointment_id)
     logger.set_correlation_id(event.correlation_id)
     with logger.append_context_keys(appointment_id=event.appointment_id, message_id=record.message_id):

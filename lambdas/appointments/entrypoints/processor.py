@@ -23,7 +23,7 @@ from appointments import services
 from appointments.adapters.eventbridge import EventBridgeSettledPublisher
 from appointments.adapters.mysql import MySqlCountryUnitOfWork
 from appointments.adapters.ssm import SsmMySqlSettings
-from appointments.schemas import AppointmentMessage
+from appointments.messages import read_appointment_message
 from appointments.settings import ProcessorSettings, load_settings
 from appointments.tracing import handler_tracer
 
@@ -39,12 +39,12 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def record_handler(record: SQSRecord) -> None:
-    message = AppointmentMessage.model_validate_json(record.body)
-    tracer.put_annotation(key="appointment_id", value=message.appointmentId)
-    logger.set_correlation_id(message.correlationId)
-    with logger.append_context_keys(appointment_id=message.appointmentId, message_id=record.message_id):
+    appointment = read_appointment_message(record.body)
+    tracer.put_annotation(key="appointment_id", value=appointment.appointment_id)
+    logger.set_correlation_id(appointment.correlation_id)
+    with logger.append_context_keys(appointment_id=appointment.appointment_id, message_id=record.message_id):
         try:
-            outcome = services.schedule_in_country(message.to_domain(), settings.COUNTRY_ISO, uow, events)
+            outcome = services.schedule_in_country(appointment, settings.COUNTRY_ISO, uow, events)
         except Exception:
             # Reported as a batch item failure by powertools; logged here with the appointment id,
             # so `make trace` can say why it stopped.
