@@ -134,13 +134,16 @@ def test_logs_show_the_appointments_hops_from_all_functions(
     ]
 
     functions = [line.split()[1] for line in lines]
-    # The processor logs after its commit, which follows its publish: the callback may log first.
-    assert functions[0] == http, lines
-    assert sorted(functions[1:]) == sorted([callback, processor]), lines
+    # No order among them: the HTTP function logs once SNS has answered, by when the processor may
+    # have run, and the processor logs after its commit, which follows its publish.
+    assert sorted(functions) == sorted([http, callback, processor]), lines
     raw = [
         json.loads(line)
         for line in kit_command(kit_config, "logs", "--no-follow", "--since", "120", "--json").splitlines()
         if appointment_id in line
     ]
-    assert raw[0]["message"] == "appointment accepted"
-    assert sorted(entry["message"] for entry in raw[1:]) == ["appointment processed", "appointment settled"]
+    assert sorted(entry["message"] for entry in raw) == [
+        "appointment accepted",
+        "appointment processed",
+        "appointment settled",
+    ]
