@@ -154,14 +154,15 @@ faults: venvs ## Real faults on the stack: MySQL refusing, poison messages, an e
 	$(PY) -m pytest tests/faults
 
 # Unit, integration and e2e tests on TEST_WORKERS processes (they use fresh ids; most of their
-# time is waiting for the flow); then, alone, what changes what others see: the faults (they stop
-# the engine or break MySQL) and the `serial` tests.
+# time is waiting for the flow), with the faults confined to their own messages (an xdist_group);
+# then, alone, what changes what others see: the other faults (they stop the engine or break
+# MySQL) and the `serial` tests.
 TEST_WORKERS ?= 4
-PARALLEL = -n $(TEST_WORKERS) --dist loadscope
+PARALLEL = -n $(TEST_WORKERS) --dist loadgroup
 
 test: venvs lint ## The whole suite: lint, unit, integration, e2e, faults (starts what it needs)
-	@$(PY) -m pytest $(PARALLEL) -m "not serial and not faults"; parallel=$$?; \
-	  $(PY) -m pytest -m "serial or faults"; exit $$(( parallel || $$? ))
+	@$(PY) -m pytest $(PARALLEL) -m "not serial and (not faults or xdist_group)"; parallel=$$?; \
+	  $(PY) -m pytest -m "serial or (faults and not xdist_group)"; exit $$(( parallel || $$? ))
 
 lock: | $(UV) ## Re-resolve requirements/*.txt from *.in with hashes, for Python 3.11 and newer (the oldest supported)
 	cd requirements && for f in uv lambda engine bootstrap dev scan; do \

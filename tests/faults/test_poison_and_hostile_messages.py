@@ -26,6 +26,10 @@ from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
 from tests.support.tally import now_ms, wait_all_told
 
+# Confined to its own messages, it runs beside the parallel tests; one worker takes every test that
+# reads the dead-letter queues' depths (the group), one after another.
+pytestmark = pytest.mark.xdist_group("dead-letters")
+
 
 @pytest.fixture
 def repository(kit_config: KitConfig, stack: Stack) -> DynamoAppointmentRepository:

@@ -23,6 +23,10 @@ from tests.support.queues import throwaway_queue
 from tests.support.random_refs import random_insured_id, random_schedule_id
 from tests.support.tally import mysql_rows, now_ms, table_of, tally, wait_all_told
 
+# Confined to its own messages, it runs beside the parallel tests; one worker takes every test that
+# reads the dead-letter queues' depths (the group), one after another.
+pytestmark = pytest.mark.xdist_group("dead-letters")
+
 DELIVERY_ATTRIBUTES = ("RawMessageDelivery", "FilterPolicyScope", "FilterPolicy")
 
 

@@ -33,10 +33,13 @@ from bootstrap import names, provision
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
 
 MARIADBD, INSTALL_DB = shutil.which("mariadbd"), shutil.which("mariadb-install-db")
-pytestmark = pytest.mark.skipif(
-    not (MARIADBD and INSTALL_DB),
-    reason="needs MariaDB's server binaries (mariadbd, mariadb-install-db) to start a MySQL with TLS",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not (MARIADBD and INSTALL_DB),
+        reason="needs MariaDB's server binaries (mariadbd, mariadb-install-db) to start a MySQL with TLS",
+    ),
+    pytest.mark.xdist_group("tls-mysql"),  # one server for the module, on one worker
+]
 NOW = datetime.datetime.now(datetime.UTC)
 PE = LOCAL_COUNTRY_DATABASES[0]
 
