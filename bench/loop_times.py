@@ -2,7 +2,8 @@
 
 Clone A starts with an empty package cache (`UV_CACHE_DIR` a new folder, as on a new machine):
 `make up` is timed there, then `make e2e` and `make test` on the stack it left running (checkov's
-virtualenv is made before, untimed: it is `make lint`'s one-time cost, not the loop's). Clone B
+virtualenv is made before, untimed: it is `make lint`'s one-time cost, not the loop's), then
+`make watch`'s save-to-answer as tests/e2e/test_hot_reload.py measures it. Clone B
 then runs `.ci/run` from nothing but that now-warm cache, as a CI runner with a package cache does.
 Each clone runs its own engine on `--port`, so a stack already running here is left alone; both
 are stopped and deleted afterwards. What each command printed is kept beside the results.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,7 +34,9 @@ TARGETS = {
     "make_e2e_s": Target("`make e2e` (stack running)", 45, "s"),
     "make_test_s": Target("`make test` (lint and every level, stack running)", 120, "s"),
     "ci_run_fresh_clone_s": Target("`.ci/run` on a fresh clone", 240, "s"),
+    "make_watch_save_to_answer_s": Target("`make watch`: save to the new code answering", 1.5, "s"),
 }
+LIVE_AFTER = re.compile(r"new text live ([0-9.]+)s after the save")
 
 
 class StepFailed(RuntimeError):
@@ -59,6 +63,21 @@ def fresh_clone(into: Path) -> Path:
     return into
 
 
+def watch_figure(clone: Path, env: dict[str, str], log: Path) -> float:
+    """Save to new code answering, as tests/e2e/test_hot_reload.py times it on the running stack."""
+    python = str(clone / ".venv" / "bin" / "python")
+    run(
+        clone,
+        [python, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "tests/e2e/test_hot_reload.py"],
+        env,
+        log,
+    )
+    found = LIVE_AFTER.findall(log.read_text())
+    if not found:
+        raise StepFailed(f"the hot reload test printed no timing; see {log}")
+    return float(found[-1])
+
+
 def clean_environment(port: int, cache: Path) -> dict[str, str]:
     """This shell's environment without its virtualenv, with an engine port and a cache of our own."""
     env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
@@ -78,6 +97,7 @@ def measure(port: int, log: Path) -> dict[str, float]:
             run(first, ["make", ".scan-venv/.installed"], env, log)
             figures["make_e2e_s"] = run(first, ["make", "e2e"], env, log)
             figures["make_test_s"] = run(first, ["make", "test"], env, log)
+            figures["make_watch_save_to_answer_s"] = watch_figure(first, env, log)
         finally:
             subprocess.run(["make", "down"], cwd=first, env=env, capture_output=True, check=False)
         second = fresh_clone(folder / "b")
