@@ -38,7 +38,7 @@ $(VENV)/.installed: requirements/dev.txt | $(UV)
 $(ENGINE_VENV)/.installed: requirements/engine.txt | $(UV)
 	@echo "Creating $(ENGINE_VENV) (the local engine, kept apart: it pins botocore) ..."
 	@rm -rf $(ENGINE_VENV) && $(UV) venv --quiet --python "$(KIT_PYTHON)" $(ENGINE_VENV)
-	@$(UV) pip sync --python $(ENGINE_VENV)/bin/python --require-hashes requirements/engine.txt
+	@$(UV) pip sync --python $(ENGINE_VENV)/bin/python --require-hashes --compile-bytecode requirements/engine.txt
 	@touch $@
 
 # Only `make lint` needs the scanner, so `make up` never installs it.
