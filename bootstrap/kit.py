@@ -97,10 +97,13 @@ def up(config: KitConfig, progress: Progress, reason: str = "") -> Stack:
         note.append(provision.deploy_stack(config, provision.stack_parameters(config, zips)))
     outputs = stack_outputs(config)
     with progress.step("warm") as note:
-        # one worker started per function, so the first requests skip its cold start
+        # as many workers started per function as a first burst needs, so it skips their cold starts
         functions = {outputs[function.output]: function for function in names.FUNCTIONS}
         warm.warm(config.client("lambda"), functions)
-        note.append(f"a worker started for each of {len(functions)} functions")
+        workers = sum(warm.workers_for_a_burst(function) for function in functions.values())
+        note.append(
+            f"{workers} workers started for {len(functions)} functions (as many as a first burst takes)"
+        )
     progress.say(f"Ready in {progress.total():.1f}s.")
     return Stack(
         outputs=outputs,

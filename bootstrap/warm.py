@@ -43,9 +43,25 @@ def event_for(function: names.Function) -> dict[str, Any]:
     return EMPTY_BATCH
 
 
-def warm(client: Any, functions: dict[str, names.Function], workers: int = 1) -> float:
-    """Invokes each function (name -> what it is) `workers` times at once, so the engine starts
-    that many workers for it; returns the seconds it took. A failed invocation raises."""
+# What a first burst needs: the HTTP function a worker per concurrent request (the benchmark's
+# concurrency), each queue consumer as many as its mapping runs at once (the template's
+# ScalingConfig.MaximumConcurrency), the reconciler one.
+HTTP_WORKERS = 8
+QUEUE_MAPPING_CONCURRENCY = 3
+
+
+def workers_for_a_burst(function: names.Function, http_workers: int = HTTP_WORKERS) -> int:
+    if function.output == names.HTTP_FUNCTION_NAME:
+        return http_workers
+    if function.output == names.RECONCILER_FUNCTION_NAME:
+        return 1
+    return QUEUE_MAPPING_CONCURRENCY
+
+
+def warm(client: Any, functions: dict[str, names.Function], workers: int | None = None) -> float:
+    """Invokes each function (name -> what it is) `workers` times at once (by default as many as a
+    first burst needs, `workers_for_a_burst`), so the engine starts that many workers for it;
+    returns the seconds it took. A failed invocation raises."""
     began = time.monotonic()
 
     def invoke(name: str) -> None:
@@ -53,7 +69,11 @@ def warm(client: Any, functions: dict[str, names.Function], workers: int = 1) ->
         if answer.get("FunctionError"):
             raise RuntimeError(f"warming {name} failed: {answer['Payload'].read()[:500]!r}")
 
-    calls = [name for name in functions for _ in range(workers)]
+    calls = [
+        name
+        for name, function in functions.items()
+        for _ in range(workers if workers is not None else workers_for_a_burst(function))
+    ]
     with ThreadPoolExecutor(max_workers=max(1, len(calls))) as pool:
         list(pool.map(invoke, calls))
     return time.monotonic() - began

@@ -110,7 +110,7 @@ def reload(
         return f"{files} changed; no function imports it"
     took = time.monotonic() - began
     try:
-        warmed = f", warm {warm.warm(client, reloaded):.2f}s later"
+        warmed = f", warm {warm.warm(client, reloaded, workers=1):.2f}s later"
     except Exception as error:  # the new code may fail: say so, and keep watching
         warmed = f"; its first invocation failed: {error}"
     return f"reloaded {', '.join(reloaded)} in {took:.2f}s after {files}{warmed}"

@@ -190,3 +190,17 @@ def test_a_country_is_named_in_either_case_and_an_unknown_one_is_refused() -> No
     assert names.processor_function_output("cl") == "ClProcessorFunctionName"
     with pytest.raises(ValueError, match="'AR'"):
         names.schema("AR")
+
+
+def test_make_up_warms_as_many_queue_workers_as_each_mapping_runs_at_once() -> None:
+    from bootstrap import warm
+
+    template, _ = decode(str(TEMPLATE))
+    mappings = [
+        body["Properties"]
+        for body in template["Resources"].values()
+        if body["Type"] == "AWS::Lambda::EventSourceMapping"
+    ]
+
+    assert mappings
+    assert {m["ScalingConfig"]["MaximumConcurrency"] for m in mappings} == {warm.QUEUE_MAPPING_CONCURRENCY}
