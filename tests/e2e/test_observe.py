@@ -14,10 +14,14 @@ from tests.support.api_client import AppointmentsApi
 from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
+from tests.support.tally import wait_logged
 
 
-def completed_appointment(stack: Stack, deadlines: Deadlines, country: str) -> tuple[str, str]:
-    """POST one appointment on a free slot and wait until it is completed; (insuredId, appointmentId)."""
+def completed_appointment(
+    stack: Stack, kit_config: KitConfig, deadlines: Deadlines, country: str
+) -> tuple[str, str]:
+    """POST one appointment on a free slot and wait until it is completed and every function of
+    its flow has logged it; (insuredId, appointmentId)."""
     api = AppointmentsApi(stack.api_url, stack.api_key)
     insured = random_insured_id("OBS")
     reply = api.create({"insuredId": insured, "scheduleId": random_schedule_id(), "countryISO": country})
@@ -27,6 +31,8 @@ def completed_appointment(stack: Stack, deadlines: Deadlines, country: str) -> t
         timeout=deadlines.flow,
         describe="completed",
     )
+    hops = (names.HTTP_FUNCTION_NAME, names.processor_function_output(country), names.CALLBACK_FUNCTION_NAME)
+    wait_logged(kit_config, stack.outputs, appointment_id, hops, timeout=deadlines.flow)
     return insured, appointment_id
 
 
@@ -34,7 +40,7 @@ def completed_appointment(stack: Stack, deadlines: Deadlines, country: str) -> t
 def test_trace_shows_every_hop_of_a_completed_appointment_in_order(
     stack: Stack, kit_config: KitConfig, deadlines: Deadlines, country: str
 ) -> None:
-    _insured, appointment_id = completed_appointment(stack, deadlines, country)
+    _insured, appointment_id = completed_appointment(stack, kit_config, deadlines, country)
 
     timeline = kit_command(kit_config, "trace", appointment_id)
 
@@ -63,7 +69,7 @@ def test_trace_shows_every_hop_of_a_completed_appointment_in_order(
 def test_status_lists_resources_queue_depths_and_appointments_per_status(
     stack: Stack, kit_config: KitConfig, deadlines: Deadlines
 ) -> None:
-    completed_appointment(stack, deadlines, "PE")  # its own, not one an earlier test left
+    completed_appointment(stack, kit_config, deadlines, "PE")  # its own, not one an earlier test left
     dynamodb = kit_config.client("dynamodb")
     # An item written by hand, without a status: counted on a row of its own, not a crash.
     hand_written = {"insuredId": {"S": "HANDWRITTEN1"}, "appointmentId": {"S": "no-status"}}
@@ -87,7 +93,7 @@ def test_status_lists_resources_queue_depths_and_appointments_per_status(
 def test_every_functions_log_lines_for_an_appointment_carry_its_correlation_id(
     stack: Stack, kit_config: KitConfig, deadlines: Deadlines
 ) -> None:
-    insured, appointment_id = completed_appointment(stack, deadlines, "PE")
+    insured, appointment_id = completed_appointment(stack, kit_config, deadlines, "PE")
     item = kit_config.client("dynamodb").get_item(
         TableName=stack.outputs[names.TABLE_NAME],
         Key={"insuredId": {"S": insured}, "appointmentId": {"S": appointment_id}},
@@ -116,7 +122,7 @@ def test_every_functions_log_lines_for_an_appointment_carry_its_correlation_id(
 def test_logs_show_the_appointments_hops_from_all_functions(
     stack: Stack, kit_config: KitConfig, deadlines: Deadlines
 ) -> None:
-    _insured, appointment_id = completed_appointment(stack, deadlines, "CL")
+    _insured, appointment_id = completed_appointment(stack, kit_config, deadlines, "CL")
     # `make logs` names each function by what follows the stack's name
     http, callback, processor = (
         names.short_name(kit_config.stage, stack.outputs[key])

@@ -123,16 +123,48 @@ def tally(kit_config: KitConfig, outputs: dict[str, str], since_ms: int, ids: It
 
 
 NUDGE_AFTER_SECONDS = 3.0
+QUEUE_CONSUMERS = (
+    names.CALLBACK_FUNCTION_NAME,
+    *(names.processor_function_output(c) for c in names.COUNTRIES),
+)
 
 
-def flush_late_lines(kit_config: KitConfig, outputs: dict[str, str]) -> None:
+def flush_late_lines(
+    kit_config: KitConfig, outputs: dict[str, str], which: Iterable[str] = QUEUE_CONSUMERS
+) -> None:
     """ministack 1.5.33 ends an invocation's log once its worker has been quiet for 5 ms after
     answering; a line written later (a busy engine reads the pipe late) goes to that worker's
-    next invocation, so an idle worker keeps its last lines to itself. An empty batch to every
-    worker of the queue consumers (as many at once as each may run) moves them into the log."""
-    consumers = [names.CALLBACK_FUNCTION_NAME, *(names.processor_function_output(c) for c in names.COUNTRIES)]
-    functions = {outputs[output]: f for f in names.FUNCTIONS for output in consumers if f.output == output}
+    next invocation, so an idle worker keeps its last lines to itself. An invocation that touches
+    no data, to every worker of the functions named by `which` (stack outputs; as many at once as
+    `make up` starts), moves them into the log."""
+    functions = {outputs[f.output]: f for f in names.FUNCTIONS if f.output in set(which)}
     warm.warm(kit_config.client("lambda"), functions)
+
+
+def wait_logged(
+    kit_config: KitConfig, outputs: dict[str, str], appointment_id: str, which: Iterable[str], timeout: float
+) -> None:
+    """Until each function named by `which` has logged a line about the appointment, nudging their
+    workers every few seconds (`flush_late_lines`)."""
+    wanted, nudged = list(which), [time.monotonic()]
+
+    def all_logged() -> bool:
+        missing = [
+            output
+            for output in wanted
+            if not any(
+                line.get("appointment_id") == appointment_id
+                for line in log_lines(kit_config, outputs[output], now_ms() - 600_000)
+            )
+        ]
+        if missing and time.monotonic() - nudged[0] > NUDGE_AFTER_SECONDS:
+            flush_late_lines(kit_config, outputs, missing)
+            nudged[0] = time.monotonic()
+        return not missing
+
+    wait_for(
+        all_logged, timeout=timeout, interval=0.25, describe=f"every function's log lines of {appointment_id}"
+    )
 
 
 def wait_all_told(
