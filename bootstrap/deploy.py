@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from appointments.settings import CA_BUNDLE  # where the processors read it, in the zip and here
 from bootstrap import build, names, provision
-from bootstrap.config import LAMBDA_SOURCE, LOCAL_COUNTRY_DATABASES, KitError, StackConfig
+from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitError, StackConfig
 from bootstrap.progress import Progress
 from bootstrap.stack_queries import stack_outputs
 
@@ -64,7 +65,6 @@ def db_passwords(config: StackConfig) -> dict[str, str]:
     return {parameter["Name"]: parameter["Value"] for parameter in found}
 
 
-CA_BUNDLE = LAMBDA_SOURCE / "appointments" / "certs" / "mysql-ca.pem"  # settings.CA_BUNDLE in the zip
 RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 
 
