@@ -4,21 +4,17 @@ processor without one stops at its cold start, naming the file (never a plain-te
 
 from __future__ import annotations
 
-import datetime
 import re
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from appointments.adapters.mysql import MySqlCountryUnitOfWork
 from appointments.settings import ProcessorSettings, SettingsError, load_settings
 from bootstrap import deploy
 from bootstrap.config import KitConfig, KitError, StackConfig
 from bootstrap.progress import Progress
+from tests.support.certificates import Authority
 
 PROCESSOR_ENVIRONMENT = {
     "COUNTRY_ISO": "PE",
@@ -28,22 +24,7 @@ PROCESSOR_ENVIRONMENT = {
 
 
 def a_ca_certificate(path: Path) -> Path:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test database CA")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    return path
+    return Authority("test database CA").bundle(path)
 
 
 def test_a_missing_bundle_is_named_with_where_to_get_it(tmp_path: Path) -> None:
