@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pymysql
 
@@ -123,6 +123,7 @@ def tally(kit_config: KitConfig, outputs: dict[str, str], since_ms: int, ids: It
 
 
 NUDGE_AFTER_SECONDS = 3.0
+T = TypeVar("T")
 QUEUE_CONSUMERS = (
     names.CALLBACK_FUNCTION_NAME,
     *(names.processor_function_output(c) for c in names.COUNTRIES),
@@ -141,29 +142,43 @@ def flush_late_lines(
     warm.warm(kit_config.client("lambda"), functions)
 
 
+def wait_nudging(
+    probe: Callable[[], T | None], nudge: Callable[[], None], *, timeout: float, describe: str
+) -> T:
+    """`wait_for`, calling `nudge` every NUDGE_AFTER_SECONDS while `probe` finds nothing."""
+    last = [time.monotonic()]
+
+    def nudged() -> T | None:
+        found = probe()
+        if (found is None or found is False) and time.monotonic() - last[0] > NUDGE_AFTER_SECONDS:
+            nudge()
+            last[0] = time.monotonic()
+        return found
+
+    return wait_for(nudged, timeout=timeout, interval=0.25, describe=describe)
+
+
 def wait_logged(
     kit_config: KitConfig, outputs: dict[str, str], appointment_id: str, which: Iterable[str], timeout: float
 ) -> None:
     """Until each function named by `which` has logged a line about the appointment, nudging their
     workers every few seconds (`flush_late_lines`)."""
-    wanted, nudged = list(which), [time.monotonic()]
+    wanted = list(which)
 
     def all_logged() -> bool:
-        missing = [
-            output
-            for output in wanted
-            if not any(
+        return all(
+            any(
                 line.get("appointment_id") == appointment_id
                 for line in log_lines(kit_config, outputs[output], now_ms() - 600_000)
             )
-        ]
-        if missing and time.monotonic() - nudged[0] > NUDGE_AFTER_SECONDS:
-            flush_late_lines(kit_config, outputs, missing)
-            nudged[0] = time.monotonic()
-        return not missing
+            for output in wanted
+        )
 
-    wait_for(
-        all_logged, timeout=timeout, interval=0.25, describe=f"every function's log lines of {appointment_id}"
+    wait_nudging(
+        all_logged,
+        lambda: flush_late_lines(kit_config, outputs, wanted),
+        timeout=timeout,
+        describe=f"every function's log lines of {appointment_id}",
     )
 
 
@@ -174,20 +189,19 @@ def wait_all_told(
     callback has taken at least as many events as the processors announced: a doubled event is
     then in the count, not still on its way."""
     wanted = set(ids)
-    nudged = [time.monotonic()]
 
     def told() -> Tally | None:
         found = tally(kit_config, outputs, since_ms, wanted)
         every_one = all(found.outcomes[i] and found.callbacks[i] for i in wanted)
         caught_up = sum(found.events_taken.values()) >= sum(found.announced.values())
-        if every_one and caught_up:
-            return found
-        if time.monotonic() - nudged[0] > NUDGE_AFTER_SECONDS:
-            flush_late_lines(kit_config, outputs)
-            nudged[0] = time.monotonic()
-        return None
+        return found if every_one and caught_up else None
 
-    return wait_for(told, timeout=timeout, interval=0.25, describe=f"the logs of {len(wanted)} appointments")
+    return wait_nudging(
+        told,
+        lambda: flush_late_lines(kit_config, outputs),
+        timeout=timeout,
+        describe=f"the logs of {len(wanted)} appointments",
+    )
 
 
 def table_of(country: str, table: str = "appointments") -> str:
