@@ -105,7 +105,7 @@ def _log_hops(config: StackConfig, function: str, appointment_id: str) -> list[H
             continue
         detail = ", ".join(
             f"{k}={line[k]}"
-            for k in ("outcome", "status", "country", "receive_count", "handed_over")
+            for k in ("outcome", "stored_before", "status", "country", "receive_count", "handed_over")
             if k in line
         )
         error = f": {line['exception_name']} {line.get('message', '')}" if "exception_name" in line else ""

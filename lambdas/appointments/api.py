@@ -33,11 +33,14 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent, A
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from appointments import services
+from appointments.domain import WriteUnconfirmed
+from appointments.messages import AppointmentMessage
 from appointments.ports import AppointmentRepository, AppointmentRequestPublisher
 from appointments.schemas import (
     DEFAULT_PAGE_SIZE,
@@ -86,6 +89,9 @@ Resolver = APIGatewayHttpResolver | APIGatewayRestResolver
 API_KEY_HEADER = "x-api-key"
 MAX_BODY_BYTES = 8 * 1024  # an appointment request is under 200 bytes
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"  # printable ASCII, no spaces
+# The answer kept under an Idempotency-Key when the store did not confirm the write: the
+# appointment, to be written again by the next request with the key.
+UNCONFIRMED = "unconfirmed"
 
 
 def _error(description: str) -> OpenAPIResponse:
@@ -243,12 +249,7 @@ def create_app(
 
     app.use(middlewares=[checks_before_parsing, OpenAPIRequestValidationMiddleware()])  # type: ignore[no-untyped-call]
 
-    def request_once(data: dict[str, Any]) -> dict[str, Any]:
-        body = CreateAppointmentBody.model_validate(data["request"])
-        request_id = app.current_event.request_context.request_id
-        accepted = services.request_appointment(
-            body.to_domain(request_id), wired().repository, wired().publisher
-        )
+    def accepted_view(accepted: services.Accepted) -> dict[str, Any]:
         appointment = accepted.appointment
         log = logger.info if accepted.handed_over else logger.warning
         log(
@@ -260,7 +261,41 @@ def create_app(
             handed_over=accepted.handed_over,
             api_client=caller(),
         )
-        return AppointmentView.from_domain(appointment).model_dump(mode="json")
+        view = AppointmentView.from_domain(appointment).model_dump(mode="json")
+        app.append_context(created=view)  # type: ignore[no-untyped-call]  # cleared after the request
+        return view
+
+    def request_once(data: dict[str, Any]) -> dict[str, Any]:
+        body = CreateAppointmentBody.model_validate(data["request"])
+        request_id = app.current_event.request_context.request_id
+        try:
+            accepted = services.request_appointment(
+                body.to_domain(request_id), wired().repository, wired().publisher
+            )
+        except WriteUnconfirmed as lost:
+            # Kept as this key's answer: a retry with the key writes this very appointment again
+            # (see create_appointment), so the client finds the one it may have made.
+            return {UNCONFIRMED: AppointmentMessage.from_domain(lost.appointment).model_dump(mode="json")}
+        return accepted_view(accepted)
+
+    def confirm(unconfirmed: dict[str, Any]) -> Response[dict[str, Any]]:
+        """Write the appointment whose store was not confirmed again: 202 once it is stored."""
+        appointment = AppointmentMessage.model_validate(unconfirmed).to_domain()
+        try:
+            accepted = services.accept_again(appointment, wired().repository, wired().publisher)
+        except WriteUnconfirmed:
+            logger.warning(
+                "appointment not confirmed stored",
+                appointment_id=appointment.appointment_id,
+                api_client=caller(),
+            )
+            message = (
+                "the appointment may not have been stored; send the same request again, with the "
+                "same Idempotency-Key, to settle it"
+            )
+            body = {"message": message, "appointmentId": appointment.appointment_id}
+            return _json(HTTPStatus.SERVICE_UNAVAILABLE, body)
+        return _json(HTTPStatus.ACCEPTED, accepted_view(accepted))
 
     request_with_key = _idempotent(app, request_once, backend.idempotency_store if backend else None)
 
@@ -279,6 +314,10 @@ def create_app(
             },
             409: _error("A request with this Idempotency-Key is still in progress"),
             **ERROR_RESPONSES,
+            503: _error(
+                "The store did not confirm the write: the answer names the appointment; the same "
+                "request with the same Idempotency-Key settles it"
+            ),
         },
     )
     def create_appointment(
@@ -294,7 +333,20 @@ def create_app(
         ] = None,
     ) -> Response[dict[str, Any]]:
         data = {"key": idempotency_key, "request": body.model_dump(mode="json")}
-        created = request_once(data=data) if idempotency_key is None else request_with_key(data=data)
+        if idempotency_key is None:
+            created = request_once(data=data)
+        else:
+            try:
+                created = request_with_key(data=data)
+            except IdempotencyPersistenceLayerError:
+                # The appointment was stored and its answer made, but the key's record was not
+                # completed: the client still gets the appointment it made.
+                if "created" not in app.context:
+                    raise
+                created = app.context["created"]
+                logger.warning("the Idempotency-Key's record was not completed", api_client=caller())
+        if UNCONFIRMED in created:
+            return confirm(created[UNCONFIRMED])
         return Response(
             status_code=HTTPStatus.ACCEPTED.value, content_type=content_types.APPLICATION_JSON, body=created
         )

@@ -36,7 +36,6 @@ class SlotOutcome(StrEnum):
 
     SCHEDULED = "scheduled"  # stored: the slot was free
     REJECTED = "rejected"  # the slot was already held by another appointment
-    ALREADY_HANDLED = "already handled"  # a repeated delivery: stored or rejected before
 
 
 @dataclass(frozen=True)
@@ -76,8 +75,6 @@ class Appointment:
 
     def outcome_event(self, outcome: SlotOutcome, now: datetime) -> AppointmentSettled:
         """What its country processor announces: scheduled, or rejected because the slot is taken."""
-        if outcome is SlotOutcome.ALREADY_HANDLED:
-            raise ValueError("a repeated delivery announces nothing")
         taken = outcome is SlotOutcome.REJECTED
         return AppointmentSettled(
             appointment_id=self.appointment_id,
@@ -182,6 +179,15 @@ class StatusChanged(AppointmentError):
         self.appointment_id = appointment_id
         self.expected = expected
         self.current = current
+
+
+class WriteUnconfirmed(AppointmentError):
+    """A write whose answer was lost (a timeout, an error of the store's own): it may or may not
+    have been made. Writing the same appointment again settles it: the writes are conditional."""
+
+    def __init__(self, appointment: Appointment) -> None:
+        super().__init__(f"appointment {appointment.appointment_id}: the store did not confirm the write")
+        self.appointment = appointment
 
 
 class PublishFailed(AppointmentError):

@@ -102,6 +102,9 @@ class ErrorView(_CamelModel):
     message: str
     errors: list[FieldErrorView] | None = None
     requestId: str | None = None
+    appointmentId: str | None = Field(
+        default=None, description="For a 503: the appointment it may have stored"
+    )
 
 
 class AppointmentListView(_CamelModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from appointments.domain import (
     SlotOutcome,
     SlotTaken,
     StatusChanged,
+    WriteUnconfirmed,
     WrongCountry,
 )
 from appointments.ports import (
@@ -58,9 +60,18 @@ def request_appointment(
     The stored appointment is the outbox: it keeps a not-handed-over mark until the topic has
     taken it. When the topic refuses, the request is still accepted (it is stored), and
     `hand_over_unpublished` publishes it once the topic works again. A store that fails raises,
-    and then nothing was accepted.
+    and then nothing was accepted; one whose answer was lost raises WriteUnconfirmed, holding the
+    appointment, which `accept_again` stores for certain.
     """
-    appointment = Appointment.pending(new_id(), request, clock())
+    return accept_again(Appointment.pending(new_id(), request, clock()), repository, publisher)
+
+
+def accept_again(
+    appointment: Appointment, repository: AppointmentRepository, publisher: AppointmentRequestPublisher
+) -> Accepted:
+    """Store this very appointment (a write made before is recognised, not doubled), then hand
+    it over. Once it is stored nothing fails the request: what the topic or the mark's removal
+    did not do, the reconciler does."""
     repository.add(appointment)
     return Accepted(appointment, handed_over=_hand_over(appointment, repository, publisher))
 
@@ -72,7 +83,9 @@ def _hand_over(
         publisher.publish(appointment)
     except PublishFailed:
         return False
-    repository.mark_handed_over(appointment)
+    # The topic has it: if the mark stays, the reconciler's later publish of it is harmless.
+    with contextlib.suppress(WriteUnconfirmed):
+        repository.mark_handed_over(appointment)
     return True
 
 
@@ -107,39 +120,54 @@ def list_appointments(
     return repository.list_for_insured(insured_id, limit, after)
 
 
+@dataclass(frozen=True)
+class Booking:
+    """What a country processor did with one delivery of an appointment."""
+
+    outcome: SlotOutcome
+    stored_before: bool  # a repeated delivery: the outcome an earlier one committed, announced again
+
+
 def schedule_in_country(
     appointment: Appointment,
     country: Country,
     uow: CountryUnitOfWork,
     events: SettledEventPublisher,
     clock: Clock = utc_now,
-) -> SlotOutcome:
-    """Hold the appointment's slot in the country's database and announce the outcome.
+) -> Booking:
+    """Hold the appointment's slot in the country's database, commit, then announce the outcome.
 
-    The first appointment that asks for a slot holds it; a later one is rejected with a reason;
-    a repeated delivery of either is already handled and announces nothing. The transaction is
-    committed only after the announcement is published, so a failed publish leaves nothing
-    behind and the retry does both again: one row and one event per appointment.
+    The first appointment that asks for a slot holds it; a later one is rejected with a reason.
+    Only what is committed is announced: a commit that fails (or whose answer is lost) announces
+    nothing, and the retry finds either nothing stored, and decides again, or the outcome the
+    commit kept. A repeated delivery announces that stored outcome again, so a publish that failed
+    after the commit is made good by the retry; the callback's compare-and-set drops the repeats.
     """
     if appointment.country != country:
         raise WrongCountry(expected=country, received=appointment.country)
     with uow:
-        try:
-            outcome = _hold_slot(appointment, uow)
-        except AlreadyStored:
-            return SlotOutcome.ALREADY_HANDLED
-        events.publish(appointment.outcome_event(outcome, clock()))
-        uow.commit()
-    return outcome
+        booking = _hold_slot(appointment, uow)
+        if not booking.stored_before:
+            uow.commit()
+    events.publish(appointment.outcome_event(booking.outcome, clock()))
+    return booking
 
 
-def _hold_slot(appointment: Appointment, uow: CountryUnitOfWork) -> SlotOutcome:
+def _hold_slot(appointment: Appointment, uow: CountryUnitOfWork) -> Booking:
+    """The slot's outcome for this appointment, written in the open transaction, or the one an
+    earlier delivery stored (its row, or its rejection)."""
     try:
         uow.add_appointment(appointment)
+        return Booking(SlotOutcome.SCHEDULED, stored_before=False)
+    except AlreadyStored:
+        return Booking(SlotOutcome.SCHEDULED, stored_before=True)
     except SlotTaken:
+        pass
+    try:
         uow.add_rejection(appointment)
-        return SlotOutcome.REJECTED
-    return SlotOutcome.SCHEDULED
+        return Booking(SlotOutcome.REJECTED, stored_before=False)
+    except AlreadyStored:
+        return Booking(SlotOutcome.REJECTED, stored_before=True)
 
 
 def settle_appointment(

@@ -88,7 +88,7 @@ def test_a_poison_message_goes_to_the_dlq_without_holding_back_its_batch_mates(
     )
     # Each receive of a good message is logged: a failed attempt with its receive count, a
     # processed one with its outcome. Held back by the poison, a good one would show a failed
-    # attempt, or a second delivery ("already handled") after one that was processed.
+    # attempt, or a second delivery (", stored before") after one that was processed.
     told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=deadlines.flow)
     report(f"the 3 good ones: {told.summary()}; failed attempts per message {list(told.failures.values())}")
     assert told.failures == {i: [] for i in ids}

@@ -1,6 +1,6 @@
 """SQS delivers a message twice: the exact body the topic gave the PE queue is sent to it again
-after the appointment completed. It must be recognised and announce nothing: one row, one event,
-the status set once."""
+after the appointment completed. It must be recognised: one row, the stored outcome announced
+again (what MySQL holds, never another), the status set once."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_for
 from tests.support.queues import throwaway_queue
 from tests.support.random_refs import random_insured_id, random_schedule_id
-from tests.support.tally import mysql_rows, now_ms, table_of, tally, wait_all_told
+from tests.support.tally import STORED_BEFORE, mysql_rows, now_ms, table_of, tally, wait_all_told
 
 # Confined to its own messages, it runs beside the parallel tests; one worker takes every test that
 # reads the dead-letter queues' depths (the group), one after another.
@@ -83,7 +83,7 @@ def copy_of(sqs: Any, url: str, appointment_id: str, timeout: float) -> dict[str
     return wait_for(received, timeout=timeout, describe=f"the topic's copy of {appointment_id}")
 
 
-def test_a_message_delivered_twice_is_stored_announced_and_settled_once(
+def test_a_message_delivered_twice_is_stored_and_settled_once_and_announced_as_stored(
     api: AppointmentsApi,
     sqs: Any,
     stack: Stack,
@@ -130,8 +130,8 @@ def test_a_message_delivered_twice_is_stored_announced_and_settled_once(
         f"DLQ {dlq_before} -> {dlq_after}"
     )
     assert rows == Counter({(table_of("PE"), appointment_id): 1})
-    assert told.outcomes == {appointment_id: ["scheduled", "already handled"]}
+    assert told.outcomes == {appointment_id: ["scheduled", f"scheduled{STORED_BEFORE}"]}
     assert told.failures == {appointment_id: []}
-    assert told.callbacks == {appointment_id: ["appointment settled"]}
+    assert told.callbacks == {appointment_id: ["appointment settled", "appointment was settled already"]}
     assert api.statuses(insured) == {appointment_id: "completed"}
     assert dlq_after == dlq_before

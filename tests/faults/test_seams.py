@@ -117,7 +117,8 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
     assert insured_rows == Counter(
         {(table_of(b["countryISO"]), i): 1 for b, i in zip(bodies, ids, strict=True)}
     )
-    # A second hand-over would be harmless ("already handled"); a second event would not.
+    # One hand-over each: a second would be harmless (the stored outcome announced again, the
+    # callback finding it settled), but it would show the reconciler publishing what SNS had.
     assert told.announced == Counter(dict.fromkeys(ids, 1))
     assert told.callbacks == {i: ["appointment settled"] for i in ids}
     assert dlq_after == dlq_before

@@ -4,6 +4,7 @@ both report the same facts (AlreadyStored, SlotTaken, StatusChanged, Appointment
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -156,11 +157,27 @@ def repository(request: pytest.FixtureRequest, kit_config: KitConfig, stack: Sta
 def test_an_id_stored_before_is_never_overwritten(repository: AppointmentRepository, unique_id: str) -> None:
     item = appointment(unique_id)
     repository.add(item)
+    other = dataclasses.replace(item, schedule_id=item.schedule_id + 1)
 
     with pytest.raises(AlreadyStored):
-        repository.add(item)
+        repository.add(other)
 
     assert repository.list_for_insured(unique_id).items == [item]
+
+
+def test_the_same_appointment_written_again_is_recognised_and_keeps_its_status(
+    repository: AppointmentRepository, unique_id: str
+) -> None:
+    # What botocore's retry of a PutItem that had landed does, and a retry with an Idempotency-Key
+    # after a write whose answer was lost: the appointment this request made is found, not refused.
+    item = appointment(unique_id)
+    repository.add(item)
+    repository.change_status(StatusChange(unique_id, item.appointment_id, AppointmentStatus.COMPLETED, T0))
+
+    repository.add(item)
+
+    [stored] = repository.list_for_insured(unique_id).items
+    assert (stored.appointment_id, stored.status) == (item.appointment_id, AppointmentStatus.COMPLETED)
 
 
 def test_a_status_changes_only_from_the_status_the_change_expects(

@@ -29,8 +29,8 @@ PROCESSED = "appointment processed"
 FAILED = "appointment failed, to be retried"
 SETTLED = "appointment settled"
 SETTLED_ALREADY = "appointment was settled already"
-# The outcomes the processor puts on the bus; "already handled" puts none.
-ANNOUNCED = ("scheduled", "rejected")
+# A delivery that found its outcome stored by an earlier one (it announces that outcome again).
+STORED_BEFORE = ", stored before"
 
 
 def now_ms() -> int:
@@ -70,14 +70,16 @@ def log_lines(kit_config: KitConfig, function: str, since_ms: int) -> list[dict[
 class Tally:
     """What the functions logged for some appointments, each list in the order it was logged."""
 
-    outcomes: dict[str, list[str]]  # per appointment: the outcome of each delivery a processor took
+    # per appointment: the outcome of each delivery a processor took ("scheduled", "rejected",
+    # either followed by STORED_BEFORE for a repeated delivery); each was announced on the bus
+    outcomes: dict[str, list[str]]
     failures: dict[str, list[int]]  # per appointment: the receive count of each failed attempt
     callbacks: dict[str, list[str]]  # per appointment: one line per event the callback took
 
     @property
     def announced(self) -> Counter[str]:
         """Events the processors put on the bus, per appointment."""
-        return Counter({i: sum(o in ANNOUNCED for o in found) for i, found in self.outcomes.items()})
+        return Counter({i: len(found) for i, found in self.outcomes.items()})
 
     @property
     def events_taken(self) -> Counter[str]:
@@ -113,7 +115,8 @@ def tally(kit_config: KitConfig, outputs: dict[str, str], since_ms: int, ids: It
         if appointment_id not in wanted:
             continue
         if line.get("message") == PROCESSED:
-            outcomes[appointment_id].append(str(line.get("outcome")))
+            repeated = STORED_BEFORE if line.get("stored_before") else ""
+            outcomes[appointment_id].append(f"{line.get('outcome')}{repeated}")
         elif line.get("message") == FAILED:
             failures[appointment_id].append(int(line.get("receive_count", 0)))
     for line in log_lines(kit_config, outputs[names.CALLBACK_FUNCTION_NAME], since_ms):

@@ -23,6 +23,8 @@ from appointments.domain import (
     SlotTaken,
     StatusChange,
     StatusChanged,
+    StoreUnavailable,
+    WriteUnconfirmed,
 )
 from appointments.ports import (
     AppointmentPage,
@@ -33,16 +35,37 @@ from appointments.ports import (
 )
 
 
+def _identity(appointment: Appointment) -> tuple[object, ...]:
+    """What an appointment is, as opposed to where it stands (status, update time, reason)."""
+    a = appointment
+    return (a.insured_id, a.appointment_id, a.schedule_id, a.country, a.created_at, a.correlation_id)
+
+
 class InMemoryAppointmentRepository(AppointmentRepository):
-    """Items by key, as the table holds them, with the outbox mark kept beside them."""
+    """Items by key, as the table holds them, with the outbox mark kept beside them.
+
+    `answers_lost` writes whose answer is lost: the next that many adds store (or, with
+    `lost_before_writing`, do not) and raise WriteUnconfirmed; `marks_failing` removals of the
+    mark fail."""
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Appointment] = {}
         self.not_handed: set[tuple[str, str]] = set()
+        self.answers_lost = 0
+        self.lost_before_writing = False
+        self.marks_failing = 0
 
     def add(self, appointment: Appointment) -> None:
         key = (appointment.insured_id, appointment.appointment_id)
+        if self.answers_lost:
+            self.answers_lost -= 1
+            if not self.lost_before_writing and key not in self.items:
+                self.items[key] = appointment
+                self.not_handed.add(key)
+            raise WriteUnconfirmed(appointment)
         if key in self.items:
+            if _identity(self.items[key]) == _identity(appointment):
+                return  # this very appointment, stored before
             raise AlreadyStored(appointment.appointment_id)
         self.items[key] = appointment
         self.not_handed.add(key)
@@ -71,6 +94,9 @@ class InMemoryAppointmentRepository(AppointmentRepository):
 
     def mark_handed_over(self, appointment: Appointment) -> None:
         key = (appointment.insured_id, appointment.appointment_id)
+        if self.marks_failing:
+            self.marks_failing -= 1
+            raise WriteUnconfirmed(appointment)
         if key not in self.items:
             raise AppointmentNotFound(*key)
         self.not_handed.discard(key)
@@ -92,7 +118,11 @@ class InMemoryRequestPublisher(AppointmentRequestPublisher):
 
 class InMemoryCountryUnitOfWork(CountryUnitOfWork):
     """Two tables keyed by appointment id, and the slot key on the first, as in mysql-init/migrations/.
-    Writes wait in the transaction until commit."""
+    Writes wait in the transaction until commit.
+
+    `commits_lost` commits fail as a dropped connection does: the next that many raise
+    StoreUnavailable, having kept the writes (`lost_after_commit`, the answer lost on its way
+    back) or not (the server rolled them back)."""
 
     def __init__(self) -> None:
         self.rows: dict[str, Appointment] = {}
@@ -100,6 +130,8 @@ class InMemoryCountryUnitOfWork(CountryUnitOfWork):
         self._pending_rows: dict[str, Appointment] = {}
         self._pending_rejections: dict[str, Appointment] = {}
         self.commits = 0
+        self.commits_lost = 0
+        self.lost_after_commit = False
 
     def begin(self) -> None:
         self.rollback()
@@ -118,10 +150,17 @@ class InMemoryCountryUnitOfWork(CountryUnitOfWork):
         self._pending_rejections[appointment.appointment_id] = appointment
 
     def commit(self) -> None:
+        if self.commits_lost and not self.lost_after_commit:
+            self.commits_lost -= 1
+            self.rollback()
+            raise StoreUnavailable("connection lost during COMMIT; rolled back")
         self.rows |= self._pending_rows
         self.rejections |= self._pending_rejections
         self.commits += 1
         self.rollback()
+        if self.commits_lost:
+            self.commits_lost -= 1
+            raise StoreUnavailable("connection lost after COMMIT; its answer never came")
 
     def rollback(self) -> None:
         self._pending_rows = {}

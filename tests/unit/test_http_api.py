@@ -571,3 +571,60 @@ def test_a_key_parameter_that_cannot_be_read_is_a_500_that_quotes_no_key() -> No
 
     assert response["statusCode"] == 500
     assert "portal-key" not in response["body"]
+
+
+def test_once_stored_a_failed_removal_of_the_outbox_mark_is_still_a_202(api: Api) -> None:
+    api.repository.marks_failing = 1
+
+    status, body = api.call("POST", "/appointments", BODY)
+
+    assert (status, body["status"]) == (202, "pending")
+    assert [a.appointment_id for a in api.publisher.published] == [body["appointmentId"]]
+
+
+def test_a_store_whose_answer_was_lost_once_is_confirmed_within_the_request(api: Api) -> None:
+    api.repository.answers_lost = 1  # the write landed, its answer did not
+
+    status, body = api.call("POST", "/appointments", BODY, extra_headers={"Idempotency-Key": "lost-1"})
+
+    assert status == 202
+    assert [key[1] for key in api.repository.items] == [body["appointmentId"]]
+    assert [a.appointment_id for a in api.publisher.published] == [body["appointmentId"]]
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["write-had-landed", "write-never-landed"])
+def test_an_unconfirmed_store_is_a_503_naming_the_appointment_and_the_same_key_settles_it(
+    api: Api, landed: bool
+) -> None:
+    api.repository.answers_lost, api.repository.lost_before_writing = 2, not landed
+    key = {"Idempotency-Key": "unconfirmed-1"}
+
+    status, answer = api.call("POST", "/appointments", BODY, extra_headers=key)
+    assert status == 503
+    assert "same Idempotency-Key" in answer["message"]
+    assert api.publisher.published == []
+
+    again_status, again = api.call("POST", "/appointments", BODY, extra_headers=key)
+
+    assert again_status == 202
+    assert again["appointmentId"] == answer["appointmentId"]
+    assert [key[1] for key in api.repository.items] == [answer["appointmentId"]]
+    assert [a.appointment_id for a in api.publisher.published] == [answer["appointmentId"]]
+
+
+class IdempotencyStoreFailingToComplete(InMemoryIdempotencyStore):
+    def _update_record(self, data_record: Any) -> None:
+        raise RuntimeError("the idempotency table timed out")
+
+
+def test_an_appointment_stored_is_answered_even_when_its_keys_record_cannot_be_completed(api: Api) -> None:
+    api.api = AppointmentsApi(
+        HttpBackend(
+            api.repository, api.publisher, ApiKey(lambda force: API_KEY), IdempotencyStoreFailingToComplete()
+        )
+    )
+
+    status, body = api.call("POST", "/appointments", BODY, extra_headers={"Idempotency-Key": "k-9"})
+
+    assert (status, body["status"]) == (202, "pending")
+    assert [key[1] for key in api.repository.items] == [body["appointmentId"]]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from datetime import UTC, datetime
 from types import ModuleType
@@ -14,6 +13,7 @@ import pytest
 from appointments.domain import Appointment, AppointmentRequest, AppointmentStatus, Country, SlotOutcome
 from appointments.messages import AppointmentMessage, AppointmentSettledDetail
 from bootstrap import names
+from tests.support.entrypoints import entry_point
 from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryCountryUnitOfWork, InMemoryEventPublisher
 from tests.unit.test_http_api import FakeContext
 
@@ -37,17 +37,6 @@ def sqs_record(message_id: str, body: str) -> dict[str, Any]:
 def appointment(number: int, country: Country = Country.PE) -> Appointment:
     request = AppointmentRequest(f"PE{number:03}", 1000 + number, country)
     return Appointment.pending(f"01JDAPPOINTMENT{number:011}", request, T0)
-
-
-def entry_point(name: str, monkeypatch: pytest.MonkeyPatch, **environment: str) -> ModuleType:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "unit")  # or botocore would look for credentials
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    for key, value in environment.items():
-        monkeypatch.setenv(key, value)
-    module = importlib.import_module(f"appointments.entrypoints.{name}")
-    return importlib.reload(module)  # a cold start with this environment
 
 
 @pytest.fixture
@@ -81,7 +70,7 @@ def test_the_processor_reports_exactly_the_malformed_and_the_misrouted_records(p
     assert [e.appointment_id for e in processor.events.events] == [a.appointment_id for a in good]
 
 
-def test_the_processor_reports_a_record_whose_event_was_not_published_and_keeps_no_row(
+def test_the_processor_reports_a_record_whose_event_was_not_published_and_its_retry_announces_it(
     processor: ModuleType,
 ) -> None:
     processor.events.fail_times = 1
@@ -94,7 +83,17 @@ def test_the_processor_reports_a_record_whose_event_was_not_published_and_keeps_
     result = processor.lambda_handler({"Records": records}, FakeContext())
 
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
-    assert list(processor.uow.rows) == [second.appointment_id]
+    assert sorted(processor.uow.rows) == [first.appointment_id, second.appointment_id]  # committed first
+    assert [e.appointment_id for e in processor.events.events] == [second.appointment_id]
+
+    retried = processor.lambda_handler({"Records": records[:1]}, FakeContext())
+
+    assert retried == {"batchItemFailures": []}
+    assert [e.appointment_id for e in processor.events.events] == [
+        second.appointment_id,
+        first.appointment_id,
+    ]
+    assert processor.uow.commits == 2
 
 
 def test_the_processor_reports_a_record_of_an_unknown_major_version_and_takes_a_newer_minor(

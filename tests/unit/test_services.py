@@ -7,6 +7,7 @@ import pytest
 
 from appointments import services
 from appointments.domain import (
+    AlreadyStored,
     Appointment,
     AppointmentNotFound,
     AppointmentRequest,
@@ -17,6 +18,8 @@ from appointments.domain import (
     SlotOutcome,
     StatusChange,
     StatusMovesForwardOnly,
+    StoreUnavailable,
+    WriteUnconfirmed,
     WrongCountry,
 )
 from tests.unit.fakes import (
@@ -62,6 +65,52 @@ def test_when_the_topic_refuses_the_appointment_is_still_accepted_and_waits_in_t
     assert publisher.published == []
     assert repository.list_for_insured("PE001").items == [accepted.appointment]
     assert repository.not_handed_over(created_before=T0 + timedelta(seconds=1)) == [accepted.appointment]
+
+
+def test_once_the_topic_has_it_a_failed_removal_of_the_mark_does_not_fail_the_request() -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    repository.marks_failing = 1
+
+    accepted = services.request_appointment(request(), repository, publisher, clock=lambda: T0)
+
+    assert accepted.handed_over
+    assert publisher.published == [accepted.appointment]
+    # still marked: the reconciler will publish it again, which the processors take as a repeat
+    assert repository.not_handed_over(created_before=T0 + timedelta(1)) == [accepted.appointment]
+
+
+def test_a_store_whose_answer_was_lost_raises_with_the_appointment_and_publishes_nothing() -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    repository.answers_lost = 1
+
+    with pytest.raises(WriteUnconfirmed) as lost:
+        services.request_appointment(request(), repository, publisher, clock=lambda: T0)
+
+    assert publisher.published == []
+    assert lost.value.appointment.insured_id == "PE001"
+
+
+@pytest.mark.parametrize("written", [True, False], ids=["write-had-landed", "write-never-landed"])
+def test_accepting_the_same_appointment_again_stores_it_once_and_hands_it_over(written: bool) -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    repository.answers_lost, repository.lost_before_writing = 1, not written
+    with pytest.raises(WriteUnconfirmed) as lost:
+        services.request_appointment(request(), repository, publisher, clock=lambda: T0)
+
+    accepted = services.accept_again(lost.value.appointment, repository, publisher)
+
+    assert accepted.handed_over
+    assert repository.list_for_insured("PE001").items == [lost.value.appointment]
+    assert publisher.published == [lost.value.appointment]
+
+
+def test_another_appointment_under_a_stored_id_is_refused() -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    first = services.request_appointment(request(), repository, publisher, new_id=lambda: "01SAME")
+    with pytest.raises(AlreadyStored):
+        services.request_appointment(request(schedule=2), repository, publisher, new_id=lambda: "01SAME")
+
+    assert repository.list_for_insured("PE001").items == [first.appointment]
 
 
 def test_the_reconciler_hands_over_what_the_topic_refused_once_it_works_again() -> None:
@@ -149,9 +198,9 @@ def test_the_processor_holds_the_slot_and_announces_it_scheduled() -> None:
     store, events = InMemoryCountryUnitOfWork(), InMemoryEventPublisher()
     appointment = new_appointment(country=Country.CL, schedule=7)
 
-    outcome = services.schedule_in_country(appointment, Country.CL, store, events, clock=lambda: T0)
+    booking = services.schedule_in_country(appointment, Country.CL, store, events, clock=lambda: T0)
 
-    assert outcome is SlotOutcome.SCHEDULED
+    assert booking == services.Booking(SlotOutcome.SCHEDULED, stored_before=False)
     assert store.rows == {appointment.appointment_id: appointment}
     [event] = events.events
     assert (event.appointment_id, event.status, event.reason, event.settled_at) == (
@@ -162,30 +211,85 @@ def test_the_processor_holds_the_slot_and_announces_it_scheduled() -> None:
     )
 
 
-def test_a_repeated_delivery_gives_one_row_and_one_event() -> None:
+def test_a_repeated_delivery_gives_one_row_and_announces_the_stored_outcome_again() -> None:
     store, events = InMemoryCountryUnitOfWork(), InMemoryEventPublisher()
     appointment = new_appointment()
 
     first = services.schedule_in_country(appointment, Country.PE, store, events)
     again = services.schedule_in_country(appointment, Country.PE, store, events)
 
-    assert (first, again) == (SlotOutcome.SCHEDULED, SlotOutcome.ALREADY_HANDLED)
+    assert (first, again) == (
+        services.Booking(SlotOutcome.SCHEDULED, stored_before=False),
+        services.Booking(SlotOutcome.SCHEDULED, stored_before=True),
+    )
     assert len(store.rows) == 1
-    assert len(events.events) == 1
+    assert store.commits == 1
+    assert [(e.appointment_id, e.status) for e in events.events] == [
+        (appointment.appointment_id, AppointmentStatus.COMPLETED)
+    ] * 2
 
 
-def test_a_failed_announcement_keeps_nothing_so_the_retry_does_both() -> None:
+def test_nothing_is_announced_before_it_is_committed() -> None:
+    store, events = InMemoryCountryUnitOfWork(), InMemoryEventPublisher()
+    store.commits_lost = 1  # the connection drops during COMMIT: the server rolls back
+
+    with pytest.raises(StoreUnavailable):
+        services.schedule_in_country(new_appointment(), Country.PE, store, events)
+
+    assert (store.rows, events.events) == ({}, [])
+
+
+def test_a_commit_lost_at_the_wrong_instant_never_tells_two_patients_completed_for_one_slot() -> None:
+    # X's COMMIT is lost (rolled back); Y, for the same slot, commits; X's retry finds it taken.
+    store, events, table = (
+        InMemoryCountryUnitOfWork(),
+        InMemoryEventPublisher(),
+        InMemoryAppointmentRepository(),
+    )
+    x, y = new_appointment(schedule=4, insured="PE00X"), new_appointment(schedule=4, insured="PE00Y")
+    for appointment in (x, y):
+        table.add(appointment)
+    store.commits_lost = 1
+
+    with pytest.raises(StoreUnavailable):
+        services.schedule_in_country(x, Country.PE, store, events)
+    services.schedule_in_country(y, Country.PE, store, events)
+    services.schedule_in_country(x, Country.PE, store, events)  # the redelivery
+    for event in events.events:
+        services.settle_appointment(event, table)
+
+    statuses = {a.insured_id: a.status for a in table.items.values()}
+    assert statuses == {"PE00X": AppointmentStatus.REJECTED, "PE00Y": AppointmentStatus.COMPLETED}
+    assert (list(store.rows), list(store.rejections)) == ([y.appointment_id], [x.appointment_id])
+
+
+def test_a_commit_whose_answer_was_lost_is_announced_by_the_retry_as_stored() -> None:
+    store, events = InMemoryCountryUnitOfWork(), InMemoryEventPublisher()
+    store.commits_lost, store.lost_after_commit = 1, True
+    appointment = new_appointment()
+
+    with pytest.raises(StoreUnavailable):
+        services.schedule_in_country(appointment, Country.PE, store, events)
+    assert events.events == []
+    again = services.schedule_in_country(appointment, Country.PE, store, events)
+
+    assert again == services.Booking(SlotOutcome.SCHEDULED, stored_before=True)
+    assert list(store.rows) == [appointment.appointment_id]
+    assert [e.status for e in events.events] == [AppointmentStatus.COMPLETED]
+
+
+def test_a_failed_announcement_keeps_the_booking_and_the_retry_announces_it() -> None:
     store, events = InMemoryCountryUnitOfWork(), InMemoryEventPublisher(fail_times=1)
     appointment = new_appointment()
 
     with pytest.raises(PublishFailed):
         services.schedule_in_country(appointment, Country.PE, store, events)
-    assert store.rows == {}
-    assert store.commits == 0
+    assert list(store.rows) == [appointment.appointment_id]
 
-    assert services.schedule_in_country(appointment, Country.PE, store, events) is SlotOutcome.SCHEDULED
-    assert len(store.rows) == 1
-    assert len(events.events) == 1
+    retried = services.schedule_in_country(appointment, Country.PE, store, events)
+    assert retried == services.Booking(SlotOutcome.SCHEDULED, stored_before=True)
+    assert (len(store.rows), store.commits) == (1, 1)
+    assert [e.status for e in events.events] == [AppointmentStatus.COMPLETED]
 
 
 def test_a_taken_slot_rejects_the_second_booking_once_with_a_reason() -> None:
@@ -193,13 +297,18 @@ def test_a_taken_slot_rejects_the_second_booking_once_with_a_reason() -> None:
     first, second = new_appointment(schedule=5), new_appointment(schedule=5, insured="PE002")
 
     services.schedule_in_country(first, Country.PE, store, events)
-    outcome = services.schedule_in_country(second, Country.PE, store, events)
+    booking = services.schedule_in_country(second, Country.PE, store, events)
     again = services.schedule_in_country(second, Country.PE, store, events)
 
-    assert (outcome, again) == (SlotOutcome.REJECTED, SlotOutcome.ALREADY_HANDLED)
+    assert (booking, again) == (
+        services.Booking(SlotOutcome.REJECTED, stored_before=False),
+        services.Booking(SlotOutcome.REJECTED, stored_before=True),
+    )
     assert list(store.rows) == [first.appointment_id]
+    assert list(store.rejections) == [second.appointment_id]
     assert [(e.appointment_id, e.status) for e in events.events] == [
         (first.appointment_id, AppointmentStatus.COMPLETED),
+        (second.appointment_id, AppointmentStatus.REJECTED),
         (second.appointment_id, AppointmentStatus.REJECTED),
     ]
     assert events.events[1].reason == "schedule 5 in PE is already taken"
@@ -215,7 +324,7 @@ def test_the_same_schedule_in_another_country_is_another_slot() -> None:
     pe = services.schedule_in_country(new_appointment(Country.PE, 9), Country.PE, pe_store, events)
     cl = services.schedule_in_country(new_appointment(Country.CL, 9), Country.CL, cl_store, events)
 
-    assert (pe, cl) == (SlotOutcome.SCHEDULED, SlotOutcome.SCHEDULED)
+    assert (pe.outcome, cl.outcome) == (SlotOutcome.SCHEDULED, SlotOutcome.SCHEDULED)
 
 
 def test_a_processor_refuses_an_appointment_of_another_country_and_writes_nothing() -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from appointments.domain import (
     AlreadyStored,
     Appointment,
@@ -17,6 +19,7 @@ from appointments.domain import (
     Country,
     StatusChange,
     StatusChanged,
+    WriteUnconfirmed,
 )
 from appointments.ports import AppointmentPage, AppointmentRepository
 
@@ -26,6 +29,16 @@ if TYPE_CHECKING:
 
 OUTBOX_INDEX = "outbox"
 OUTBOX_ATTRIBUTE = "outbox"
+# What the appointment is, as opposed to where it stands (status, updatedAt, reason, outbox).
+IDENTITY = ("insuredId", "appointmentId", "scheduleId", "countryISO", "createdAt", "correlationId")
+
+
+def _answer_lost(error: BotoCoreError | ClientError) -> bool:
+    """Whether the write may have been made: no answer (a timeout, a dropped connection), or an
+    error of DynamoDB's own (5xx). A 4xx refusal (a throttle, a bad request) wrote nothing."""
+    if isinstance(error, ClientError):
+        return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)) >= 500
+    return True
 
 
 def _to_item(appointment: Appointment) -> dict[str, AttributeValueTypeDef]:
@@ -76,8 +89,32 @@ class DynamoAppointmentRepository(AppointmentRepository):
                 Item=item,
                 ConditionExpression="attribute_not_exists(appointmentId)",
             )
-        except self._client.exceptions.ConditionalCheckFailedException:
-            raise AlreadyStored(appointment.appointment_id) from None
+        except (BotoCoreError, ClientError) as error:
+            # A failed condition: another appointment has this id, or this one is stored already
+            # (botocore retried a PutItem that had landed, or the same appointment is written
+            # again). A lost answer: it may have been written. The table says which.
+            taken = isinstance(error, self._client.exceptions.ConditionalCheckFailedException)
+            if not taken and not _answer_lost(error):
+                raise
+            try:
+                stored = self._holds(appointment)
+            except (BotoCoreError, ClientError):
+                raise WriteUnconfirmed(appointment) from error
+            if stored:
+                return
+            if taken:
+                raise AlreadyStored(appointment.appointment_id) from None
+            raise WriteUnconfirmed(appointment) from error
+
+    def _holds(self, appointment: Appointment) -> bool:
+        """Whether the table holds this appointment (by what it is, whatever its status now)."""
+        found = self._client.get_item(
+            TableName=self._table,
+            Key=self._key(appointment.insured_id, appointment.appointment_id),
+            ConsistentRead=True,
+        ).get("Item")
+        mine = _to_item(appointment)
+        return found is not None and all(found.get(name) == mine.get(name) for name in IDENTITY)
 
     def list_for_insured(
         self, insured_id: str, limit: int = 100, after: str | None = None
@@ -143,6 +180,8 @@ class DynamoAppointmentRepository(AppointmentRepository):
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             raise AppointmentNotFound(appointment.insured_id, appointment.appointment_id) from None
+        except (BotoCoreError, ClientError) as error:
+            raise WriteUnconfirmed(appointment) from error
 
     def not_handed_over(self, created_before: datetime) -> list[Appointment]:
         paginator = self._client.get_paginator("query")

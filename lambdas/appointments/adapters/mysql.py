@@ -19,6 +19,7 @@ import pymysql
 from pymysql.constants import CR, ER
 
 from appointments.adapters.ssm import MySqlSettings
+from appointments.budgets import MYSQL_TIMEOUT_SECONDS, Deadline
 from appointments.domain import AlreadyStored, Appointment, SlotTaken, StoreUnavailable
 from appointments.ports import CountryUnitOfWork
 
@@ -53,8 +54,9 @@ class MySqlCountryUnitOfWork(CountryUnitOfWork):
 
     Every wait is bounded: a host that accepts the connection and never answers would otherwise
     hold the whole batch until the function times out (and a timed-out batch reports no record
-    apart). After a failed connection the next `unavailable_for` seconds fail at once, so the
-    rest of a batch is reported failed in milliseconds, not one timeout each.
+    apart). Each connect and statement starts only if its timeout fits before the invocation's
+    deadline (budgets.py). After a failed connection the next `unavailable_for` seconds fail at
+    once, so the rest of a batch is reported failed in milliseconds, not one timeout each.
     """
 
     INSERT = (
@@ -69,12 +71,14 @@ class MySqlCountryUnitOfWork(CountryUnitOfWork):
     def __init__(
         self,
         settings: SettingsSource,
-        timeout: int = 3,
+        timeout: int = MYSQL_TIMEOUT_SECONDS,
         unavailable_for: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         tls_ca: Path | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self._settings = settings
+        self._deadline = deadline or Deadline()
         self._tls = self._tls_arguments(tls_ca)
         self._timeout = timeout
         self._unavailable_for = unavailable_for
@@ -92,6 +96,7 @@ class MySqlCountryUnitOfWork(CountryUnitOfWork):
 
     def _connect(self) -> pymysql.connections.Connection:
         if self._connection is not None:
+            self._deadline.check("MySQL ping", self._timeout)
             try:
                 self._connection.ping(reconnect=False)
                 return self._connection
@@ -100,6 +105,7 @@ class MySqlCountryUnitOfWork(CountryUnitOfWork):
         if self._clock() < self._unavailable_until:
             raise StoreUnavailable("the database failed a moment ago; not tried again yet")
         settings = self._settings()
+        self._deadline.check("MySQL connect", 2 * self._timeout)  # the TCP connect, then the greeting
         try:
             self._connection = pymysql.connect(
                 host=settings.host,
@@ -134,9 +140,12 @@ class MySqlCountryUnitOfWork(CountryUnitOfWork):
             self._connection = None
 
     def begin(self) -> None:
-        self._connect().begin()
+        connection = self._connect()
+        self._deadline.check("MySQL BEGIN", self._timeout)
+        connection.begin()
 
     def _insert(self, statement: str, values: tuple[object, ...], appointment: Appointment) -> None:
+        self._deadline.check("MySQL INSERT", self._timeout)
         try:
             with self._open.cursor() as cursor:
                 cursor.execute(statement, values)
@@ -177,6 +186,7 @@ class MySqlCountryUnitOfWork(CountryUnitOfWork):
         self._insert(self.INSERT_REJECTION, row, appointment)
 
     def commit(self) -> None:
+        self._deadline.check("MySQL COMMIT", self._timeout)
         try:
             self._open.commit()
         except pymysql.OperationalError as error:

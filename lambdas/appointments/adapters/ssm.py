@@ -13,8 +13,10 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters import SSMProvider
 
 DB_PARAMETER_NAMES = ("host", "port", "user", "password", "name")
 
@@ -41,9 +43,10 @@ class MySqlSettings:
 class SsmMySqlSettings:
     """<path>/{host,port,user,password,name}; the password is a SecureString."""
 
-    def __init__(self, path: str, max_age: int) -> None:
+    def __init__(self, path: str, max_age: int, provider: SSMProvider | None = None) -> None:
         self.path = path
         self._max_age = max_age
+        self._provider = provider
         self._stale = False
 
     def forget(self) -> None:
@@ -51,8 +54,10 @@ class SsmMySqlSettings:
         self._stale = True
 
     def __call__(self) -> MySqlSettings:
-        values = parameters.get_parameters(
-            self.path, decrypt=True, max_age=self._max_age, force_fetch=self._stale
+        fetch = self._provider.get_multiple if self._provider is not None else parameters.get_parameters
+        values = cast(
+            dict[str, str],
+            fetch(self.path, recursive=True, decrypt=True, max_age=self._max_age, force_fetch=self._stale),
         )
         self._stale = False
         missing = [name for name in DB_PARAMETER_NAMES if name not in values]
@@ -151,10 +156,11 @@ class ApiKey:
         return _client_with(given, self._keys(True))
 
 
-def ssm_api_key(name: str, max_age: int = 60) -> ApiKey:
+def ssm_api_key(name: str, max_age: int = 60, provider: SSMProvider | None = None) -> ApiKey:
     """The keys kept as a SecureString under `name`, cached for `max_age` seconds."""
+    get = provider.get if provider is not None else parameters.get_parameter
 
     def read(force: bool) -> str:
-        return str(parameters.get_parameter(name, decrypt=True, max_age=max_age, force_fetch=force))
+        return str(get(name, decrypt=True, max_age=max_age, force_fetch=force))
 
     return ApiKey(read)

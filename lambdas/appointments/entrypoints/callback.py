@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -17,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from appointments import services
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
+from appointments.budgets import Deadline, aws_client
 from appointments.messages import read_settled_event
 from appointments.settings import CallbackSettings, load_settings
 from appointments.tracing import handler_tracer
@@ -24,7 +24,8 @@ from appointments.tracing import handler_tracer
 logger = Logger()
 tracer = handler_tracer()  # X-Ray when the template turns tracing on; a no-op otherwise
 settings = load_settings(CallbackSettings)
-repository = DynamoAppointmentRepository(settings.TABLE_NAME, boto3.client("dynamodb"))
+deadline = Deadline()  # an event that could not be settled in time is reported failed (budgets.py)
+repository = DynamoAppointmentRepository(settings.TABLE_NAME, aws_client("dynamodb", deadline))
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
@@ -42,6 +43,7 @@ def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    deadline.start(context)
     # SQS never sends an empty batch; `make up` and `make watch` send one to start a worker
     if event.get("Records") == []:
         return {"batchItemFailures": []}

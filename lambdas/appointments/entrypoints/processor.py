@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -17,12 +16,14 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from appointments import services
 from appointments.adapters.eventbridge import EventBridgeSettledPublisher
 from appointments.adapters.mysql import MySqlCountryUnitOfWork
 from appointments.adapters.ssm import SsmMySqlSettings
+from appointments.budgets import Deadline, aws_client
 from appointments.messages import read_appointment_message
 from appointments.settings import ProcessorSettings, load_settings
 from appointments.tracing import handler_tracer
@@ -30,11 +31,20 @@ from appointments.tracing import handler_tracer
 logger = Logger()
 tracer = handler_tracer()  # X-Ray when the template turns tracing on; a no-op otherwise
 settings = load_settings(ProcessorSettings)
+# Every SSM, MySQL and EventBridge step is held to the invocation's deadline (budgets.py): a record
+# that could not finish in time is not started, and is reported failed, so it is retried.
+deadline = Deadline()
 # One connection per warm worker; settings cached, and read again after a refused connection.
 uow = MySqlCountryUnitOfWork(
-    SsmMySqlSettings(settings.DB_PARAMETERS_PATH, settings.DB_PARAMETERS_MAX_AGE), tls_ca=settings.tls_ca
+    SsmMySqlSettings(
+        settings.DB_PARAMETERS_PATH,
+        settings.DB_PARAMETERS_MAX_AGE,
+        provider=SSMProvider(boto3_client=aws_client("ssm", deadline)),
+    ),
+    tls_ca=settings.tls_ca,
+    deadline=deadline,
 )
-events = EventBridgeSettledPublisher(settings.EVENT_BUS_NAME, boto3.client("events"))
+events = EventBridgeSettledPublisher(settings.EVENT_BUS_NAME, aws_client("events", deadline))
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
@@ -44,7 +54,7 @@ def record_handler(record: SQSRecord) -> None:
     logger.set_correlation_id(appointment.correlation_id)
     with logger.append_context_keys(appointment_id=appointment.appointment_id, message_id=record.message_id):
         try:
-            outcome = services.schedule_in_country(appointment, settings.COUNTRY_ISO, uow, events)
+            booking = services.schedule_in_country(appointment, settings.COUNTRY_ISO, uow, events)
         except Exception:
             # Reported as a batch item failure by powertools; logged here with the appointment id,
             # so `make trace` can say why it stopped.
@@ -52,12 +62,18 @@ def record_handler(record: SQSRecord) -> None:
                 "appointment failed, to be retried", receive_count=record.attributes.approximate_receive_count
             )
             raise
-        logger.info("appointment processed", outcome=outcome.value, country=settings.COUNTRY_ISO.value)
+        logger.info(
+            "appointment processed",
+            outcome=booking.outcome.value,
+            stored_before=booking.stored_before,
+            country=settings.COUNTRY_ISO.value,
+        )
 
 
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    deadline.start(context)
     # SQS never sends an empty batch; `make up` and `make watch` send one to start a worker
     if event.get("Records") == []:
         return {"batchItemFailures": []}

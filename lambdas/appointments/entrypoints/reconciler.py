@@ -12,23 +12,25 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from appointments import services
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
 from appointments.adapters.sns import SnsAppointmentPublisher
+from appointments.budgets import Deadline, aws_client
 from appointments.settings import ReconcilerSettings, load_settings
 
 logger = Logger()
 settings = load_settings(ReconcilerSettings)
-repository = DynamoAppointmentRepository(settings.TABLE_NAME, boto3.client("dynamodb"))
-publisher = SnsAppointmentPublisher(settings.TOPIC_ARN, boto3.client("sns"))
+deadline = Deadline()
+repository = DynamoAppointmentRepository(settings.TABLE_NAME, aws_client("dynamodb", deadline))
+publisher = SnsAppointmentPublisher(settings.TOPIC_ARN, aws_client("sns", deadline))
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    deadline.start(context)
     older_than = int(event.get("olderThanSeconds", settings.HAND_OVER_AFTER_SECONDS))
     report = services.hand_over_unpublished(repository, publisher, timedelta(seconds=older_than))
     for appointment_id in report.handed_over:
