@@ -75,6 +75,10 @@ AWS_CALLS = CallBudget(connect=0.5, read=2.0, attempts=2)
 # MySQL (PyMySQL's connect, read and write timeouts, whole seconds): each statement is a few
 # milliseconds, and a transaction holds its slot's key only between its INSERT and its COMMIT.
 MYSQL_TIMEOUT_SECONDS = 2
+# How long the server lets a statement wait for a row lock (the slot key another transaction is
+# inserting). Shorter than the client's timeout: a statement the client gave up on would otherwise
+# go on waiting in the server, for InnoDB's default 50 s, holding its own locks meanwhile.
+MYSQL_LOCK_WAIT_SECONDS = 1
 MYSQL_CONNECT_SECONDS = 2 * MYSQL_TIMEOUT_SECONDS  # the TCP connect, then the server's greeting
 # What is left to do after the last call a deadline allowed: build the answer, report the batch.
 ANSWER_SECONDS = 0.5

@@ -19,7 +19,7 @@ import pymysql
 from pymysql.constants import CR, ER
 
 from appointments.adapters.ssm import MySqlSettings
-from appointments.budgets import MYSQL_TIMEOUT_SECONDS, Deadline
+from appointments.budgets import MYSQL_LOCK_WAIT_SECONDS, MYSQL_TIMEOUT_SECONDS, Deadline
 from appointments.domain import AlreadyStored, Appointment, SlotTaken, StoreUnavailable
 from appointments.ports import CountryUnitOfWork
 
@@ -118,6 +118,7 @@ class MySqlCountryUnitOfWork(CountryUnitOfWork):
                 write_timeout=self._timeout,
                 autocommit=False,
                 charset="utf8mb4",
+                init_command=f"SET SESSION innodb_lock_wait_timeout = {MYSQL_LOCK_WAIT_SECONDS}",
                 **self._tls,
             )
         except pymysql.MySQLError as error:
