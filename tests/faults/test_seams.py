@@ -30,26 +30,11 @@ from tests.kit_cli import kit_command
 from tests.support.api_client import AppointmentsApi
 from tests.support.counts import dead_letter_depths, stored_rows, stored_rows_per_country
 from tests.support.deadlines import Deadlines
+from tests.support.functions import environment_changed
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_idempotency_key, random_insured_id, random_schedule_id
 from tests.support.silent_server import silent_server
 from tests.support.tally import mysql_rows, table_of, tally, wait_all_told
-
-
-@contextmanager
-def environment_changed(lambda_client: Any, function: str, **changes: str) -> Iterator[None]:
-    """The function runs with `changes` in its environment (its warm workers are recycled, as on
-    AWS), and with its own environment again afterwards."""
-    original = lambda_client.get_function_configuration(FunctionName=function)["Environment"]["Variables"]
-    lambda_client.update_function_configuration(
-        FunctionName=function, Environment={"Variables": original | changes}
-    )
-    try:
-        yield
-    finally:
-        lambda_client.update_function_configuration(
-            FunctionName=function, Environment={"Variables": original}
-        )
 
 
 def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works(
