@@ -115,15 +115,19 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
 }
 
 
+IDEMPOTENCY_RECORD_SECONDS = 24 * 3600  # how long a key holds its answer (the table's TTL)
+
+
 @cache
 def _idempotency_config() -> IdempotencyConfig:
-    """Same key and body within a day: the stored answer is returned. Same key, other body: 422."""
+    """Same client, key and body within a day: the stored answer is returned. Same client and key,
+    other body: 422. A key is its client's own: another client sending it makes its own request."""
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
     return IdempotencyConfig(
-        event_key_jmespath="key",
+        event_key_jmespath="[client, key]",
         payload_validation_jmespath="request",
-        expires_after_seconds=24 * 3600,
+        expires_after_seconds=IDEMPOTENCY_RECORD_SECONDS,
         raise_on_no_idempotency_key=True,
     )
 
@@ -293,7 +297,9 @@ def create_app(
             ),
         ] = None,
     ) -> Response[dict[str, Any]]:
-        data = {"key": idempotency_key, "request": body.model_dump(mode="json")}
+        # The client application whose API key called is part of the key: one client cannot reach
+        # another's answer (or block its key with a 422) by sending the same Idempotency-Key.
+        data = {"client": caller(), "key": idempotency_key, "request": body.model_dump(mode="json")}
         created = request_once(data=data) if idempotency_key is None else request_with_key(data=data)
         return Response(
             status_code=HTTPStatus.ACCEPTED.value, content_type=content_types.APPLICATION_JSON, body=created

@@ -89,12 +89,13 @@ T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
 class Api:
-    def __init__(self, payload_format: str) -> None:
+    def __init__(self, payload_format: str, stored_keys: str = API_KEY) -> None:
+        """`stored_keys`: the API key parameter's value, one plain key or a client name -> key object."""
         self.repository = InMemoryAppointmentRepository()
         self.publisher = InMemoryRequestPublisher()
         self.idempotency = InMemoryIdempotencyStore()
         self.api = AppointmentsApi(
-            HttpBackend(self.repository, self.publisher, ApiKey(lambda force: API_KEY), self.idempotency)
+            HttpBackend(self.repository, self.publisher, ApiKey(lambda force: stored_keys), self.idempotency)
         )
         self.make_event = EVENT_FORMATS[payload_format]
 
@@ -371,6 +372,49 @@ def test_the_same_idempotency_key_with_another_body_gets_422(api: Api) -> None:
     assert status == 422
     assert "Idempotency-Key" in answer["message"]
     assert len(api.publisher.published) == 1
+
+
+CLIENT_KEYS = {"portal": "portal-key-0123456789", "billing": "billing-key-0123456789"}
+
+
+@pytest.fixture(params=sorted(EVENT_FORMATS))
+def two_clients(request: pytest.FixtureRequest) -> Api:
+    """An API whose key parameter names two client applications, each with its own key."""
+    return Api(request.param, stored_keys=json.dumps(CLIENT_KEYS))
+
+
+def test_another_client_sending_the_same_idempotency_key_and_body_gets_its_own_appointment(
+    two_clients: Api,
+) -> None:
+    key = {"Idempotency-Key": "order-44"}
+
+    portal = two_clients.call("POST", "/appointments", BODY, api_key=CLIENT_KEYS["portal"], extra_headers=key)
+    billing = two_clients.call(
+        "POST", "/appointments", BODY, api_key=CLIENT_KEYS["billing"], extra_headers=key
+    )
+    portal_again = two_clients.call(
+        "POST", "/appointments", BODY, api_key=CLIENT_KEYS["portal"], extra_headers=key
+    )
+
+    assert (portal[0], billing[0]) == (202, 202)
+    assert billing[1]["appointmentId"] != portal[1]["appointmentId"]
+    assert portal_again == portal  # each client's retry still finds its own answer
+    assert len(two_clients.repository.items) == 2
+    assert len(two_clients.publisher.published) == 2
+
+
+def test_another_client_sending_the_same_idempotency_key_with_another_body_is_accepted_not_422(
+    two_clients: Api,
+) -> None:
+    key = {"Idempotency-Key": "order-45"}
+    two_clients.call("POST", "/appointments", BODY, api_key=CLIENT_KEYS["portal"], extra_headers=key)
+
+    status, answer = two_clients.call(
+        "POST", "/appointments", {**BODY, "scheduleId": 2}, api_key=CLIENT_KEYS["billing"], extra_headers=key
+    )
+
+    assert status == 202, answer
+    assert answer["scheduleId"] == 2
 
 
 def test_without_a_key_each_request_is_a_new_appointment(api: Api) -> None:

@@ -371,6 +371,17 @@ def test_the_rest_stage_logs_through_the_accounts_role_made_before_it(
     }
 
 
+def test_the_idempotency_table_says_how_long_its_records_live_as_the_function_keeps_them(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    from appointments.api import IDEMPOTENCY_RECORD_SECONDS
+
+    skips = resources["IdempotencyTable"]["Metadata"]["checkov"]["skip"]
+    [why] = [skip["comment"] for skip in skips if skip["id"] == "CKV_AWS_28"]
+
+    assert f"expire {IDEMPOTENCY_RECORD_SECONDS // 3600} h after" in why
+
+
 def test_every_security_scan_suppression_says_why(resources: dict[str, dict[str, Any]]) -> None:
     suppressions = [
         (name, skip)
