@@ -94,6 +94,10 @@ def _error(description: str) -> OpenAPIResponse:
 
 LIST_QUERY_PARAMETERS = frozenset({"limit", "nextToken"})
 DOCS_PATH = "/docs"  # Swagger UI; `/docs?format=json` is the OpenAPI document
+# How API Gateway names the docs route it matched: the HTTP API's routeKey (the template's
+# DocsRoute) and the REST API's resource (DocsResource, under the root).
+DOCS_ROUTE_KEY = f"GET {DOCS_PATH}"
+DOCS_RESOURCE = DOCS_PATH
 TITLE = "Rimac appointments"
 VERSION = "1.0.0"
 DESCRIPTION = "Medical appointments for Peru and Chile: request one, then follow its status."
@@ -183,13 +187,13 @@ def _body_size(event: BaseProxyEvent) -> int:
 
 
 def _asks_for_docs(event: BaseProxyEvent) -> bool:
-    """GET /docs exactly (after the stage, when the path carries one): the one public route."""
-    if event.http_method != "GET":
-        return False
-    path, stage = event.path, getattr(getattr(event, "request_context", None), "stage", None)
-    if stage and path.startswith(f"/{stage}/"):
-        path = path[len(stage) + 1 :]
-    return path == DOCS_PATH
+    """Whether API Gateway routed this request to the docs page, the one public route: told by the
+    route it matched (an HTTP API's routeKey, a REST API's resource), never by the path. A REST
+    API hands over the path without its stage, so on a stage named `appointments` the insured
+    `docs`'s list, /appointments/appointments/docs, arrives as the path /appointments/docs."""
+    if isinstance(event, APIGatewayProxyEventV2):
+        return event.get("routeKey") == DOCS_ROUTE_KEY
+    return event.http_method == "GET" and event.get("resource") == DOCS_RESOURCE
 
 
 def _refusal(
