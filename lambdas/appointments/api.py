@@ -186,6 +186,24 @@ def _body_size(event: BaseProxyEvent) -> int:
     return len(body) * 3 // 4 if event.is_base64_encoded else len(body.encode())
 
 
+JSON_MEDIA_TYPE = "application/json"
+
+
+def _media_type(content_type: str) -> str:
+    """A content-type header's media type, lowercased and without its parameters: media types are
+    case-insensitive, so `Application/JSON; charset=UTF-8` is application/json."""
+    return content_type.partition(";")[0].strip().lower()
+
+
+def _json_as_the_parser_reads_it(event: BaseProxyEvent) -> None:
+    """powertools' body parser compares the content type case-sensitively, as written: once the
+    checks have taken a JSON media type, it is handed the header in the form it knows."""
+    headers = event.raw_event.get("headers") or {}
+    for name, value in headers.items():
+        if name.lower() == "content-type" and _media_type(value) == JSON_MEDIA_TYPE:
+            headers[name] = JSON_MEDIA_TYPE
+
+
 def _asks_for_docs(event: BaseProxyEvent) -> bool:
     """Whether API Gateway routed this request to the docs page, the one public route: told by the
     route it matched (an HTTP API's routeKey, a REST API's resource), never by the path. A REST
@@ -214,7 +232,7 @@ def _refusal(
         message = f"the body must be under {MAX_BODY_BYTES} bytes"
         return _json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": message}), client
     content_type = headers.get("content-type", "")
-    if event.body and content_type and not content_type.startswith("application/json"):
+    if event.body and content_type and _media_type(content_type) != JSON_MEDIA_TYPE:
         # Refused here: a form or multipart body would otherwise be parsed as one, and fail
         # field by field (or, without a boundary, not at all).
         message = "send the body as JSON with the header content-type: application/json"
@@ -242,6 +260,7 @@ def create_app(
         if refusal is not None:
             return refusal
         app.append_context(api_client=client)  # type: ignore[no-untyped-call]  # cleared after the request
+        _json_as_the_parser_reads_it(app.current_event)
         return next_middleware(app)
 
     def caller() -> str | None:

@@ -240,6 +240,32 @@ def test_a_form_body_gets_415_with_the_content_type_to_use(api: Api) -> None:
     assert api.repository.items == {}
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "Application/JSON",
+        "application/json; charset=utf-8",
+        "APPLICATION/JSON;charset=UTF-8",
+        "application/json ",
+    ],
+)
+def test_a_json_content_type_is_accepted_in_any_case_and_with_parameters(api: Api, content_type: str) -> None:
+    status, body = api.call("POST", "/appointments", BODY, content_type=content_type)
+
+    assert status == 202, body
+    assert len(api.repository.items) == 1
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json-seq", "application/jsonp", "text/json", "; charset=utf-8"]
+)
+def test_a_media_type_that_only_starts_like_json_gets_415(api: Api, content_type: str) -> None:
+    status, _ = api.call("POST", "/appointments", BODY, content_type=content_type)
+
+    assert status == 415
+    assert api.repository.items == {}
+
+
 def test_listing_returns_the_insureds_appointments_newest_first(api: Api) -> None:
     created = [
         api.call("POST", "/appointments", {"insuredId": insured, "scheduleId": n, "countryISO": "CL"})[1]
