@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from appointments.adapters.ssm import InvalidApiKeys, parse_api_keys
 from appointments.settings import CA_BUNDLE  # where the processors read it, in the zip and here
 from bootstrap import build, names, provision
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitError, StackConfig
@@ -44,6 +45,20 @@ def missing_db_parameters(config: StackConfig) -> list[str]:
     except ssm.exceptions.ParameterNotFound:
         missing.append(config.api_key_parameter)
     return missing
+
+
+def api_key_problem(config: StackConfig) -> str | None:
+    """Why the HTTP function would refuse the API key parameter, answering 500 to every call (a
+    short key, a client named twice, broken JSON), or None. The message quotes no key."""
+    ssm = config.client("ssm")
+    stored = ssm.get_parameter(Name=config.api_key_parameter, WithDecryption=True)["Parameter"]["Value"]
+    try:
+        parse_api_keys(stored)
+    except InvalidApiKeys as error:
+        return (
+            f"the API key parameter {config.api_key_parameter} would be refused by the HTTP function: {error}"
+        )
+    return None
 
 
 LOCAL_PASSWORDS = frozenset(database.password for database in LOCAL_COUNTRY_DATABASES)
@@ -94,6 +109,8 @@ def deploy(config: StackConfig, progress: Progress) -> dict[str, Any]:
                 f"missing SSM parameters: {', '.join(missing)}; write them first, e.g. aws ssm put-parameter "
                 f"--name {missing[0]} --type SecureString --value ..."
             )
+        if problem := api_key_problem(config):
+            raise KitError(problem)
         known = local_passwords_among(db_passwords(config), to_aws=config.endpoint is None)
         if known:
             raise KitError(
