@@ -9,6 +9,7 @@ and on AWS that no password is one of the local kit's, which are in the reposito
 from __future__ import annotations
 
 import ssl
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -98,10 +99,26 @@ def ca_bundle_problem(bundle: Path) -> str | None:
     return None if loaded else f"{bundle} holds no CA certificate"
 
 
+def plaintext_database_warning(config: StackConfig) -> str | None:
+    """What DATABASE_TLS=off means on AWS, where the link to MySQL crosses a network; None for a
+    local engine (the machine's MySQL has no TLS) or when TLS is verified."""
+    if config.database_tls != "off" or config.endpoint is not None:
+        return None
+    return (
+        f"warning: DATABASE_TLS=off: the processors of {config.stack_name} will connect to MySQL without "
+        "TLS, sending the country users' passwords and the appointments in plain text and checking no "
+        "certificate, so anyone on the network path can read or alter them. Only for a MySQL without "
+        f"TLS; for RDS put its CA bundle in {CA_BUNDLE} (curl -fsSo {CA_BUNDLE} {RDS_CA_BUNDLE_URL}) "
+        "and deploy with DATABASE_TLS=verify, the default."
+    )
+
+
 def deploy(config: StackConfig, progress: Progress) -> dict[str, Any]:
     progress.say(f"Deploying stack {config.stack_name} ({config.api_flavour} API) to {config.where}")
     if config.database_tls == "verify" and (problem := ca_bundle_problem(CA_BUNDLE)):
         raise KitError(problem)
+    if warning := plaintext_database_warning(config):
+        print(warning, file=sys.stderr, flush=True)  # even when quiet: it is about the data
     with progress.step("ssm") as note:
         missing = missing_db_parameters(config)
         if missing:

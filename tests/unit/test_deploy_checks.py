@@ -1,6 +1,6 @@
 """What `make deploy` checks before it ships anything: the database parameters exist, on AWS none
-of the passwords is one of the local kit's (they are in the repository), and the API key
-parameter is one the HTTP function accepts."""
+of the passwords is one of the local kit's (they are in the repository), the API key parameter
+is one the HTTP function accepts; and what it warns of: no TLS to MySQL on AWS."""
 
 from __future__ import annotations
 
@@ -153,3 +153,32 @@ def test_a_deploy_stops_before_the_build_on_an_api_key_parameter_the_function_wo
         deploy.deploy(config, Progress(quiet=True))
     assert names.DEFAULT_API_KEY_PARAMETER in str(refused.value)
     assert API_KEY not in str(refused.value)
+
+
+def test_a_deploy_to_aws_without_database_tls_warns_that_passwords_and_appointments_travel_in_plain_text(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = StackWithFakeSsm(ssm=FakeSsm(every_parameter({})), database_tls="off")
+
+    with pytest.raises(Built):
+        deploy.deploy(config, Progress(quiet=True))
+
+    warning = capsys.readouterr().err
+    assert warning.startswith("warning: DATABASE_TLS=off: ")
+    assert "plain text" in warning
+    assert "DATABASE_TLS=verify" in warning
+
+
+def test_a_deploy_to_a_local_engine_without_database_tls_or_to_aws_with_it_warns_of_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    local = {db.country: db.password for db in LOCAL_COUNTRY_DATABASES}
+    config = StackWithFakeSsm(
+        engine_url="http://127.0.0.1:4566", ssm=FakeSsm(every_parameter(local)), database_tls="off"
+    )
+
+    with pytest.raises(Built):
+        deploy.deploy(config, Progress(quiet=True))
+
+    assert capsys.readouterr().err == ""
+    assert deploy.plaintext_database_warning(StackConfig(region="eu-west-1", database_tls="verify")) is None
