@@ -17,6 +17,22 @@ UV      := $(or $(shell uv --version 2>/dev/null | grep -qE '^uv $(subst .,\.,$(
 # Every lock is resolved for Python 3.11 and newer on any platform, each pin with its hashes.
 LOCK_FLAGS  := --quiet --universal --python-version 3.11 --generate-hashes --no-header --annotation-style=line
 
+# What a user gives the kit, on make's command line (make deploy STAGE=dev) or in the environment,
+# reaches the recipes and the kit's Python through the environment only, never as recipe text:
+# taken literally ($(value): no make function in it runs, not even when make exports it), exported,
+# and named in a recipe as "$$NAME", so quotes, $(...), backticks or ; in it stay characters; Python
+# then checks its shape. A variable given neither way stays unset.
+USER_VARIABLES := ID QUEUES ARGS JSON COUNT CONCURRENCY TEST_WORKERS \
+  STAGE API_FLAVOUR DB_PARAMETERS_PREFIX SUBNET_IDS SECURITY_GROUP_ID BUCKET ENDPOINT DATABASE_TLS \
+  REST_API_LOGS_ROLE DB_HOST DB_PORT DB_ADMIN_USER DB_ADMIN_PASSWORD DB_USER_HOST FUNCTIONS_DB_HOST SSL_CA \
+  ENGINE ENGINE_PORT ENGINE_URL PUBLIC_ENGINE_URL PERSIST AWS_REGION AWS_DEFAULT_REGION API_KEY_PARAMETER \
+  MYSQL_HOST MYSQL_PORT MYSQL_USER MYSQL_PASSWORD LAMBDA_MYSQL_HOST LAMBDA_MYSQL_PORT \
+  QUEUE_VISIBILITY_TIMEOUT MAX_RECEIVE_COUNT DOCKER_SOCK DOCKER_HOST HOST_UID HOST_GID \
+  COMPOSE_MYSQL_PORT MYSQL_ROOT_PASSWORD LOCALSTACK_AUTH_TOKEN LOCALSTACK_IMAGE MYSQL_IMAGE
+TEST_WORKERS ?= 4
+$(foreach name,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(name))),,\
+  $(eval override $(name) := $$(value $(name)))$(eval export $(name))))
+
 .PHONY: help venvs up down build pin-images deploy db-users migrate openapi asyncapi watch logs status trace redrive awslocal bench bench-up test lint unit integration e2e faults lock clean
 
 help: ## List the targets
@@ -63,26 +79,26 @@ pin-images: $(VENV)/.installed ## Pin docker-compose.yml's images (and CI's MySQ
 	@$(PY) -m bootstrap pin-images
 
 deploy: $(VENV)/.installed ## Deploy to AWS: STAGE=dev [API_FLAVOUR=rest [REST_API_LOGS_ROLE=existing]] [SUBNET_IDS=a,b SECURITY_GROUP_ID=sg] [DATABASE_TLS=off] [ENDPOINT=url]
-	@test -n "$(STAGE)" || { echo "error: name the stage: make deploy STAGE=dev"; exit 1; }
-	@$(PY) -m bootstrap deploy --stage "$(STAGE)" --api-flavour "$(or $(API_FLAVOUR),http)" \
-	  --db-parameters-prefix "$(or $(DB_PARAMETERS_PREFIX),/rimac/db)" \
-	  $(if $(SUBNET_IDS),--subnet-ids "$(SUBNET_IDS)") $(if $(SECURITY_GROUP_ID),--security-group-id "$(SECURITY_GROUP_ID)") \
-	  $(if $(BUCKET),--bucket "$(BUCKET)") $(if $(ENDPOINT),--endpoint "$(ENDPOINT)") \
-	  $(if $(DATABASE_TLS),--database-tls "$(DATABASE_TLS)") \
-	  $(if $(REST_API_LOGS_ROLE),--rest-api-logs-role "$(REST_API_LOGS_ROLE)")
+	@test -n "$$STAGE" || { echo "error: name the stage: make deploy STAGE=dev"; exit 1; }
+	@$(PY) -m bootstrap deploy --stage "$$STAGE" --api-flavour "$${API_FLAVOUR:-http}" \
+	  --db-parameters-prefix "$${DB_PARAMETERS_PREFIX:-/rimac/db}" \
+	  $${SUBNET_IDS:+--subnet-ids "$$SUBNET_IDS"} $${SECURITY_GROUP_ID:+--security-group-id "$$SECURITY_GROUP_ID"} \
+	  $${BUCKET:+--bucket "$$BUCKET"} $${ENDPOINT:+--endpoint "$$ENDPOINT"} \
+	  $${DATABASE_TLS:+--database-tls "$$DATABASE_TLS"} \
+	  $${REST_API_LOGS_ROLE:+--rest-api-logs-role "$$REST_API_LOGS_ROLE"}
 
 db-users: $(VENV)/.installed ## Country MySQL users on RDS, generated passwords into SSM: DB_HOST=host DB_ADMIN_USER=admin [DB_USER_HOST=10.0.%] [SSL_CA=file]
-	@test -n "$(DB_HOST)" -a -n "$(DB_ADMIN_USER)" || { echo "error: name the server and its admin: make db-users DB_HOST=my-rds... DB_ADMIN_USER=admin"; exit 1; }
-	@$(PY) -m bootstrap db-users --host "$(DB_HOST)" --admin-user "$(DB_ADMIN_USER)" \
-	  --db-parameters-prefix "$(or $(DB_PARAMETERS_PREFIX),/rimac/db)" $(if $(DB_PORT),--port "$(DB_PORT)") \
-	  $(if $(DB_USER_HOST),--user-host "$(DB_USER_HOST)") $(if $(FUNCTIONS_DB_HOST),--functions-host "$(FUNCTIONS_DB_HOST)") \
-	  $(if $(SSL_CA),--ssl-ca "$(SSL_CA)")
+	@test -n "$$DB_HOST" && test -n "$$DB_ADMIN_USER" || { echo "error: name the server and its admin: make db-users DB_HOST=my-rds... DB_ADMIN_USER=admin"; exit 1; }
+	@$(PY) -m bootstrap db-users --host "$$DB_HOST" --admin-user "$$DB_ADMIN_USER" \
+	  --db-parameters-prefix "$${DB_PARAMETERS_PREFIX:-/rimac/db}" $${DB_PORT:+--port "$$DB_PORT"} \
+	  $${DB_USER_HOST:+--user-host "$$DB_USER_HOST"} $${FUNCTIONS_DB_HOST:+--functions-host "$$FUNCTIONS_DB_HOST"} \
+	  $${SSL_CA:+--ssl-ca "$$SSL_CA"}
 
 migrate: $(VENV)/.installed ## Schema migrations on RDS, to the schemas SSM names: DB_HOST=host DB_ADMIN_USER=admin [SSL_CA=file]
-	@test -n "$(DB_HOST)" -a -n "$(DB_ADMIN_USER)" || { echo "error: name the server and its admin: make migrate DB_HOST=my-rds... DB_ADMIN_USER=admin"; exit 1; }
-	@$(PY) -m bootstrap migrate --host "$(DB_HOST)" --admin-user "$(DB_ADMIN_USER)" \
-	  --db-parameters-prefix "$(or $(DB_PARAMETERS_PREFIX),/rimac/db)" $(if $(DB_PORT),--port "$(DB_PORT)") \
-	  $(if $(SSL_CA),--ssl-ca "$(SSL_CA)")
+	@test -n "$$DB_HOST" && test -n "$$DB_ADMIN_USER" || { echo "error: name the server and its admin: make migrate DB_HOST=my-rds... DB_ADMIN_USER=admin"; exit 1; }
+	@$(PY) -m bootstrap migrate --host "$$DB_HOST" --admin-user "$$DB_ADMIN_USER" \
+	  --db-parameters-prefix "$${DB_PARAMETERS_PREFIX:-/rimac/db}" $${DB_PORT:+--port "$$DB_PORT"} \
+	  $${SSL_CA:+--ssl-ca "$$SSL_CA"}
 
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the routes and pydantic models
 	@PYTHONPATH=lambdas $(PY) -c "from appointments.api import openapi_document; print(openapi_document(), end='')" > docs/openapi.json
@@ -96,17 +112,10 @@ watch: $(VENV)/.installed ## Redeploy a function's code about a second after you
 	@$(PY) -m bootstrap watch
 
 logs: $(VENV)/.installed ## Follow all functions' logs, one colored line per event (JSON=1 for raw)
-	@$(PY) -m bootstrap logs $(if $(JSON),--json)
+	@$(PY) -m bootstrap logs $${JSON:+--json}
 
 status: $(VENV)/.installed ## The stack's resources, queue and DLQ depths, appointments per status
 	@$(PY) -m bootstrap status
-
-# What the user types after ID= and QUEUES= reaches the recipes through the environment, never
-# as recipe text: taken literally ($(value): no make function in it runs) and exported, so quotes,
-# $(...) or backticks in it stay characters. Python then checks its shape.
-override ID := $(value ID)
-override QUEUES := $(value QUEUES)
-export ID QUEUES
 
 trace: $(VENV)/.installed ## One appointment's journey, hop by hop: make trace ID=<appointmentId>
 	@test -n "$$ID" || { echo "error: name the appointment: make trace ID=01..."; exit 1; }
@@ -115,13 +124,14 @@ trace: $(VENV)/.installed ## One appointment's journey, hop by hop: make trace I
 redrive: $(VENV)/.installed ## Move DLQ messages back to their queues once the cause is fixed (QUEUES="pe cl callback")
 	@read -ra queues <<< "$$QUEUES"; $(PY) -m bootstrap redrive "$${queues[@]}"
 
+# ARGS is split into words as a shell would (quotes group), by Python, and run by no shell.
 awslocal: $(VENV)/.installed ## Run the AWS CLI against the local engine: make awslocal ARGS="sqs list-queues"
-	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" LOCALSTACK_HOST="127.0.0.1:$(or $(ENGINE_PORT),4566)" \
-	  AWS_DEFAULT_REGION="$(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)" \
-	  DISABLE_DEPRECATION_NOTICE=1 $(VENV)/bin/awslocal $(ARGS)
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" LOCALSTACK_HOST="127.0.0.1:$${ENGINE_PORT:-4566}" \
+	  AWS_DEFAULT_REGION="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-us-east-1}}" \
+	  DISABLE_DEPRECATION_NOTICE=1 $(PY) -m bootstrap.awslocal $(VENV)/bin/awslocal
 
 bench: up ## Benchmark: N appointments through the API, ours vs a no-op chain (COUNT=1000 CONCURRENCY=8)
-	@$(PY) -m bench.flow --count "$(or $(COUNT),1000)" --concurrency "$(or $(CONCURRENCY),8)"
+	@$(PY) -m bench.flow --count "$${COUNT:-1000}" --concurrency "$${CONCURRENCY:-8}"
 
 bench-up: venvs ## Time `make up` (stopped engine, re-run), then the loop on fresh clones: make up with no cache, make e2e, make test, .ci/run
 	@$(PY) -m bench.up_times
@@ -157,8 +167,7 @@ faults: venvs ## Real faults on the stack: MySQL refusing, poison messages, an e
 # time is waiting for the flow), with the faults confined to their own messages (an xdist_group);
 # then, alone, what changes what others see: the other faults (they stop the engine or break
 # MySQL) and the `serial` tests.
-TEST_WORKERS ?= 4
-PARALLEL = -n $(TEST_WORKERS) --dist loadgroup
+PARALLEL = -n "$$TEST_WORKERS" --dist loadgroup  # TEST_WORKERS is 4 unless given (above)
 
 test: venvs lint ## The whole suite: lint, unit, integration, e2e, faults (starts what it needs)
 	@$(PY) -m pytest $(PARALLEL) -m "not serial and (not faults or xdist_group)"; parallel=$$?; \

@@ -9,10 +9,12 @@ and on AWS that no password is one of the local kit's, which are in the reposito
 from __future__ import annotations
 
 import ssl
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from appointments.adapters.ssm import InvalidApiKeys, parse_api_keys
 from appointments.settings import CA_BUNDLE  # where the processors read it, in the zip and here
 from bootstrap import build, names, provision
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitError, StackConfig
@@ -44,6 +46,20 @@ def missing_db_parameters(config: StackConfig) -> list[str]:
     except ssm.exceptions.ParameterNotFound:
         missing.append(config.api_key_parameter)
     return missing
+
+
+def api_key_problem(config: StackConfig) -> str | None:
+    """Why the HTTP function would refuse the API key parameter, answering 500 to every call (a
+    short key, a client named twice, broken JSON), or None. The message quotes no key."""
+    ssm = config.client("ssm")
+    stored = ssm.get_parameter(Name=config.api_key_parameter, WithDecryption=True)["Parameter"]["Value"]
+    try:
+        parse_api_keys(stored)
+    except InvalidApiKeys as error:
+        return (
+            f"the API key parameter {config.api_key_parameter} would be refused by the HTTP function: {error}"
+        )
+    return None
 
 
 LOCAL_PASSWORDS = frozenset(database.password for database in LOCAL_COUNTRY_DATABASES)
@@ -83,10 +99,26 @@ def ca_bundle_problem(bundle: Path) -> str | None:
     return None if loaded else f"{bundle} holds no CA certificate"
 
 
+def plaintext_database_warning(config: StackConfig) -> str | None:
+    """What DATABASE_TLS=off means on AWS, where the link to MySQL crosses a network; None for a
+    local engine (the machine's MySQL has no TLS) or when TLS is verified."""
+    if config.database_tls != "off" or config.endpoint is not None:
+        return None
+    return (
+        f"warning: DATABASE_TLS=off: the processors of {config.stack_name} will connect to MySQL without "
+        "TLS, sending the country users' passwords and the appointments in plain text and checking no "
+        "certificate, so anyone on the network path can read or alter them. Only for a MySQL without "
+        f"TLS; for RDS put its CA bundle in {CA_BUNDLE} (curl -fsSo {CA_BUNDLE} {RDS_CA_BUNDLE_URL}) "
+        "and deploy with DATABASE_TLS=verify, the default."
+    )
+
+
 def deploy(config: StackConfig, progress: Progress) -> dict[str, Any]:
     progress.say(f"Deploying stack {config.stack_name} ({config.api_flavour} API) to {config.where}")
     if config.database_tls == "verify" and (problem := ca_bundle_problem(CA_BUNDLE)):
         raise KitError(problem)
+    if warning := plaintext_database_warning(config):
+        print(warning, file=sys.stderr, flush=True)  # even when quiet: it is about the data
     with progress.step("ssm") as note:
         missing = missing_db_parameters(config)
         if missing:
@@ -94,6 +126,8 @@ def deploy(config: StackConfig, progress: Progress) -> dict[str, Any]:
                 f"missing SSM parameters: {', '.join(missing)}; write them first, e.g. aws ssm put-parameter "
                 f"--name {missing[0]} --type SecureString --value ..."
             )
+        if problem := api_key_problem(config):
+            raise KitError(problem)
         known = local_passwords_among(db_passwords(config), to_aws=config.endpoint is None)
         if known:
             raise KitError(

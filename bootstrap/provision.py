@@ -132,12 +132,17 @@ def put_db_parameters(config: KitConfig) -> list[str]:
     return written
 
 
+def new_api_key() -> str:
+    """32 random URL-safe characters: twice the length the HTTP function requires of a key."""
+    return secrets.token_urlsafe(24)
+
+
 def put_api_key(config: KitConfig) -> str:
     """The local API key: made once, kept in .local/api-key, written to SSM as a SecureString."""
     if LOCAL_API_KEY.exists():
         key = LOCAL_API_KEY.read_text().strip()
     else:
-        key = secrets.token_urlsafe(24)
+        key = new_api_key()
         private_dir(LOCAL_API_KEY.parent)
         with open_private(LOCAL_API_KEY) as kept:
             kept.write(key + "\n")

@@ -100,6 +100,10 @@ def _error(description: str) -> OpenAPIResponse:
 
 LIST_QUERY_PARAMETERS = frozenset({"limit", "nextToken"})
 DOCS_PATH = "/docs"  # Swagger UI; `/docs?format=json` is the OpenAPI document
+# How API Gateway names the docs route it matched: the HTTP API's routeKey (the template's
+# DocsRoute) and the REST API's resource (DocsResource, under the root).
+DOCS_ROUTE_KEY = f"GET {DOCS_PATH}"
+DOCS_RESOURCE = DOCS_PATH
 TITLE = "Rimac appointments"
 VERSION = "1.0.0"
 DESCRIPTION = "Medical appointments for Peru and Chile: request one, then follow its status."
@@ -121,15 +125,19 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
 }
 
 
+IDEMPOTENCY_RECORD_SECONDS = 24 * 3600  # how long a key holds its answer (the table's TTL)
+
+
 @cache
 def _idempotency_config() -> IdempotencyConfig:
-    """Same key and body within a day: the stored answer is returned. Same key, other body: 422."""
+    """Same client, key and body within a day: the stored answer is returned. Same client and key,
+    other body: 422. A key is its client's own: another client sending it makes its own request."""
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
     return IdempotencyConfig(
-        event_key_jmespath="key",
+        event_key_jmespath="[client, key]",
         payload_validation_jmespath="request",
-        expires_after_seconds=24 * 3600,
+        expires_after_seconds=IDEMPOTENCY_RECORD_SECONDS,
         raise_on_no_idempotency_key=True,
     )
 
@@ -184,14 +192,32 @@ def _body_size(event: BaseProxyEvent) -> int:
     return len(body) * 3 // 4 if event.is_base64_encoded else len(body.encode())
 
 
+JSON_MEDIA_TYPE = "application/json"
+
+
+def _media_type(content_type: str) -> str:
+    """A content-type header's media type, lowercased and without its parameters: media types are
+    case-insensitive, so `Application/JSON; charset=UTF-8` is application/json."""
+    return content_type.partition(";")[0].strip().lower()
+
+
+def _json_as_the_parser_reads_it(event: BaseProxyEvent) -> None:
+    """powertools' body parser compares the content type case-sensitively, as written: once the
+    checks have taken a JSON media type, it is handed the header in the form it knows."""
+    headers = event.raw_event.get("headers") or {}
+    for name, value in headers.items():
+        if name.lower() == "content-type" and _media_type(value) == JSON_MEDIA_TYPE:
+            headers[name] = JSON_MEDIA_TYPE
+
+
 def _asks_for_docs(event: BaseProxyEvent) -> bool:
-    """GET /docs exactly (after the stage, when the path carries one): the one public route."""
-    if event.http_method != "GET":
-        return False
-    path, stage = event.path, getattr(getattr(event, "request_context", None), "stage", None)
-    if stage and path.startswith(f"/{stage}/"):
-        path = path[len(stage) + 1 :]
-    return path == DOCS_PATH
+    """Whether API Gateway routed this request to the docs page, the one public route: told by the
+    route it matched (an HTTP API's routeKey, a REST API's resource), never by the path. A REST
+    API hands over the path without its stage, so on a stage named `appointments` the insured
+    `docs`'s list, /appointments/appointments/docs, arrives as the path /appointments/docs."""
+    if isinstance(event, APIGatewayProxyEventV2):
+        return event.get("routeKey") == DOCS_ROUTE_KEY
+    return event.http_method == "GET" and event.get("resource") == DOCS_RESOURCE
 
 
 def _refusal(
@@ -212,7 +238,7 @@ def _refusal(
         message = f"the body must be under {MAX_BODY_BYTES} bytes"
         return _json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": message}), client
     content_type = headers.get("content-type", "")
-    if event.body and content_type and not content_type.startswith("application/json"):
+    if event.body and content_type and _media_type(content_type) != JSON_MEDIA_TYPE:
         # Refused here: a form or multipart body would otherwise be parsed as one, and fail
         # field by field (or, without a boundary, not at all).
         message = "send the body as JSON with the header content-type: application/json"
@@ -240,6 +266,7 @@ def create_app(
         if refusal is not None:
             return refusal
         app.append_context(api_client=client)  # type: ignore[no-untyped-call]  # cleared after the request
+        _json_as_the_parser_reads_it(app.current_event)
         return next_middleware(app)
 
     def caller() -> str | None:
@@ -332,7 +359,9 @@ def create_app(
             ),
         ] = None,
     ) -> Response[dict[str, Any]]:
-        data = {"key": idempotency_key, "request": body.model_dump(mode="json")}
+        # The client application whose API key called is part of the key: one client cannot reach
+        # another's answer (or block its key with a 422) by sending the same Idempotency-Key.
+        data = {"client": caller(), "key": idempotency_key, "request": body.model_dump(mode="json")}
         if idempotency_key is None:
             created = request_once(data=data)
         else:

@@ -1,6 +1,6 @@
 """One API key per client application, on the running stack: a parameter of two named keys lets
-both in and the function's log names the client that called; a key removed from it is refused.
-The parameter goes back to the kit's single key afterwards."""
+both in and the function's log names the client that called; a key removed from it is refused;
+an Idempotency-Key is its client's own. The parameter goes back to the kit's single key afterwards."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from bootstrap.kit import Stack
 from bootstrap.stack_queries import events_since, stack_outputs
 from tests.support.api_client import AppointmentsApi
 from tests.support.polling import wait_for
-from tests.support.random_refs import random_insured_id
+from tests.support.random_refs import random_idempotency_key, random_insured_id, random_schedule_id
 
 # How long a removed key may still work: the function caches the parameter for a minute, and a
 # key that matches nothing makes it read SSM again (at most every 5 s per worker).
@@ -95,4 +95,40 @@ def test_two_named_keys_are_both_accepted_the_log_names_the_client_and_a_removed
         print(
             f"  [keys] two named keys both answered 200, the log names {sorted(logged)}; "
             f"the removed key was refused {refused_after:.1f}s after it left the parameter"
+        )
+
+
+def test_an_idempotency_key_is_its_clients_own_another_client_sending_it_gets_its_own_answer(
+    stack: Stack, key_parameter: Callable[[str], None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    portal_key, billing_key = f"portal-{uuid.uuid4().hex}", f"billing-{uuid.uuid4().hex}"
+    portal = AppointmentsApi(stack.api_url, portal_key)
+    billing = portal.with_key(billing_key)
+    key_parameter(json.dumps({"portal": portal_key, "billing": billing_key}))
+    wait_for(
+        lambda: portal.list("NOBODY").status == billing.list("NOBODY").status == 200,
+        timeout=30,
+        describe="both clients' keys accepted",
+    )
+    request = {"insuredId": random_insured_id("IDEM"), "scheduleId": random_schedule_id(), "countryISO": "PE"}
+    same, other = random_idempotency_key("shared"), random_idempotency_key("shared")
+
+    # the same key and body from two clients: two appointments, and each retry finds its own
+    first = portal.create(request, idempotency_key=same)
+    from_billing = billing.create(request, idempotency_key=same)
+    retried = portal.create(request, idempotency_key=same)
+    # a key one client used, sent by another with another body: accepted, not 422
+    portal.create({**request, "scheduleId": int(request["scheduleId"]) + 1}, idempotency_key=other)
+    other_body = billing.create(
+        {**request, "scheduleId": int(request["scheduleId"]) + 2}, idempotency_key=other
+    )
+
+    assert (first.status, from_billing.status, retried.status, other_body.status) == (202, 202, 202, 202)
+    assert from_billing.body["appointmentId"] != first.body["appointmentId"]
+    assert retried.body == first.body
+    assert len(portal.list(str(request["insuredId"])).body["items"]) == 4
+    with capsys.disabled():
+        print(
+            "  [keys] one Idempotency-Key from two clients: two appointments; "
+            f"the other client's other body answered {other_body.status}"
         )

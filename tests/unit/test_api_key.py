@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from appointments.adapters.ssm import DEFAULT_CLIENT, ApiKey, InvalidApiKeys, parse_api_keys
+from appointments.adapters.ssm import DEFAULT_CLIENT, MIN_KEY_LENGTH, ApiKey, InvalidApiKeys, parse_api_keys
 
 PORTAL_KEY = "portal-key-0123456789abcdef"
 BILLING_KEY = "billing-key-0123456789abcdef"
+OLD_KEY, NEW_KEY = "old-key-0123456789abcdef", "new-key-0123456789abcdef"
 
 
 class KeyInStore:
@@ -46,6 +47,19 @@ def test_a_plain_value_is_the_one_key_of_the_default_client() -> None:
     }
 
 
+def test_a_plain_key_of_16_characters_is_long_enough() -> None:
+    assert parse_api_keys(PORTAL_KEY[:16]) == {DEFAULT_CLIENT: PORTAL_KEY[:16]}
+
+
+def test_the_key_the_kit_makes_is_long_enough() -> None:
+    from bootstrap.provision import new_api_key
+
+    key = new_api_key()
+
+    assert len(key) >= MIN_KEY_LENGTH
+    assert parse_api_keys(key) == {DEFAULT_CLIENT: key}
+
+
 def test_a_json_object_names_one_key_per_client() -> None:
     assert parse_api_keys(named(portal=PORTAL_KEY, billing=BILLING_KEY)) == {
         "portal": PORTAL_KEY,
@@ -64,8 +78,23 @@ def test_a_json_object_names_one_key_per_client() -> None:
         ('{"por tal": "' + PORTAL_KEY + '"}', "client name"),
         ('{"": "' + PORTAL_KEY + '"}', "client name"),
         (named(portal=PORTAL_KEY, billing=PORTAL_KEY), "share a key"),
+        ("x", "16 characters or more"),
+        (PORTAL_KEY[:15], "16 characters or more"),
+        ('{"portal": "' + PORTAL_KEY + '", "portal": "' + BILLING_KEY + '"}', "'portal' is named twice"),
     ],
-    ids=["empty", "broken-json", "no-clients", "not-a-string", "short", "space", "no-name", "shared"],
+    ids=[
+        "empty",
+        "broken-json",
+        "no-clients",
+        "not-a-string",
+        "short",
+        "space",
+        "no-name",
+        "shared",
+        "one-character-plain-key",
+        "plain-key-one-short",
+        "a-client-named-twice",
+    ],
 )
 def test_a_parameter_that_cannot_be_read_as_keys_is_refused_without_quoting_a_key(
     stored: str, says: str
@@ -73,7 +102,8 @@ def test_a_parameter_that_cannot_be_read_as_keys_is_refused_without_quoting_a_ke
     with pytest.raises(InvalidApiKeys, match=says) as refused:
         parse_api_keys(stored)
 
-    assert PORTAL_KEY not in str(refused.value)
+    assert PORTAL_KEY[:15] not in str(refused.value)
+    assert BILLING_KEY not in str(refused.value)
     assert "shortkey" not in str(refused.value)
 
 
@@ -87,26 +117,26 @@ def test_each_clients_key_is_accepted_and_names_its_client() -> None:
 
 
 def test_the_cached_key_is_accepted_without_a_fresh_read() -> None:
-    store = KeyInStore("old")
+    store = KeyInStore(OLD_KEY)
     key = ApiKey(store.read, clock=Clock())
 
-    assert key.client("old") == DEFAULT_CLIENT
+    assert key.client(OLD_KEY) == DEFAULT_CLIENT
     assert store.forced_reads == 0
 
 
 def test_a_rotated_key_works_at_once_and_the_old_one_stops_after_the_fresh_read() -> None:
-    store, clock = KeyInStore("old"), Clock()
+    store, clock = KeyInStore(OLD_KEY), Clock()
     key = ApiKey(store.read, recheck_seconds=5, clock=clock)
-    store.stored = "new"  # rotated in SSM; the cache still holds "old"
+    store.stored = NEW_KEY  # rotated in SSM; the cache still holds the old one
 
-    assert key.client("new") == DEFAULT_CLIENT
+    assert key.client(NEW_KEY) == DEFAULT_CLIENT
     assert store.forced_reads == 1
-    assert key.client("old") is None
+    assert key.client(OLD_KEY) is None
 
 
 def test_rotation_through_a_second_client_accepts_old_and_new_until_the_old_is_removed() -> None:
     """The documented procedure: add the new key beside the old, move the callers, remove the old."""
-    old, new = "old-key-0123456789abcdef", "new-key-0123456789abcdef"
+    old, new = OLD_KEY, NEW_KEY
     store, clock = KeyInStore(old), Clock()
     key = ApiKey(store.read, recheck_seconds=5, clock=clock)
 
@@ -122,7 +152,7 @@ def test_rotation_through_a_second_client_accepts_old_and_new_until_the_old_is_r
 
 
 def test_wrong_keys_reread_the_store_at_most_once_per_interval() -> None:
-    store, clock = KeyInStore("right"), Clock()
+    store, clock = KeyInStore(PORTAL_KEY), Clock()
     key = ApiKey(store.read, recheck_seconds=5, clock=clock)
 
     assert [key.client("wrong") for _ in range(50)] == [None] * 50

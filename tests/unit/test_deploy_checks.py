@@ -1,5 +1,6 @@
-"""What `make deploy` checks before it ships anything: the database parameters exist, and on AWS
-none of the passwords is one of the local kit's (they are in the repository)."""
+"""What `make deploy` checks before it ships anything: the database parameters exist, on AWS none
+of the passwords is one of the local kit's (they are in the repository), the API key parameter
+is one the HTTP function accepts; and what it warns of: no TLS to MySQL on AWS."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitError, StackConfig
 from bootstrap.progress import Progress
 
 PREFIX = names.DEFAULT_DB_PARAMETERS_PREFIX
+API_KEY = "generated-api-key-0123456789"
 
 
 def password_parameter(country: str) -> str:
@@ -38,7 +40,7 @@ class FakeSsm:
     def paginate(self, Path: str) -> list[dict[str, Any]]:  # noqa: N803
         return [{"Parameters": [{"Name": n} for n in self.parameters if n.startswith(Path + "/")]}]
 
-    def get_parameter(self, Name: str) -> dict[str, Any]:  # noqa: N803
+    def get_parameter(self, Name: str, WithDecryption: bool = False) -> dict[str, Any]:  # noqa: N803
         if Name not in self.parameters:
             raise ParameterNotFound(Name)
         return {"Parameter": {"Name": Name, "Value": self.parameters[Name]}}
@@ -60,7 +62,7 @@ class StackWithFakeSsm(StackConfig):
 
 
 def every_parameter(passwords: dict[str, str]) -> dict[str, str]:
-    values = {names.DEFAULT_API_KEY_PARAMETER: "key"}
+    values = {names.DEFAULT_API_KEY_PARAMETER: API_KEY}
     for country in names.COUNTRIES:
         for leaf, name in names.db_parameter_names(PREFIX, country).items():
             values[name] = passwords.get(country, "generated") if leaf == "password" else leaf
@@ -131,3 +133,52 @@ def test_a_deploy_to_a_local_engine_with_the_local_passwords_goes_on_to_the_buil
 
     with pytest.raises(Built):
         deploy.deploy(config, Progress(quiet=True))
+
+
+@pytest.mark.parametrize(
+    ("stored", "says"),
+    [
+        ("x", "16 characters or more"),
+        ('{"portal": "' + API_KEY + '", "portal": "other-api-key-0123456789"}', "named twice"),
+    ],
+    ids=["one-character-key", "a-client-named-twice"],
+)
+def test_a_deploy_stops_before_the_build_on_an_api_key_parameter_the_function_would_refuse(
+    stored: str, says: str
+) -> None:
+    parameters = {**every_parameter({}), names.DEFAULT_API_KEY_PARAMETER: stored}
+    config = StackWithFakeSsm(ssm=FakeSsm(parameters), database_tls="off")
+
+    with pytest.raises(KitError, match=says) as refused:
+        deploy.deploy(config, Progress(quiet=True))
+    assert names.DEFAULT_API_KEY_PARAMETER in str(refused.value)
+    assert API_KEY not in str(refused.value)
+
+
+def test_a_deploy_to_aws_without_database_tls_warns_that_passwords_and_appointments_travel_in_plain_text(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = StackWithFakeSsm(ssm=FakeSsm(every_parameter({})), database_tls="off")
+
+    with pytest.raises(Built):
+        deploy.deploy(config, Progress(quiet=True))
+
+    warning = capsys.readouterr().err
+    assert warning.startswith("warning: DATABASE_TLS=off: ")
+    assert "plain text" in warning
+    assert "DATABASE_TLS=verify" in warning
+
+
+def test_a_deploy_to_a_local_engine_without_database_tls_or_to_aws_with_it_warns_of_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    local = {db.country: db.password for db in LOCAL_COUNTRY_DATABASES}
+    config = StackWithFakeSsm(
+        engine_url="http://127.0.0.1:4566", ssm=FakeSsm(every_parameter(local)), database_tls="off"
+    )
+
+    with pytest.raises(Built):
+        deploy.deploy(config, Progress(quiet=True))
+
+    assert capsys.readouterr().err == ""
+    assert deploy.plaintext_database_warning(StackConfig(region="eu-west-1", database_tls="verify")) is None

@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import logging
+import re
 import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,21 +35,48 @@ class FakeContext:
         return 10_000
 
 
+# The routes of bootstrap/template.yaml (tests/unit/test_template.py holds it to them). API Gateway
+# tells the function which one a request matched: the HTTP API's routeKey, the REST API's resource.
+TEMPLATE_ROUTES = (("POST", "/appointments"), ("GET", "/appointments/{insuredId}"), ("GET", "/docs"))
+
+
+def matched_route(method: str, path: str) -> tuple[str | None, dict[str, str]]:
+    """The template's route `path` (within the stage) matches, and its path parameters; None where
+    none does (API Gateway would then not call the function; these tests do)."""
+    for route_method, route in TEMPLATE_ROUTES:
+        pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", route)  # a parameter takes one segment
+        found = re.fullmatch(pattern, path)
+        if found and method == route_method:
+            return route, found.groupdict()
+    return None, {}
+
+
 def http_event(
-    method: str, path: str, body: str | None, headers: dict[str, str], query: dict[str, str] | None = None
+    method: str,
+    path: str,
+    body: str | None,
+    headers: dict[str, str],
+    query: dict[str, str] | None = None,
+    stage: str = "$default",
 ) -> dict[str, Any]:
-    """Payload format 2.0, as an HTTP API (API Gateway v2) sends it."""
+    """Payload format 2.0, as an HTTP API (API Gateway v2) sends it; the path carries the stage
+    unless it is $default (the template's)."""
+    route, parameters = matched_route(method, path)
+    route_key = f"{method} {route}" if route else "$default"
+    raw_path = path if stage == "$default" else f"/{stage}{path}"
     return {
         "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
+        "routeKey": route_key,
+        "rawPath": raw_path,
         "rawQueryString": urllib.parse.urlencode(query or {}),
         **({"queryStringParameters": query} if query else {}),
+        **({"pathParameters": parameters} if parameters else {}),
         "headers": headers,
         "requestContext": {
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
+            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
             "requestId": "request-1",
-            "stage": "$default",
+            "routeKey": route_key,
+            "stage": stage,
         },
         "body": body,
         "isBase64Encoded": False,
@@ -56,24 +84,32 @@ def http_event(
 
 
 def rest_event(
-    method: str, path: str, body: str | None, headers: dict[str, str], query: dict[str, str] | None = None
+    method: str,
+    path: str,
+    body: str | None,
+    headers: dict[str, str],
+    query: dict[str, str] | None = None,
+    stage: str = "local",
 ) -> dict[str, Any]:
-    """Payload format 1.0, as a REST API (API Gateway v1) sends it."""
+    """Payload format 1.0, as a REST API (API Gateway v1) sends it: `path` without the stage, the
+    request context's path with it."""
+    route, parameters = matched_route(method, path)
     return {
-        "resource": path,
+        "resource": route or "/{proxy+}",
         "path": path,
         "httpMethod": method,
         "headers": headers,
         "multiValueHeaders": {key: [value] for key, value in headers.items()},
         "queryStringParameters": query or None,
         "multiValueQueryStringParameters": {key: [value] for key, value in query.items()} if query else None,
-        "pathParameters": None,
+        "pathParameters": parameters or None,
         "stageVariables": None,
         "requestContext": {
             "requestId": "request-1",
-            "stage": "local",
+            "stage": stage,
+            "resourcePath": route or "/{proxy+}",
             "httpMethod": method,
-            "path": f"/local{path}",
+            "path": f"/{stage}{path}",
             "identity": {"sourceIp": "127.0.0.1"},
         },
         "body": body,
@@ -89,12 +125,13 @@ T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
 class Api:
-    def __init__(self, payload_format: str) -> None:
+    def __init__(self, payload_format: str, stored_keys: str = API_KEY) -> None:
+        """`stored_keys`: the API key parameter's value, one plain key or a client name -> key object."""
         self.repository = InMemoryAppointmentRepository()
         self.publisher = InMemoryRequestPublisher()
         self.idempotency = InMemoryIdempotencyStore()
         self.api = AppointmentsApi(
-            HttpBackend(self.repository, self.publisher, ApiKey(lambda force: API_KEY), self.idempotency)
+            HttpBackend(self.repository, self.publisher, ApiKey(lambda force: stored_keys), self.idempotency)
         )
         self.make_event = EVENT_FORMATS[payload_format]
 
@@ -200,6 +237,32 @@ def test_a_form_body_gets_415_with_the_content_type_to_use(api: Api) -> None:
 
     assert status == 415
     assert "application/json" in answer["message"]
+    assert api.repository.items == {}
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "Application/JSON",
+        "application/json; charset=utf-8",
+        "APPLICATION/JSON;charset=UTF-8",
+        "application/json ",
+    ],
+)
+def test_a_json_content_type_is_accepted_in_any_case_and_with_parameters(api: Api, content_type: str) -> None:
+    status, body = api.call("POST", "/appointments", BODY, content_type=content_type)
+
+    assert status == 202, body
+    assert len(api.repository.items) == 1
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json-seq", "application/jsonp", "text/json", "; charset=utf-8"]
+)
+def test_a_media_type_that_only_starts_like_json_gets_415(api: Api, content_type: str) -> None:
+    status, _ = api.call("POST", "/appointments", BODY, content_type=content_type)
+
+    assert status == 415
     assert api.repository.items == {}
 
 
@@ -373,6 +436,49 @@ def test_the_same_idempotency_key_with_another_body_gets_422(api: Api) -> None:
     assert len(api.publisher.published) == 1
 
 
+CLIENT_KEYS = {"portal": "portal-key-0123456789", "billing": "billing-key-0123456789"}
+
+
+@pytest.fixture(params=sorted(EVENT_FORMATS))
+def two_clients(request: pytest.FixtureRequest) -> Api:
+    """An API whose key parameter names two client applications, each with its own key."""
+    return Api(request.param, stored_keys=json.dumps(CLIENT_KEYS))
+
+
+def test_another_client_sending_the_same_idempotency_key_and_body_gets_its_own_appointment(
+    two_clients: Api,
+) -> None:
+    key = {"Idempotency-Key": "order-44"}
+
+    portal = two_clients.call("POST", "/appointments", BODY, api_key=CLIENT_KEYS["portal"], extra_headers=key)
+    billing = two_clients.call(
+        "POST", "/appointments", BODY, api_key=CLIENT_KEYS["billing"], extra_headers=key
+    )
+    portal_again = two_clients.call(
+        "POST", "/appointments", BODY, api_key=CLIENT_KEYS["portal"], extra_headers=key
+    )
+
+    assert (portal[0], billing[0]) == (202, 202)
+    assert billing[1]["appointmentId"] != portal[1]["appointmentId"]
+    assert portal_again == portal  # each client's retry still finds its own answer
+    assert len(two_clients.repository.items) == 2
+    assert len(two_clients.publisher.published) == 2
+
+
+def test_another_client_sending_the_same_idempotency_key_with_another_body_is_accepted_not_422(
+    two_clients: Api,
+) -> None:
+    key = {"Idempotency-Key": "order-45"}
+    two_clients.call("POST", "/appointments", BODY, api_key=CLIENT_KEYS["portal"], extra_headers=key)
+
+    status, answer = two_clients.call(
+        "POST", "/appointments", {**BODY, "scheduleId": 2}, api_key=CLIENT_KEYS["billing"], extra_headers=key
+    )
+
+    assert status == 202, answer
+    assert answer["scheduleId"] == 2
+
+
 def test_without_a_key_each_request_is_a_new_appointment(api: Api) -> None:
     first, again = api.call("POST", "/appointments", BODY), api.call("POST", "/appointments", BODY)
 
@@ -444,9 +550,8 @@ def test_the_request_id_becomes_the_correlation_id_that_travels_with_the_appoint
 def test_the_docs_page_is_public_and_serves_swagger_ui_and_the_document(api: Api) -> None:
     page = api.api.resolve(api.make_event("GET", "/docs", None, {}), FakeContext())  # type: ignore[arg-type]
 
-    headers = page.get("headers") or {k: v[0] for k, v in page["multiValueHeaders"].items()}  # 2.0 or 1.0
     assert page["statusCode"] == 200
-    assert headers["Content-Type"].startswith("text/html")
+    assert headers_of(page)["Content-Type"].startswith("text/html")
     assert api.call("GET", "/appointments/PE001", api_key=None)[0] == 401  # only the page is public
 
 
@@ -455,18 +560,35 @@ def test_only_the_docs_page_is_public_not_an_insured_named_docs(api: Api) -> Non
     assert api.call("GET", "/appointments/docs")[0] == 200  # with the key: the insured "docs"
 
 
-def test_the_docs_page_is_public_behind_a_named_stage() -> None:
-    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+def headers_of(response: dict[str, Any]) -> dict[str, str]:
+    return response.get("headers") or {k: v[0] for k, v in response["multiValueHeaders"].items()}
 
-    from appointments.api import _asks_for_docs
 
-    event = http_event("GET", "/local/docs", None, {})
-    event["requestContext"]["stage"] = "local"
-    inner = http_event("GET", "/local/appointments/docs", None, {})
-    inner["requestContext"]["stage"] = "local"
+@pytest.mark.parametrize(
+    ("payload_format", "stage"),
+    [("rest-api-v1", "appointments"), ("http-api-v2", "$default"), ("http-api-v2", "appointments")],
+)
+def test_on_a_stage_named_appointments_the_insured_docs_is_not_taken_for_the_public_docs_page(
+    payload_format: str, stage: str
+) -> None:
+    """A REST API hands over the path without its stage: there /appointments/appointments/docs (the
+    insured docs's list) arrives as the path /appointments/docs; only the route tells them apart."""
+    api = Api(payload_format)
+    ids = stored(api, "docs", 2)
 
-    assert _asks_for_docs(APIGatewayProxyEventV2(event))
-    assert not _asks_for_docs(APIGatewayProxyEventV2(inner))
+    def get(path: str, headers: dict[str, str]) -> dict[str, Any]:
+        event = api.make_event("GET", path, None, headers, stage=stage)
+        return api.api.resolve(event, FakeContext())  # type: ignore[arg-type]
+
+    anonymous = get("/appointments/docs", {})
+    with_key = get("/appointments/docs", {"x-api-key": API_KEY})
+    page = get("/docs", {})
+
+    assert anonymous["statusCode"] == 401
+    assert with_key["statusCode"] == 200
+    assert [item["appointmentId"] for item in json.loads(with_key["body"])["items"]] == ids
+    assert page["statusCode"] == 200
+    assert headers_of(page)["Content-Type"].startswith("text/html")
 
 
 class BrokenRepository(InMemoryAppointmentRepository):

@@ -371,6 +371,48 @@ def test_the_rest_stage_logs_through_the_accounts_role_made_before_it(
     }
 
 
+def rest_api_routes(resources: dict[str, dict[str, Any]]) -> set[str]:
+    """Each REST API method as `METHOD /path`, the path built from its resource's parents."""
+
+    def path_of(resource: str) -> str:
+        properties = resources[resource]["Properties"]
+        parent = properties["ParentId"]
+        above = "" if parent == {"Fn::GetAtt": ["RestApi", "RootResourceId"]} else path_of(parent["Ref"])
+        return f"{above}/{properties['PathPart']}"
+
+    methods = of_type(resources, "AWS::ApiGateway::Method").values()
+    return {
+        f"{m['Properties']['HttpMethod']} {path_of(m['Properties']['ResourceId']['Ref'])}" for m in methods
+    }
+
+
+def test_both_api_flavours_route_each_request_by_name_and_the_docs_route_is_the_one_the_code_makes_public(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    """The HTTP function tells the public docs page by the route API Gateway matched (routeKey,
+    resource): no catch-all route or proxy resource may stand in for it."""
+    from appointments.api import DOCS_RESOURCE, DOCS_ROUTE_KEY
+
+    http_routes = {
+        r["Properties"]["RouteKey"] for r in of_type(resources, "AWS::ApiGatewayV2::Route").values()
+    }
+
+    routes = {"POST /appointments", "GET /appointments/{insuredId}", DOCS_ROUTE_KEY}
+    assert http_routes == rest_api_routes(resources) == routes
+    assert f"GET {DOCS_RESOURCE}" in rest_api_routes(resources)
+
+
+def test_the_idempotency_table_says_how_long_its_records_live_as_the_function_keeps_them(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    from appointments.api import IDEMPOTENCY_RECORD_SECONDS
+
+    skips = resources["IdempotencyTable"]["Metadata"]["checkov"]["skip"]
+    [why] = [skip["comment"] for skip in skips if skip["id"] == "CKV_AWS_28"]
+
+    assert f"expire {IDEMPOTENCY_RECORD_SECONDS // 3600} h after" in why
+
+
 def test_every_security_scan_suppression_says_why(resources: dict[str, dict[str, Any]]) -> None:
     suppressions = [
         (name, skip)

@@ -74,11 +74,22 @@ class SsmMySqlSettings:
 
 DEFAULT_CLIENT = "default"  # the client of a parameter that holds one plain key
 CLIENT_NAME_PATTERN = r"[A-Za-z0-9._-]{1,64}"
-MIN_NAMED_KEY_LENGTH = 16
+# Of any key, plain or named: short enough to guess is no key. The kit makes 32 characters
+# (secrets.token_urlsafe(24)).
+MIN_KEY_LENGTH = 16
 
 
 class InvalidApiKeys(ValueError):
     """The API key parameter cannot be read as keys. The message never quotes a key."""
+
+
+def _each_name_once(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object's members, refused when a name comes twice (json.loads would keep the last)."""
+    names = [name for name, _ in pairs]
+    for name in names:
+        if names.count(name) > 1:
+            raise InvalidApiKeys(f"API client {name[:64]!r} is named twice in the API key parameter")
+    return dict(pairs)
 
 
 def parse_api_keys(stored: str) -> dict[str, str]:
@@ -92,9 +103,13 @@ def parse_api_keys(stored: str) -> dict[str, str]:
     if not text:
         raise InvalidApiKeys("the API key parameter is empty")
     if not text.startswith("{"):
+        if len(text) < MIN_KEY_LENGTH:
+            raise InvalidApiKeys(f"the API key must be {MIN_KEY_LENGTH} characters or more")
         return {DEFAULT_CLIENT: text}
     try:
-        parsed = json.loads(text)
+        parsed = json.loads(text, object_pairs_hook=_each_name_once)
+    except InvalidApiKeys:
+        raise
     except ValueError:
         raise InvalidApiKeys("the API key parameter starts with '{' but is not valid JSON") from None
     if not isinstance(parsed, dict) or not parsed:
@@ -102,8 +117,10 @@ def parse_api_keys(stored: str) -> dict[str, str]:
     for name, key in parsed.items():
         if not re.fullmatch(CLIENT_NAME_PATTERN, name):
             raise InvalidApiKeys(f"API client name {name[:64]!r}: 1 to 64 letters, digits, '.', '_' or '-'")
-        if not isinstance(key, str) or len(key) < MIN_NAMED_KEY_LENGTH:
-            raise InvalidApiKeys(f"the key of API client {name!r} must be a string of 16 characters or more")
+        if not isinstance(key, str) or len(key) < MIN_KEY_LENGTH:
+            raise InvalidApiKeys(
+                f"the key of API client {name!r} must be a string of {MIN_KEY_LENGTH} characters or more"
+            )
     if len(set(parsed.values())) != len(parsed):
         raise InvalidApiKeys("two API clients share a key: give each client its own")
     return dict(parsed)
