@@ -7,6 +7,7 @@ StatusChanged, PublishFailed); they decide nothing. The use cases in services.py
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -60,6 +61,11 @@ class AppointmentRequestPublisher(abc.ABC):
     @abc.abstractmethod
     def publish(self, appointment: Appointment) -> None:
         """Raises PublishFailed when the topic did not take it."""
+
+    @abc.abstractmethod
+    def publish_batch(self, appointments: Sequence[Appointment]) -> dict[str, str]:
+        """Publish several, each the message `publish` sends, in as few calls as the topic
+        allows. Returns those the topic did not take, appointment id -> why; it took the others."""
 
 
 class CountryUnitOfWork(abc.ABC):

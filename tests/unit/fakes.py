@@ -5,6 +5,7 @@ against both); they hold no business rule."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 
 from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
@@ -108,12 +109,24 @@ class InMemoryAppointmentRepository(AppointmentRepository):
 class InMemoryRequestPublisher(AppointmentRequestPublisher):
     def __init__(self) -> None:
         self.published: list[Appointment] = []
+        self.batches: list[list[str]] = []  # the appointment ids of each publish_batch call
         self.refusing = False
+        self.refused_ids: set[str] = set()  # appointments whose entry the topic fails, alone
 
     def publish(self, appointment: Appointment) -> None:
-        if self.refusing:
+        if self.refusing or appointment.appointment_id in self.refused_ids:
             raise PublishFailed("topic unavailable")
         self.published.append(appointment)
+
+    def publish_batch(self, appointments: Sequence[Appointment]) -> dict[str, str]:
+        self.batches.append([a.appointment_id for a in appointments])
+        if self.refusing:
+            return {a.appointment_id: "topic unavailable" for a in appointments}
+        refused = {
+            a.appointment_id: "entry failed" for a in appointments if a.appointment_id in self.refused_ids
+        }
+        self.published += [a for a in appointments if a.appointment_id not in refused]
+        return refused
 
 
 class InMemoryCountryUnitOfWork(CountryUnitOfWork):
