@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 
-from appointments.domain import Appointment, AppointmentSettled, StatusChange
+from appointments.domain import Appointment, AppointmentSettled, Country, StatusChange
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,18 @@ class AppointmentPage:
 
     items: list[Appointment]
     after: str | None = None  # the appointment id the next page follows; None: there is no more
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    """Some of a country's appointments not handed over yet, oldest first, and where the next
+    page starts."""
+
+    items: list[Appointment]
+    # ids of marked items this code cannot read as appointments (a hand-edited or foreign item):
+    # reported, so the walk goes past them instead of stopping on them
+    unreadable: list[str] = field(default_factory=list)
+    after: str | None = None  # where the next page starts, as the repository wrote it; None: no more
 
 
 class AppointmentRepository(abc.ABC):
@@ -51,8 +63,12 @@ class AppointmentRepository(abc.ABC):
         """Remove the not-handed-over mark."""
 
     @abc.abstractmethod
-    def not_handed_over(self, created_before: datetime) -> list[Appointment]:
-        """Appointments still marked as not handed over, created before the given moment."""
+    def not_handed_over(
+        self, country: Country, created_before: datetime, limit: int = 100, after: str | None = None
+    ) -> OutboxPage:
+        """A page of the country's appointments still marked as not handed over and created
+        before the given moment, oldest first: at most `limit` of them, starting after the
+        previous page's `after`. The page's `after` is None when no more follow."""
 
 
 class AppointmentRequestPublisher(abc.ABC):
