@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from appointments.adapters.dynamodb import OUTBOX_ATTRIBUTE, DynamoAppointmentRepository, _to_item
+from appointments.adapters.dynamodb import DynamoAppointmentRepository, _to_item, new_item
 from appointments.domain import Appointment, AppointmentRequest, Country
 from appointments.services import new_appointment_id
 from bootstrap import names
@@ -112,7 +112,7 @@ def test_an_outbox_item_that_does_not_read_is_reported_by_its_id_and_the_page_go
     broken = Appointment.pending(new_appointment_id(), AppointmentRequest(unique_id, 3, Country.PE), old)
     for appointment in readable:
         repository.add(appointment)
-    item = _to_item(broken) | {OUTBOX_ATTRIBUTE: {"S": "PE"}, "scheduleId": {"S": "not a number"}}
+    item = new_item(broken) | {"scheduleId": {"S": "not a number"}}
     table, dynamodb = stack.outputs[names.TABLE_NAME], aws("dynamodb")
     dynamodb.put_item(TableName=table, Item=item)
 

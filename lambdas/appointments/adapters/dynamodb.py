@@ -59,6 +59,11 @@ def _to_item(appointment: Appointment) -> dict[str, AttributeValueTypeDef]:
     return item
 
 
+def new_item(appointment: Appointment) -> dict[str, AttributeValueTypeDef]:
+    """A new appointment's item, marked as not handed over (what `add` writes)."""
+    return _to_item(appointment) | {OUTBOX_ATTRIBUTE: {"S": appointment.country.value}}
+
+
 def _from_item(item: dict[str, AttributeValueTypeDef]) -> Appointment:
     return Appointment(
         appointment_id=item["appointmentId"]["S"],
@@ -82,12 +87,10 @@ class DynamoAppointmentRepository(AppointmentRepository):
         return {"insuredId": {"S": insured_id}, "appointmentId": {"S": appointment_id}}
 
     def add(self, appointment: Appointment) -> None:
-        item = _to_item(appointment)
-        item[OUTBOX_ATTRIBUTE] = {"S": appointment.country.value}
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=item,
+                Item=new_item(appointment),
                 ConditionExpression="attribute_not_exists(appointmentId)",
             )
         except (BotoCoreError, ClientError) as error:
