@@ -28,6 +28,7 @@ from appointments.ports import (
     AppointmentRepository,
     AppointmentRequestPublisher,
     CountryUnitOfWork,
+    OutboxPage,
     SettledEventPublisher,
 )
 
@@ -97,6 +98,15 @@ RESERVED_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
+class PageHandedOver:
+    """What became of one page of a country's outbox."""
+
+    country: Country
+    handed_over: list[str]
+    still_waiting: dict[str, str]  # appointment id -> why it keeps its mark (the next run tries again)
+
+
+@dataclass(frozen=True)
 class HandOverReport:
     handed_over: list[str]
     still_waiting: dict[str, str]  # appointment id -> why it keeps its mark (the next run tries again)
@@ -111,6 +121,7 @@ def hand_over_unpublished(
     clock: Clock = utc_now,
     page_size: int = OUTBOX_PAGE_SIZE,
     reserved_seconds: float = RESERVED_SECONDS,
+    on_page: Callable[[PageHandedOver], None] = lambda page: None,
 ) -> HandOverReport:
     """Publish the accepted appointments the topic has not taken yet, and remove their marks.
 
@@ -120,8 +131,9 @@ def hand_over_unpublished(
     that fails (the topic refused it, its mark was not removed, its item does not read) is
     reported with why and passed over: it keeps its mark for the next run. Before each page it
     asks `seconds_left` and stops once fewer than `reserved_seconds` remain, so a run ends before
-    its time does, with what it did reported. A second publish of one is harmless: the
-    processors store and announce once.
+    its time does, with what it did reported. `on_page` is told each page's outcome as soon as
+    it is known (the entry point logs it then, so each line carries its moment). A second
+    publish of one is harmless: the processors store and announce once.
     """
     created_before = clock() - older_than
     handed_over: list[str] = []
@@ -133,25 +145,37 @@ def hand_over_unpublished(
             if seconds_left() < reserved_seconds:
                 return HandOverReport(handed_over, still_waiting, walked=False)
             page = repository.not_handed_over(country, created_before, page_size, after)
-            still_waiting |= dict.fromkeys(page.unreadable, "its item does not read as an appointment")
-            refused = publisher.publish_batch(page.items)
-            still_waiting |= refused
-            for appointment in page.items:
-                if appointment.appointment_id in refused:
-                    continue
-                try:
-                    repository.mark_handed_over(appointment)
-                except Exception as error:  # one appointment's failure never ends the run
-                    still_waiting[appointment.appointment_id] = (
-                        f"published, but its mark was not removed: {error!r}"
-                    )
-                else:
-                    handed_over.append(appointment.appointment_id)
+            outcome = _hand_over_page(page, repository, publisher, country)
+            on_page(outcome)
+            handed_over += outcome.handed_over
+            still_waiting |= outcome.still_waiting
             if page.after is None:
                 del next_page[country]
             else:
                 next_page[country] = page.after
     return HandOverReport(handed_over, still_waiting, walked=True)
+
+
+def _hand_over_page(
+    page: OutboxPage,
+    repository: AppointmentRepository,
+    publisher: AppointmentRequestPublisher,
+    country: Country,
+) -> PageHandedOver:
+    still_waiting = dict.fromkeys(page.unreadable, "its item does not read as an appointment")
+    refused = publisher.publish_batch(page.items)
+    still_waiting |= refused
+    handed_over = []
+    for appointment in page.items:
+        if appointment.appointment_id in refused:
+            continue
+        try:
+            repository.mark_handed_over(appointment)
+        except Exception as error:  # one appointment's failure never ends the run
+            still_waiting[appointment.appointment_id] = f"published, but its mark was not removed: {error!r}"
+        else:
+            handed_over.append(appointment.appointment_id)
+    return PageHandedOver(country, handed_over, still_waiting)
 
 
 def list_appointments(

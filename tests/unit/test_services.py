@@ -292,6 +292,28 @@ def test_an_appointment_that_fails_is_reported_and_passed_over_and_the_others_ar
     assert refused not in publisher.published
 
 
+def test_each_pages_outcome_is_told_before_the_next_page_is_read() -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    waiting = backlog(repository, 150)
+    publisher.refused_ids = {waiting[120].appointment_id}
+    told: list[tuple[Country, int, list[str], int]] = []
+
+    def on_page(page: services.PageHandedOver) -> None:
+        told.append(
+            (page.country, len(page.handed_over), list(page.still_waiting), len(repository.outbox_pages_read))
+        )
+
+    services.hand_over_unpublished(
+        repository, publisher, timedelta(seconds=60), clock=lambda: AN_HOUR_LATER, on_page=on_page
+    )
+
+    assert told == [
+        (Country.PE, 100, [], 1),
+        (Country.CL, 0, [], 2),
+        (Country.PE, 49, [waiting[120].appointment_id], 3),
+    ]
+
+
 def test_while_the_topic_refuses_every_batch_the_run_still_walks_the_whole_outbox() -> None:
     repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
     waiting = backlog(repository, 120) + backlog(repository, 5, Country.CL)

@@ -30,6 +30,13 @@ repository = DynamoAppointmentRepository(settings.TABLE_NAME, aws_client("dynamo
 publisher = SnsAppointmentPublisher(settings.TOPIC_ARN, aws_client("sns", deadline))
 
 
+def log_page(page: services.PageHandedOver) -> None:
+    for appointment_id in page.handed_over:
+        logger.info("appointment handed over late", appointment_id=appointment_id)
+    for appointment_id, why in page.still_waiting.items():
+        logger.warning("appointment not handed over", appointment_id=appointment_id, reason=why)
+
+
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deadline.start(context)
@@ -39,11 +46,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         publisher,
         timedelta(seconds=older_than),
         seconds_left=deadline.left,  # the deadline every AWS call of the run is held to
+        on_page=log_page,
     )
-    for appointment_id in report.handed_over:
-        logger.info("appointment handed over late", appointment_id=appointment_id)
-    for appointment_id, why in report.still_waiting.items():
-        logger.warning("appointment not handed over", appointment_id=appointment_id, reason=why)
     logger.info(
         "outbox walked" if report.walked else "out of time: the next run goes on",
         handed_over=len(report.handed_over),
