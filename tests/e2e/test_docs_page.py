@@ -21,6 +21,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from bootstrap.config import STATE_DIR
 from bootstrap.kit import Stack
+from tests.support.prerequisites import missing
 from tests.support.random_refs import random_schedule_id
 
 ARTIFACTS = STATE_DIR / "artifacts"
@@ -57,7 +58,10 @@ def browser() -> Iterator[WebDriver]:
         "chromedriver", path=os.environ.get("CHROMEWEBDRIVER")
     )
     if not (chromium and driver):
-        pytest.skip("needs Debian's chromium and chromium-driver (.ci/run installs them)")
+        missing(
+            "a Chromium and its driver on PATH",
+            "install Debian's chromium and chromium-driver (.ci/run does), or Google Chrome and chromedriver",
+        )
     options = Options()
     options.binary_location = chromium
     for flag in CHROMIUM_FLAGS:

@@ -27,15 +27,10 @@ from appointments.services import new_appointment_id
 from bootstrap import names, provision
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
 from tests.support.certificates import Authority
+from tests.support.prerequisites import missing
 
 MARIADBD, INSTALL_DB = shutil.which("mariadbd"), shutil.which("mariadb-install-db")
-pytestmark = [
-    pytest.mark.skipif(
-        not (MARIADBD and INSTALL_DB),
-        reason="needs MariaDB's server binaries (mariadbd, mariadb-install-db) to start a MySQL with TLS",
-    ),
-    pytest.mark.xdist_group("tls-mysql"),  # one server for the module, on one worker
-]
+pytestmark = pytest.mark.xdist_group("tls-mysql")  # one server for the module, on one worker
 NOW = datetime.datetime.now(datetime.UTC)
 PE = LOCAL_COUNTRY_DATABASES[0]
 
@@ -79,6 +74,11 @@ def answers(port: int) -> bool:
 
 @pytest.fixture(scope="module")
 def tls_mysql(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsMySql]:
+    if not (MARIADBD and INSTALL_DB):
+        missing(
+            "MariaDB's server binaries (mariadbd, mariadb-install-db) to start a MySQL with TLS",
+            "install Debian's or Ubuntu's mariadb-server-core (no service: the tests start their own server)",
+        )
     folder = tmp_path_factory.mktemp("tls-mysql")
     data, authority = folder / "data", Authority("rimac test database CA")
     cert, key = authority.server(folder)
