@@ -21,7 +21,16 @@ from tests.support.counts import stored_rows
 from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
-from tests.support.tally import mysql_rows, now_ms, table_of, wait_all_told
+from tests.support.tally import (
+    Tally,
+    flush_late_lines,
+    mysql_rows,
+    now_ms,
+    table_of,
+    tally,
+    wait_all_told,
+    wait_nudging,
+)
 
 
 def post(api: AppointmentsApi, insured: str, country: str, count: int) -> list[str]:
@@ -43,26 +52,29 @@ def test_a_short_outage_is_retried_from_the_queue_and_nothing_is_lost_or_doubled
     deadlines: Deadlines,
     report: Callable[[str], None],
 ) -> None:
-    insured, queue, started_ms = random_insured_id("FLT"), stack.outputs[names.queue_output("PE")], now_ms()
+    insured, started_ms = random_insured_id("FLT"), now_ms()
 
     with mysql_refusing(mysql_admin, "PE"):
         ids = post(api, insured, "PE", 5)
         report(f"revoked INSERT from {names.mysql_user('PE')}, posted 5 PE appointments")
-        attempted = wait_for(
-            lambda: (
-                int(
-                    sqs.get_queue_attributes(
-                        QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
-                    )["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
-                )
-                >= 5
-            ),
+
+        def each_failed() -> Tally | None:
+            found = tally(kit_config, stack.outputs, started_ms, ids)
+            return found if all(found.failures[i] for i in ids) else None
+
+        # What the processor logged for each of the 5: a failed attempt (it then stays in the queue).
+        failed = wait_nudging(
+            each_failed,
+            lambda: flush_late_lines(kit_config, stack.outputs, [names.processor_function_output("PE")]),
             timeout=deadlines.flow,
-            describe="the processor to fail on all 5 and leave them in the queue",
+            describe="the processor to fail on all 5",
         )
-        assert attempted
         during = api.statuses(insured)
-        report(f"during the outage: {stored_rows(mysql_admin, 'PE', ids)} in MySQL, {list(during.values())}")
+        report(
+            f"during the outage: {stored_rows(mysql_admin, 'PE', ids)} in MySQL, {list(during.values())}, "
+            f"failed attempts (receive counts) {list(failed.failures.values())}"
+        )
+        assert failed.outcomes == {i: [] for i in ids}  # none was stored while MySQL refused
         assert stored_rows(mysql_admin, "PE", ids) == 0
         assert set(during.values()) == {"pending"}
 
