@@ -14,6 +14,7 @@ from appointments.domain import Appointment, AppointmentRequest, Country
 from appointments.services import new_appointment_id
 from bootstrap import names
 from bootstrap.kit import Stack
+from tests.support.random_refs import random_schedule_id
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -23,15 +24,18 @@ def repository(aws: Callable[[str], Any], stack: Stack) -> DynamoAppointmentRepo
     return DynamoAppointmentRepository(stack.outputs[names.TABLE_NAME], aws("dynamodb"))
 
 
-def pending(insured: str, schedule: int = 1, country: Country = Country.PE) -> Appointment:
-    request = AppointmentRequest(insured, schedule, country, correlation_id=f"req-{insured}")
+def pending(insured: str, schedule: int | None = None, country: Country = Country.PE) -> Appointment:
+    """A pending appointment, as POST stores it, on a slot of its own unless given: `add` marks it for
+    the outbox, so the reconciler hands it to the flow, which books its slot in MySQL."""
+    slot = random_schedule_id() if schedule is None else schedule
+    request = AppointmentRequest(insured, slot, country, correlation_id=f"req-{insured}")
     return Appointment.pending(new_appointment_id(), request, T0)
 
 
 def test_an_added_appointment_reads_back_identical(
     repository: DynamoAppointmentRepository, unique_id: str
 ) -> None:
-    appointment = pending(unique_id, schedule=7, country=Country.CL)
+    appointment = pending(unique_id, country=Country.CL)
 
     repository.add(appointment)
 
@@ -41,14 +45,15 @@ def test_an_added_appointment_reads_back_identical(
 def test_the_list_is_newest_first_and_scoped_to_the_insured(
     repository: DynamoAppointmentRepository, unique_id: str
 ) -> None:
-    mine = [pending(unique_id, schedule=n) for n in range(1, 4)]
+    base = random_schedule_id()
+    mine = [pending(unique_id, schedule=base + n) for n in range(1, 4)]
     for appointment in mine:
         repository.add(appointment)
     repository.add(pending(unique_id + "X"))
 
     listed = repository.list_for_insured(unique_id).items
 
-    assert [a.schedule_id for a in listed] == [3, 2, 1]
+    assert [a.schedule_id - base for a in listed] == [3, 2, 1]
     assert repository.list_for_insured("NOBODY" + unique_id).items == []
 
 
@@ -79,7 +84,7 @@ def walk(repository: DynamoAppointmentRepository, insured: str, limit: int) -> l
 def test_more_appointments_than_the_largest_page_come_in_pages_each_once(
     repository: DynamoAppointmentRepository, aws: Callable[[str], Any], stack: Stack, unique_id: str
 ) -> None:
-    mine = [pending(unique_id, schedule=n) for n in range(120)]
+    mine = [pending(unique_id) for _ in range(120)]
     put_directly(aws, stack.outputs[names.TABLE_NAME], mine)
 
     pages = walk(repository, unique_id, limit=50)
@@ -91,7 +96,7 @@ def test_more_appointments_than_the_largest_page_come_in_pages_each_once(
 def test_a_query_cut_short_by_the_1_mb_page_continues_where_it_stopped(
     repository: DynamoAppointmentRepository, aws: Callable[[str], Any], stack: Stack, unique_id: str
 ) -> None:
-    mine = [pending(unique_id, schedule=n) for n in range(6)]
+    mine = [pending(unique_id) for _ in range(6)]
     put_directly(aws, stack.outputs[names.TABLE_NAME], mine, pad=300_000)  # 1.8 MB in all
 
     pages = walk(repository, unique_id, limit=100)
