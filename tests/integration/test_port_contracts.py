@@ -30,8 +30,8 @@ from appointments.services import new_appointment_id
 from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
+from tests.support.fakes import InMemoryAppointmentRepository, InMemoryCountryUnitOfWork
 from tests.support.random_refs import random_schedule_id
-from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryCountryUnitOfWork
 
 T0 = datetime(2026, 11, 28, 10, 0, 0, 123000, tzinfo=UTC)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from types import ModuleType
-from typing import Any
 
 import pytest
 
@@ -14,24 +13,14 @@ from appointments.domain import Appointment, AppointmentRequest, AppointmentStat
 from appointments.messages import AppointmentMessage, AppointmentSettledDetail
 from bootstrap import names
 from tests.support.entrypoints import entry_point
-from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryCountryUnitOfWork, InMemoryEventPublisher
-from tests.unit.test_http_api import FakeContext
+from tests.support.events import FakeContext, sqs_record
+from tests.support.fakes import (
+    InMemoryAppointmentRepository,
+    InMemoryCountryUnitOfWork,
+    InMemoryEventPublisher,
+)
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
-
-
-def sqs_record(message_id: str, body: str) -> dict[str, Any]:
-    return {
-        "messageId": message_id,
-        "receiptHandle": f"handle-{message_id}",
-        "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:queue",
-        "awsRegion": "us-east-1",
-    }
 
 
 def appointment(number: int, country: Country = Country.PE) -> Appointment:
