@@ -4,19 +4,16 @@ shares with the fake are in test_port_contracts.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from appointments.adapters.dynamodb import DynamoAppointmentRepository, _to_item
-from appointments.domain import Appointment, AppointmentRequest, Country
-from appointments.services import new_appointment_id
+from appointments.domain import Appointment, Country
 from bootstrap import names
 from bootstrap.kit import Stack
+from tests.support.appointments import appointment
 from tests.support.random_refs import random_schedule_id
-
-T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -24,32 +21,24 @@ def repository(aws: Callable[[str], Any], stack: Stack) -> DynamoAppointmentRepo
     return DynamoAppointmentRepository(stack.outputs[names.TABLE_NAME], aws("dynamodb"))
 
 
-def pending(insured: str, schedule: int | None = None, country: Country = Country.PE) -> Appointment:
-    """A pending appointment, as POST stores it, on a slot of its own unless given: `add` marks it for
-    the outbox, so the reconciler hands it to the flow, which books its slot in MySQL."""
-    slot = random_schedule_id() if schedule is None else schedule
-    request = AppointmentRequest(insured, slot, country, correlation_id=f"req-{insured}")
-    return Appointment.pending(new_appointment_id(), request, T0)
-
-
 def test_an_added_appointment_reads_back_identical(
     repository: DynamoAppointmentRepository, unique_id: str
 ) -> None:
-    appointment = pending(unique_id, country=Country.CL)
+    item = appointment(unique_id, country=Country.CL, correlation_id=f"req-{unique_id}")
 
-    repository.add(appointment)
+    repository.add(item)
 
-    assert repository.list_for_insured(unique_id).items == [appointment]
+    assert repository.list_for_insured(unique_id).items == [item]
 
 
 def test_the_list_is_newest_first_and_scoped_to_the_insured(
     repository: DynamoAppointmentRepository, unique_id: str
 ) -> None:
     base = random_schedule_id()
-    mine = [pending(unique_id, schedule=base + n) for n in range(1, 4)]
-    for appointment in mine:
-        repository.add(appointment)
-    repository.add(pending(unique_id + "X"))
+    mine = [appointment(unique_id, schedule=base + n) for n in range(1, 4)]
+    for item in mine:
+        repository.add(item)
+    repository.add(appointment(unique_id + "X"))
 
     listed = repository.list_for_insured(unique_id).items
 
@@ -65,8 +54,8 @@ def put_directly(
     dynamodb = aws("dynamodb")
     for start in range(0, len(appointments), 25):
         requests = []
-        for appointment in appointments[start : start + 25]:
-            item = _to_item(appointment) | ({"padding": {"S": "x" * pad}} if pad else {})
+        for written in appointments[start : start + 25]:
+            item = _to_item(written) | ({"padding": {"S": "x" * pad}} if pad else {})
             requests.append({"PutRequest": {"Item": item}})
         dynamodb.batch_write_item(RequestItems={table: requests})
 
@@ -84,7 +73,7 @@ def walk(repository: DynamoAppointmentRepository, insured: str, limit: int) -> l
 def test_more_appointments_than_the_largest_page_come_in_pages_each_once(
     repository: DynamoAppointmentRepository, aws: Callable[[str], Any], stack: Stack, unique_id: str
 ) -> None:
-    mine = [pending(unique_id) for _ in range(120)]
+    mine = [appointment(unique_id) for _ in range(120)]
     put_directly(aws, stack.outputs[names.TABLE_NAME], mine)
 
     pages = walk(repository, unique_id, limit=50)
@@ -96,7 +85,7 @@ def test_more_appointments_than_the_largest_page_come_in_pages_each_once(
 def test_a_query_cut_short_by_the_1_mb_page_continues_where_it_stopped(
     repository: DynamoAppointmentRepository, aws: Callable[[str], Any], stack: Stack, unique_id: str
 ) -> None:
-    mine = [pending(unique_id) for _ in range(6)]
+    mine = [appointment(unique_id) for _ in range(6)]
     put_directly(aws, stack.outputs[names.TABLE_NAME], mine, pad=300_000)  # 1.8 MB in all
 
     pages = walk(repository, unique_id, limit=100)

@@ -3,11 +3,9 @@ particular to MySQL (the facts it shares with the fake are in test_port_contract
 
 from __future__ import annotations
 
-import random
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pymysql
@@ -15,11 +13,11 @@ import pytest
 
 from appointments.adapters.mysql import MySqlCountryUnitOfWork
 from appointments.adapters.ssm import DB_PARAMETER_NAMES, MissingDbParameter, MySqlSettings, SsmMySqlSettings
-from appointments.domain import Appointment, AppointmentRequest, Country, StoreUnavailable
-from appointments.services import new_appointment_id
+from appointments.domain import Appointment, Country, StoreUnavailable
 from bootstrap import names
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
 from bootstrap.kit import Stack
+from tests.support.appointments import appointment
 from tests.support.silent_server import silent_server
 
 PE_SCHEMA, CL_SCHEMA = names.schema(Country.PE), names.schema(Country.CL)
@@ -36,15 +34,6 @@ def pe_uow(kit_config: KitConfig, stack: Stack, engine_env: None) -> Iterator[My
     )
     yield uow
     uow.close()
-
-
-def appointment(insured: str, country: Country = Country.PE, schedule: int | None = None) -> Appointment:
-    """A fresh slot each time unless `schedule` is given: MySQL holds each slot once, across runs."""
-    return Appointment.pending(
-        new_appointment_id(),
-        AppointmentRequest(insured, schedule or random.randrange(10**12, 10**13), country),
-        datetime(2026, 11, 27, 12, 0, 0, 123000, tzinfo=UTC),
-    )
 
 
 def store(uow: MySqlCountryUnitOfWork, item: Appointment) -> None:
@@ -92,7 +81,7 @@ def test_an_appointment_is_written_to_its_own_country_schema_with_its_fields(
 
     store(pe_uow, item)
 
-    expected = [("ITMYSQL1", item.schedule_id, datetime(2026, 11, 27, 12, 0, 0, 123000))]
+    expected = [("ITMYSQL1", item.schedule_id, item.created_at.replace(tzinfo=None))]  # UTC, to the ms
     assert rows(mysql_admin, PE_SCHEMA, item.appointment_id) == expected
     assert rows(mysql_admin, CL_SCHEMA, item.appointment_id) == []
 

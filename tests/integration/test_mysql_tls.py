@@ -6,7 +6,6 @@ plain text."""
 
 from __future__ import annotations
 
-import datetime
 import os
 import shutil
 import socket
@@ -22,16 +21,15 @@ from pymysql.constants import ER
 
 from appointments.adapters.mysql import MySqlCountryUnitOfWork
 from appointments.adapters.ssm import MySqlSettings
-from appointments.domain import Appointment, AppointmentRequest, Country, StoreUnavailable
-from appointments.services import new_appointment_id
+from appointments.domain import Appointment, Country, StoreUnavailable
 from bootstrap import names, provision
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
+from tests.support.appointments import appointment
 from tests.support.certificates import Authority
 from tests.support.prerequisites import missing
 
 MARIADBD, INSTALL_DB = shutil.which("mariadbd"), shutil.which("mariadb-install-db")
 pytestmark = pytest.mark.xdist_group("tls-mysql")  # one server for the module, on one worker
-NOW = datetime.datetime.now(datetime.UTC)
 PE = LOCAL_COUNTRY_DATABASES[0]
 
 
@@ -113,12 +111,6 @@ def tls_mysql(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsMySql]:
     finally:
         server.terminate()
         server.wait(timeout=30)
-
-
-def appointment() -> Appointment:
-    return Appointment.pending(
-        new_appointment_id(), AppointmentRequest("TLS01", time.time_ns() % 10**12, Country.PE), NOW
-    )
 
 
 def write(uow: MySqlCountryUnitOfWork, item: Appointment) -> None:

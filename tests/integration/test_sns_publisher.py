@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from appointments.adapters.sns import SnsAppointmentPublisher
-from appointments.domain import Appointment, AppointmentRequest, Country
+from appointments.domain import Country
 from appointments.messages import AppointmentMessage
 from appointments.services import new_appointment_id
 from tests.integration.conftest import receive_one
+from tests.support.appointments import appointment
 
 
 @pytest.fixture
@@ -33,15 +33,11 @@ def test_the_published_message_carries_the_appointment_and_the_country_attribute
     aws: Callable[[str], Any], topic_to_queue: tuple[str, str], unique_id: str
 ) -> None:
     topic_arn, queue_url = topic_to_queue
-    appointment = Appointment.pending(
-        new_appointment_id(),
-        AppointmentRequest(unique_id, 42, Country.CL, correlation_id="req-" + unique_id),
-        datetime.now(UTC),
-    )
+    item = appointment(unique_id, country=Country.CL, correlation_id="req-" + unique_id)
 
-    SnsAppointmentPublisher(topic_arn, aws("sns")).publish(appointment)
+    SnsAppointmentPublisher(topic_arn, aws("sns")).publish(item)
 
     message = receive_one(aws("sqs"), queue_url)
-    assert AppointmentMessage.model_validate_json(message["Body"]).to_domain() == appointment
+    assert AppointmentMessage.model_validate_json(message["Body"]).to_domain() == item
     assert message["MessageAttributes"]["countryISO"] == {"DataType": "String", "StringValue": "CL"}
     assert message["MessageAttributes"]["correlationId"]["StringValue"] == "req-" + unique_id

@@ -9,9 +9,10 @@ from types import ModuleType
 
 import pytest
 
-from appointments.domain import Appointment, AppointmentRequest, AppointmentStatus, Country, SlotOutcome
+from appointments.domain import Appointment, AppointmentStatus, Country, SlotOutcome
 from appointments.messages import AppointmentMessage, AppointmentSettledDetail
 from bootstrap import names
+from tests.support.appointments import appointment
 from tests.support.entrypoints import entry_point
 from tests.support.events import FakeContext, sqs_record
 from tests.support.fakes import (
@@ -23,9 +24,15 @@ from tests.support.fakes import (
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
-def appointment(number: int, country: Country = Country.PE) -> Appointment:
-    request = AppointmentRequest(f"PE{number:03}", 1000 + number, country)
-    return Appointment.pending(f"01JDAPPOINTMENT{number:011}", request, T0)
+def numbered(number: int, country: Country = Country.PE) -> Appointment:
+    """Appointment `number`, with ids and a slot of its number, so a batch's failures read plainly."""
+    return appointment(
+        f"PE{number:03}",
+        schedule=1000 + number,
+        country=country,
+        created=T0,
+        appointment_id=f"01JDAPPOINTMENT{number:011}",
+    )
 
 
 @pytest.fixture
@@ -44,12 +51,12 @@ def processor(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 
 def test_the_processor_reports_exactly_the_malformed_and_the_misrouted_records(processor: ModuleType) -> None:
-    good = [appointment(1), appointment(2)]
+    good = [numbered(1), numbered(2)]
     records = [
         sqs_record("m-1", AppointmentMessage.from_domain(good[0]).model_dump_json()),
         sqs_record("m-2", "{not json"),
         sqs_record("m-3", AppointmentMessage.from_domain(good[1]).model_dump_json()),
-        sqs_record("m-4", AppointmentMessage.from_domain(appointment(3, Country.CL)).model_dump_json()),
+        sqs_record("m-4", AppointmentMessage.from_domain(numbered(3, Country.CL)).model_dump_json()),
     ]
 
     result = processor.lambda_handler({"Records": records}, FakeContext())
@@ -63,7 +70,7 @@ def test_the_processor_reports_a_record_whose_event_was_not_published_and_its_re
     processor: ModuleType,
 ) -> None:
     processor.events.fail_times = 1
-    first, second = appointment(1), appointment(2)
+    first, second = numbered(1), numbered(2)
     records = [
         sqs_record("m-1", AppointmentMessage.from_domain(first).model_dump_json()),
         sqs_record("m-2", AppointmentMessage.from_domain(second).model_dump_json()),
@@ -88,7 +95,7 @@ def test_the_processor_reports_a_record_whose_event_was_not_published_and_its_re
 def test_the_processor_reports_a_record_of_an_unknown_major_version_and_takes_a_newer_minor(
     processor: ModuleType,
 ) -> None:
-    older, newer_minor, newer_major = appointment(1), appointment(2), appointment(3)
+    older, newer_minor, newer_major = numbered(1), numbered(2), numbered(3)
     body = AppointmentMessage.from_domain
     records = [
         sqs_record("m-1", body(older).model_dump_json(exclude={"version"})),  # from before versions
@@ -118,7 +125,7 @@ def settled_body(settled: Appointment, detail_type: str = "AppointmentScheduled"
 
 
 def test_the_callback_reports_exactly_the_unknown_and_the_malformed_records(callback: ModuleType) -> None:
-    known, unknown = appointment(1), appointment(2)
+    known, unknown = numbered(1), numbered(2)
     callback.repository.add(known)
     records = [
         sqs_record("c-1", settled_body(known)),
