@@ -11,8 +11,8 @@ import pytest
 from bootstrap import engine, names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from tests.kit_cli import kit_command
 from tests.support.api_client import AppointmentsApi
+from tests.support.kit_cli import kit_command
 from tests.support.one_at_a_time import one_at_a_time
 from tests.support.prerequisites import missing
 

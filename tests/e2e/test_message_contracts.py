@@ -21,12 +21,12 @@ from appointments.messages import AppointmentMessage
 from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from tests.e2e.test_appointment_flow import schemas_holding, wait_completed, wait_settled
 from tests.support.api_client import AppointmentsApi
 from tests.support.appointments import appointment
 from tests.support.contracts import committed_document, contract_errors
+from tests.support.counts import schemas_holding
 from tests.support.deadlines import Deadlines
-from tests.support.polling import wait_for
+from tests.support.polling import wait_completed, wait_for, wait_settled
 from tests.support.queues import copies_of_the_flow, drain
 from tests.support.random_refs import random_insured_id, random_schedule_id, random_suffix
 from tests.support.tally import log_lines, now_ms

@@ -26,11 +26,11 @@ import pytest
 from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from tests.kit_cli import kit_command
 from tests.support.api_client import AppointmentsApi, Reply
 from tests.support.counts import dead_letter_depths, stored_rows, stored_rows_per_country
 from tests.support.deadlines import Deadlines
 from tests.support.functions import environment_changed
+from tests.support.kit_cli import kit_command
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_idempotency_key, random_insured_id, random_schedule_id
 from tests.support.silent_server import silent_server

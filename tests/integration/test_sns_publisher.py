@@ -9,8 +9,8 @@ from appointments.adapters.sns import SnsAppointmentPublisher
 from appointments.domain import Country
 from appointments.messages import AppointmentMessage
 from appointments.services import new_appointment_id
-from tests.integration.conftest import receive_one
 from tests.support.appointments import appointment
+from tests.support.queues import receive_one
 
 
 @pytest.fixture
