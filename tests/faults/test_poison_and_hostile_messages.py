@@ -18,10 +18,10 @@ from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
 from bootstrap.stack_queries import peek, waiting_messages
-from tests.faults.conftest import holds
 from tests.support.api_client import AppointmentsApi
 from tests.support.appointments import appointment
 from tests.support.deadlines import Deadlines
+from tests.support.faults import holds
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id
 from tests.support.tally import now_ms, wait_all_told
