@@ -22,7 +22,7 @@ LOCK_FLAGS  := --quiet --universal --python-version 3.11 --generate-hashes --no-
 # taken literally ($(value): no make function in it runs, not even when make exports it), exported,
 # and named in a recipe as "$$NAME", so quotes, $(...), backticks or ; in it stay characters; Python
 # then checks its shape. A variable given neither way stays unset.
-USER_VARIABLES := ID QUEUES ARGS JSON COUNT CONCURRENCY TEST_WORKERS \
+USER_VARIABLES := ID QUEUES ARGS JSON COUNT CONCURRENCY SEED TEST_WORKERS \
   STAGE API_FLAVOUR DB_PARAMETERS_PREFIX SUBNET_IDS SECURITY_GROUP_ID BUCKET ENDPOINT DATABASE_TLS \
   REST_API_LOGS_ROLE DB_HOST DB_PORT DB_ADMIN_USER DB_ADMIN_PASSWORD DB_USER_HOST FUNCTIONS_DB_HOST SSL_CA \
   ENGINE ENGINE_PORT ENGINE_URL PUBLIC_ENGINE_URL PERSIST AWS_REGION AWS_DEFAULT_REGION API_KEY_PARAMETER \
@@ -33,7 +33,7 @@ TEST_WORKERS ?= 4
 $(foreach name,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(name))),,\
   $(eval override $(name) := $$(value $(name)))$(eval export $(name))))
 
-.PHONY: help venvs up down build pin-images deploy db-users migrate openapi asyncapi watch logs status trace redrive awslocal bench bench-up test lint unit integration e2e faults lock clean
+.PHONY: help venvs up down build pin-images deploy db-users migrate openapi asyncapi watch logs status trace redrive awslocal bench bench-up bench-backlog test lint unit integration e2e faults lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -132,6 +132,9 @@ awslocal: $(VENV)/.installed ## Run the AWS CLI against the local engine: make a
 
 bench: up ## Benchmark: N appointments through the API, ours vs a no-op chain (COUNT=1000 CONCURRENCY=8)
 	@$(PY) -m bench.flow --count "$${COUNT:-1000}" --concurrency "$${CONCURRENCY:-8}"
+
+bench-backlog: up ## The reconciler draining a backlog the topic refused: COUNT=10000 [SEED=direct] (posted through the API by default)
+	@$(PY) -m bench.backlog --count "$${COUNT:-10000}" --seed "$${SEED:-api}"
 
 bench-up: venvs ## Time `make up` (stopped engine, re-run), then the loop on fresh clones: make up with no cache, make e2e, make test, .ci/run
 	@$(PY) -m bench.up_times

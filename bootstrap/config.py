@@ -172,17 +172,19 @@ class StackConfig:
         suffix = "" if stage == "$default" else f"/{stage}"
         return f"{self.endpoint}/_aws/execute-api/{outputs[names.API_ID]}{suffix}"
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, **options: Any) -> Any:
+        """A boto3 client for the stack's AWS; `options` go to boto3.client (a botocore `config`)."""
         import boto3
 
         if self.endpoint is None:
-            return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+            return boto3.client(service, region_name=self.region, **options)  # type: ignore[call-overload]
         return boto3.client(
             service,  # type: ignore[call-overload]
             endpoint_url=self.endpoint,
             region_name=self.region,
             aws_access_key_id="test",
             aws_secret_access_key="test",  # noqa: S106 (local engines take any key)
+            **options,
         )
 
 

@@ -19,13 +19,10 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
-
-if TYPE_CHECKING:
-    import boto3
 
 # botocore's standard retry mode sleeps up to min(20, 2 ** (attempt - 1)) seconds between attempts.
 MAX_BACKOFF_SECONDS = 20.0
@@ -128,13 +125,14 @@ def aws_client(
     deadline: Deadline,
     budget: CallBudget = AWS_CALLS,
     keep: float | None = None,
-    session: boto3.Session | None = None,
+    endpoint_url: str | None = None,
 ) -> Any:
     """A boto3 client with the budget's timeouts and retries, whose every attempt (the retries
-    too) is started only when it can finish before the deadline."""
+    too) is started only when it can finish before the deadline. The endpoint is AWS's, or
+    AWS_ENDPOINT_URL's (the local engine sets it in every function); tests may name another."""
     import boto3
 
-    client = (session or boto3).client(service, config=budget.botocore_config())  # type: ignore[call-overload]
+    client = boto3.client(service, config=budget.botocore_config(), endpoint_url=endpoint_url)  # type: ignore[call-overload]
 
     def before_attempt(event_name: str = "before-send", **_: Any) -> None:
         # event_name: before-send.<service>.<Operation>

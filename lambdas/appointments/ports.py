@@ -7,11 +7,12 @@ StatusChanged, PublishFailed); they decide nothing. The use cases in services.py
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 
-from appointments.domain import Appointment, AppointmentSettled, StatusChange
+from appointments.domain import Appointment, AppointmentSettled, Country, StatusChange
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,18 @@ class AppointmentPage:
 
     items: list[Appointment]
     after: str | None = None  # the appointment id the next page follows; None: there is no more
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    """Some of a country's appointments not handed over yet, oldest first, and where the next
+    page starts."""
+
+    items: list[Appointment]
+    # ids of marked items this code cannot read as appointments (a hand-edited or foreign item):
+    # reported, so the walk goes past them instead of stopping on them
+    unreadable: list[str] = field(default_factory=list)
+    after: str | None = None  # where the next page starts, as the repository wrote it; None: no more
 
 
 class AppointmentRepository(abc.ABC):
@@ -50,8 +63,12 @@ class AppointmentRepository(abc.ABC):
         """Remove the not-handed-over mark."""
 
     @abc.abstractmethod
-    def not_handed_over(self, created_before: datetime) -> list[Appointment]:
-        """Appointments still marked as not handed over, created before the given moment."""
+    def not_handed_over(
+        self, country: Country, created_before: datetime, limit: int = 100, after: str | None = None
+    ) -> OutboxPage:
+        """A page of the country's appointments still marked as not handed over and created
+        before the given moment, oldest first: at most `limit` of them, starting after the
+        previous page's `after`. The page's `after` is None when no more follow."""
 
 
 class AppointmentRequestPublisher(abc.ABC):
@@ -60,6 +77,11 @@ class AppointmentRequestPublisher(abc.ABC):
     @abc.abstractmethod
     def publish(self, appointment: Appointment) -> None:
         """Raises PublishFailed when the topic did not take it."""
+
+    @abc.abstractmethod
+    def publish_batch(self, appointments: Sequence[Appointment]) -> dict[str, str]:
+        """Publish several, each the message `publish` sends, in as few calls as the topic
+        allows. Returns those the topic did not take, appointment id -> why; it took the others."""
 
 
 class CountryUnitOfWork(abc.ABC):

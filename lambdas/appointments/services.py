@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from appointments.ports import (
     AppointmentRepository,
     AppointmentRequestPublisher,
     CountryUnitOfWork,
+    OutboxPage,
     SettledEventPublisher,
 )
 
@@ -89,28 +91,91 @@ def _hand_over(
     return True
 
 
+# A page of the outbox is read, published and unmarked before the time left is looked at again
+OUTBOX_PAGE_SIZE = 100
+# What a run keeps in hand: it starts no page once fewer seconds than this remain
+RESERVED_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class PageHandedOver:
+    """What became of one page of a country's outbox."""
+
+    country: Country
+    handed_over: list[str]
+    still_waiting: dict[str, str]  # appointment id -> why it keeps its mark (the next run tries again)
+
+
 @dataclass(frozen=True)
 class HandOverReport:
     handed_over: list[str]
-    still_waiting: list[str]
+    still_waiting: dict[str, str]  # appointment id -> why it keeps its mark (the next run tries again)
+    walked: bool  # False: the run stopped for time before it had walked every country's outbox
 
 
 def hand_over_unpublished(
     repository: AppointmentRepository,
     publisher: AppointmentRequestPublisher,
     older_than: timedelta,
+    seconds_left: Callable[[], float] = lambda: math.inf,
     clock: Clock = utc_now,
+    page_size: int = OUTBOX_PAGE_SIZE,
+    reserved_seconds: float = RESERVED_SECONDS,
+    on_page: Callable[[PageHandedOver], None] = lambda page: None,
 ) -> HandOverReport:
-    """Publish every accepted appointment the topic has not taken yet.
+    """Publish the accepted appointments the topic has not taken yet, and remove their marks.
 
     Only those older than `older_than`, so a request still being answered is left to its own
-    function. A second publish of one is harmless: the processors store and announce once.
+    function. A page of the outbox at a time, the countries' pages in turn, so a backlog in one
+    country does not keep the other waiting; each page is published in batches. An appointment
+    that fails (the topic refused it, its mark was not removed, its item does not read) is
+    reported with why and passed over: it keeps its mark for the next run. Before each page it
+    asks `seconds_left` and stops once fewer than `reserved_seconds` remain, so a run ends before
+    its time does, with what it did reported. `on_page` is told each page's outcome as soon as
+    it is known (the entry point logs it then, so each line carries its moment). A second
+    publish of one is harmless: the processors store and announce once.
     """
-    report = HandOverReport(handed_over=[], still_waiting=[])
-    for appointment in repository.not_handed_over(created_before=clock() - older_than):
-        done = _hand_over(appointment, repository, publisher)
-        (report.handed_over if done else report.still_waiting).append(appointment.appointment_id)
-    return report
+    created_before = clock() - older_than
+    handed_over: list[str] = []
+    still_waiting: dict[str, str] = {}
+    # The countries whose outbox is still to walk, each with where its next page starts
+    next_page: dict[Country, str | None] = {country: None for country in Country}
+    while next_page:
+        for country, after in list(next_page.items()):
+            if seconds_left() < reserved_seconds:
+                return HandOverReport(handed_over, still_waiting, walked=False)
+            page = repository.not_handed_over(country, created_before, page_size, after)
+            outcome = _hand_over_page(page, repository, publisher, country)
+            on_page(outcome)
+            handed_over += outcome.handed_over
+            still_waiting |= outcome.still_waiting
+            if page.after is None:
+                del next_page[country]
+            else:
+                next_page[country] = page.after
+    return HandOverReport(handed_over, still_waiting, walked=True)
+
+
+def _hand_over_page(
+    page: OutboxPage,
+    repository: AppointmentRepository,
+    publisher: AppointmentRequestPublisher,
+    country: Country,
+) -> PageHandedOver:
+    still_waiting = dict.fromkeys(page.unreadable, "its item does not read as an appointment")
+    refused = publisher.publish_batch(page.items)
+    still_waiting |= refused
+    handed_over = []
+    for appointment in page.items:
+        if appointment.appointment_id in refused:
+            continue
+        try:
+            repository.mark_handed_over(appointment)
+        except Exception as error:  # one appointment's failure never ends the run
+            still_waiting[appointment.appointment_id] = f"published, but its mark was not removed: {error!r}"
+        else:
+            handed_over.append(appointment.appointment_id)
+    return PageHandedOver(country, handed_over, still_waiting)
 
 
 def list_appointments(

@@ -4,11 +4,12 @@ shares with the fake are in test_port_contracts.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from appointments.adapters.dynamodb import DynamoAppointmentRepository, _to_item
+from appointments.adapters.dynamodb import DynamoAppointmentRepository, _to_item, new_item
 from appointments.domain import Appointment, Country
 from bootstrap import names
 from bootstrap.kit import Stack
@@ -93,3 +94,33 @@ def test_a_query_cut_short_by_the_1_mb_page_continues_where_it_stopped(
     print(f"six 300 kB items, limit 100: pages of {[len(page) for page in pages]}")
     assert len(pages) > 1
     assert [a for page in pages for a in page] == sorted(mine, key=lambda a: a.appointment_id, reverse=True)
+
+
+def test_an_outbox_item_that_does_not_read_is_reported_by_its_id_and_the_page_goes_on(
+    repository: DynamoAppointmentRepository, aws: Callable[[str], Any], stack: Stack, unique_id: str
+) -> None:
+    old = datetime(2003, 1, 1, tzinfo=UTC)
+    readable = [appointment(unique_id, created=old) for _ in range(2)]
+    broken = appointment(unique_id, created=old)
+    for item in readable:
+        repository.add(item)
+    item = new_item(broken) | {"scheduleId": {"S": "not a number"}}
+    table, dynamodb = stack.outputs[names.TABLE_NAME], aws("dynamodb")
+    dynamodb.put_item(TableName=table, Item=item)
+
+    found, unreadable, after = [], [], None
+    while True:
+        page = repository.not_handed_over(Country.PE, old + timedelta(minutes=1), limit=2, after=after)
+        found += [a for a in page.items if a.insured_id == unique_id]
+        unreadable += page.unreadable
+        if page.after is None:
+            break
+        after = page.after
+
+    assert sorted(found, key=lambda a: a.appointment_id) == sorted(readable, key=lambda a: a.appointment_id)
+    assert broken.appointment_id in unreadable
+    for stored in [*readable, broken]:
+        dynamodb.delete_item(
+            TableName=table,
+            Key={"insuredId": {"S": unique_id}, "appointmentId": {"S": stored.appointment_id}},
+        )

@@ -16,6 +16,7 @@ from appointments.adapters.mysql import MySqlCountryUnitOfWork
 from appointments.adapters.ssm import SsmMySqlSettings
 from appointments.domain import (
     AlreadyStored,
+    Appointment,
     AppointmentNotFound,
     AppointmentStatus,
     Country,
@@ -219,12 +220,55 @@ def test_a_new_appointment_waits_in_the_outbox_until_marked_handed_over(
         repository.add(item)
     repository.mark_handed_over(handed)
 
-    found = {a.appointment_id for a in repository.not_handed_over(created_before=old + timedelta(minutes=1))}
+    found = {a.appointment_id for a in walk_outbox(repository, Country.PE, old + timedelta(minutes=1))}
 
     assert waiting.appointment_id in found
     assert not found & {handed.appointment_id, young.appointment_id}
+    assert not {a.appointment_id for a in walk_outbox(repository, Country.CL, old + timedelta(minutes=1))} & {
+        waiting.appointment_id
+    }
     repository.mark_handed_over(waiting)
     repository.mark_handed_over(young)
+
+
+def walk_outbox(
+    repository: AppointmentRepository, country: Country, before: datetime, limit: int = 100
+) -> list[Appointment]:
+    found: list[Appointment] = []
+    after = None
+    while True:
+        page = repository.not_handed_over(country, before, limit, after)
+        found += page.items
+        if page.after is None:
+            return found
+        after = page.after
+
+
+def test_the_outbox_comes_a_page_at_a_time_oldest_first_even_as_the_pages_read_are_unmarked(
+    repository: AppointmentRepository, unique_id: str
+) -> None:
+    old = datetime(2002, 1, 1, tzinfo=UTC)
+    before = old + timedelta(minutes=1)
+    waiting = [appointment(unique_id, created=old + timedelta(seconds=n)) for n in (3, 1, 4, 0, 2)]
+    for item in waiting:
+        repository.add(item)
+
+    pages, after = [], None
+    while True:
+        page = repository.not_handed_over(Country.PE, before, limit=2, after=after)
+        pages.append(page)
+        for item in page.items:  # as the reconciler does, before it reads the next page
+            if item.insured_id == unique_id:  # another test's items may wait beside ours
+                repository.mark_handed_over(item)
+        if page.after is None:
+            break
+        after = page.after
+
+    ours = [a for page in pages for a in page.items if a.insured_id == unique_id]
+    assert ours == sorted(waiting, key=lambda a: a.created_at)
+    assert len(pages) >= 3
+    assert all(len(page.items) + len(page.unreadable) <= 2 for page in pages)
+    assert not [a for a in walk_outbox(repository, Country.PE, before) if a.insured_id == unique_id]
 
 
 def test_a_long_list_comes_a_page_at_a_time_each_appointment_once_newest_first(

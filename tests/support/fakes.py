@@ -5,6 +5,8 @@ store and return data and report the same facts as the real adapters
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections.abc import Sequence
 from datetime import datetime
 
 from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
@@ -19,6 +21,7 @@ from appointments.domain import (
     Appointment,
     AppointmentNotFound,
     AppointmentSettled,
+    Country,
     PublishFailed,
     SlotTaken,
     StatusChange,
@@ -31,6 +34,7 @@ from appointments.ports import (
     AppointmentRepository,
     AppointmentRequestPublisher,
     CountryUnitOfWork,
+    OutboxPage,
     SettledEventPublisher,
 )
 
@@ -54,6 +58,8 @@ class InMemoryAppointmentRepository(AppointmentRepository):
         self.answers_lost = 0
         self.lost_before_writing = False
         self.marks_failing = 0
+        self.unreadable: set[tuple[str, str]] = set()  # items stored in a shape no reader knows
+        self.outbox_pages_read: list[Country] = []
 
     def add(self, appointment: Appointment) -> None:
         key = (appointment.insured_id, appointment.appointment_id)
@@ -101,19 +107,52 @@ class InMemoryAppointmentRepository(AppointmentRepository):
             raise AppointmentNotFound(*key)
         self.not_handed.discard(key)
 
-    def not_handed_over(self, created_before: datetime) -> list[Appointment]:
-        return [self.items[key] for key in self.not_handed if self.items[key].created_at < created_before]
+    def not_handed_over(
+        self, country: Country, created_before: datetime, limit: int = 100, after: str | None = None
+    ) -> OutboxPage:
+        # The index's order: createdAt, then the table's key; a page starts after that position
+        def position(key: tuple[str, str]) -> list[str]:
+            return [self.items[key].created_at.isoformat(), *key]
+
+        marked = sorted(
+            (
+                key
+                for key in self.not_handed
+                if self.items[key].country is country and self.items[key].created_at < created_before
+            ),
+            key=position,
+        )
+        following = [key for key in marked if after is None or position(key) > json.loads(after)]
+        page = following[:limit]
+        self.outbox_pages_read.append(country)
+        return OutboxPage(
+            items=[self.items[key] for key in page if key not in self.unreadable],
+            unreadable=[key[1] for key in page if key in self.unreadable],
+            after=json.dumps(position(page[-1])) if len(page) == limit else None,
+        )
 
 
 class InMemoryRequestPublisher(AppointmentRequestPublisher):
     def __init__(self) -> None:
         self.published: list[Appointment] = []
+        self.batches: list[list[str]] = []  # the appointment ids of each publish_batch call
         self.refusing = False
+        self.refused_ids: set[str] = set()  # appointments whose entry the topic fails, alone
 
     def publish(self, appointment: Appointment) -> None:
-        if self.refusing:
+        if self.refusing or appointment.appointment_id in self.refused_ids:
             raise PublishFailed("topic unavailable")
         self.published.append(appointment)
+
+    def publish_batch(self, appointments: Sequence[Appointment]) -> dict[str, str]:
+        self.batches.append([a.appointment_id for a in appointments])
+        if self.refusing:
+            return {a.appointment_id: "topic unavailable" for a in appointments}
+        refused = {
+            a.appointment_id: "entry failed" for a in appointments if a.appointment_id in self.refused_ids
+        }
+        self.published += [a for a in appointments if a.appointment_id not in refused]
+        return refused
 
 
 class InMemoryCountryUnitOfWork(CountryUnitOfWork):

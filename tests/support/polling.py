@@ -36,14 +36,12 @@ def wait_for(
 
 def wait_settled(api: AppointmentsApi, insured_id: str, appointment_id: str, timeout: float) -> str:
     """The appointment's status once it is no longer pending."""
-    return wait_for(
-        lambda: (
-            (api.status_of(insured_id, appointment_id) or "pending") != "pending"
-            and api.status_of(insured_id, appointment_id)
-        ),
-        timeout=timeout,
-        describe=f"appointment {appointment_id} settled",
-    )
+
+    def settled() -> str | None:
+        status = api.status_of(insured_id, appointment_id)
+        return status if status not in (None, "pending") else None
+
+    return wait_for(settled, timeout=timeout, describe=f"appointment {appointment_id} settled")
 
 
 def wait_completed(api: AppointmentsApi, insured_id: str, appointment_id: str, timeout: float) -> None:

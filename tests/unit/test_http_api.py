@@ -527,7 +527,7 @@ def test_when_the_topic_refuses_the_request_is_accepted_and_kept_for_the_reconci
     )
 
     assert (status, body["status"]) == (202, "pending")
-    [waiting] = api.repository.not_handed_over(created_before=datetime.now(UTC) + timedelta(seconds=1))
+    [waiting] = api.repository.not_handed_over(Country.PE, datetime.now(UTC) + timedelta(seconds=1)).items
     assert waiting.appointment_id == body["appointmentId"]
 
 

@@ -1,16 +1,20 @@
 """The processor's and the callback's entry points with a synthetic SQS batch: each reports in
-`batchItemFailures` exactly the records that failed, and its batch-mates are handled."""
+`batchItemFailures` exactly the records that failed, and its batch-mates are handled. And the
+reconciler's, with its schedule's event: it stops when the invocation's time is nearly spent."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import ModuleType
 
 import pytest
 
+from appointments.budgets import Deadline
 from appointments.domain import Appointment, AppointmentStatus, Country, SlotOutcome
 from appointments.messages import AppointmentMessage, AppointmentSettledDetail
+from appointments.services import RESERVED_SECONDS
 from bootstrap import names
 from tests.support.appointments import appointment
 from tests.support.entrypoints import entry_point
@@ -19,6 +23,7 @@ from tests.support.fakes import (
     InMemoryAppointmentRepository,
     InMemoryCountryUnitOfWork,
     InMemoryEventPublisher,
+    InMemoryRequestPublisher,
 )
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
@@ -150,3 +155,51 @@ def test_an_empty_batch_the_warm_up_sends_touches_nothing(
     assert callback.lambda_handler(EMPTY_BATCH, FakeContext()) == {"batchItemFailures": []}
     assert not processor.uow.rows
     assert not processor.events.events
+
+
+@pytest.fixture
+def reconciler(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    module = entry_point("reconciler", monkeypatch, TABLE_NAME="appointments", TOPIC_ARN="arn:topic")
+    monkeypatch.setattr(module, "repository", InMemoryAppointmentRepository())
+    monkeypatch.setattr(module, "publisher", InMemoryRequestPublisher())
+    return module
+
+
+@dataclass
+class ScheduledContext(FakeContext):
+    remaining_ms: int = 60_000  # the schedule's invocation has the function's whole timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def test_the_reconciler_stops_when_the_invocation_has_little_time_left(
+    reconciler: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waiting = [numbered(n) for n in range(150)]
+    for item in waiting:
+        reconciler.repository.add(item)
+    # The run's clock: started at 0 with 60 s; PE's first page is read at 0 and CL's at 20 s, then
+    # at 50 s less than the reserve is left before the deadline
+    moments = iter([0.0, 0.0, 20.0, 50.0])
+    monkeypatch.setattr(reconciler, "deadline", Deadline(clock=lambda: next(moments)))
+
+    result = reconciler.lambda_handler({}, ScheduledContext())
+
+    assert result == {
+        "handedOver": [a.appointment_id for a in waiting[:100]],
+        "stillWaiting": [],
+        "walked": False,
+    }
+    monkeypatch.setattr(reconciler, "deadline", Deadline())
+    again = reconciler.lambda_handler({}, ScheduledContext())
+    assert (again["handedOver"], again["walked"]) == ([a.appointment_id for a in waiting[100:]], True)
+
+
+def test_a_reconciler_run_with_less_time_than_its_reserve_reads_nothing(reconciler: ModuleType) -> None:
+    reconciler.repository.add(numbered(1))
+
+    result = reconciler.lambda_handler({}, ScheduledContext(remaining_ms=int(RESERVED_SECONDS * 1000)))
+
+    assert result == {"handedOver": [], "stillWaiting": [], "walked": False}
+    assert reconciler.repository.outbox_pages_read == []

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
@@ -52,7 +53,7 @@ def test_a_requested_appointment_is_stored_pending_and_published_once() -> None:
     assert appointment.created_at == T0
     assert repository.list_for_insured("PE001").items == [appointment]
     assert publisher.published == [appointment]
-    assert repository.not_handed_over(created_before=T0 + timedelta(days=1)) == []
+    assert repository.not_handed_over(Country.PE, created_before=T0 + timedelta(days=1)).items == []
 
 
 def test_when_the_topic_refuses_the_appointment_is_still_accepted_and_waits_in_the_outbox() -> None:
@@ -64,7 +65,7 @@ def test_when_the_topic_refuses_the_appointment_is_still_accepted_and_waits_in_t
     assert not accepted.handed_over
     assert publisher.published == []
     assert repository.list_for_insured("PE001").items == [accepted.appointment]
-    assert repository.not_handed_over(created_before=T0 + timedelta(seconds=1)) == [accepted.appointment]
+    assert repository.not_handed_over(Country.PE, T0 + timedelta(seconds=1)).items == [accepted.appointment]
 
 
 def test_once_the_topic_has_it_a_failed_removal_of_the_mark_does_not_fail_the_request() -> None:
@@ -76,7 +77,7 @@ def test_once_the_topic_has_it_a_failed_removal_of_the_mark_does_not_fail_the_re
     assert accepted.handed_over
     assert publisher.published == [accepted.appointment]
     # still marked: the reconciler will publish it again, which the processors take as a repeat
-    assert repository.not_handed_over(created_before=T0 + timedelta(1)) == [accepted.appointment]
+    assert repository.not_handed_over(Country.PE, T0 + timedelta(1)).items == [accepted.appointment]
 
 
 def test_a_store_whose_answer_was_lost_raises_with_the_appointment_and_publishes_nothing() -> None:
@@ -129,7 +130,8 @@ def test_the_reconciler_hands_over_what_the_topic_refused_once_it_works_again() 
     )
 
     assert report.handed_over == [waiting.appointment.appointment_id]
-    assert again.handed_over == again.still_waiting == []
+    assert again.handed_over == []
+    assert again.still_waiting == {}
     assert publisher.published == [handed.appointment, waiting.appointment]
 
 
@@ -156,8 +158,173 @@ def test_while_the_topic_still_refuses_the_reconciler_keeps_the_appointment_wait
         repository, publisher, timedelta(0), clock=lambda: T0 + timedelta(1)
     )
 
-    assert report.still_waiting == [accepted.appointment.appointment_id]
-    assert len(repository.not_handed_over(created_before=T0 + timedelta(1))) == 1
+    assert report.still_waiting == {accepted.appointment.appointment_id: "topic unavailable"}
+    assert repository.not_handed_over(Country.PE, T0 + timedelta(1)).items == [accepted.appointment]
+
+
+def backlog(
+    repository: InMemoryAppointmentRepository, count: int, country: Country = Country.PE
+) -> list[Appointment]:
+    """`count` appointments the topic refused, a second apart from T0, oldest first."""
+    refusing = InMemoryRequestPublisher()
+    refusing.refusing = True
+    first = 1 + len(repository.items)
+    return [
+        services.request_appointment(
+            request(insured=f"{country}{n:05}", schedule=n, country=country),
+            repository,
+            refusing,
+            clock=lambda n=n: T0 + timedelta(seconds=n),
+        ).appointment
+        for n in range(first, first + count)
+    ]
+
+
+AN_HOUR_LATER = T0 + timedelta(hours=1)
+
+
+def hand_over(
+    repository: InMemoryAppointmentRepository,
+    publisher: InMemoryRequestPublisher,
+    seconds_left: Callable[[], float] = lambda: 60.0,
+) -> services.HandOverReport:
+    return services.hand_over_unpublished(
+        repository, publisher, timedelta(seconds=60), seconds_left, clock=lambda: AN_HOUR_LATER
+    )
+
+
+def waiting_ids(repository: InMemoryAppointmentRepository, country: Country = Country.PE) -> list[str]:
+    page = repository.not_handed_over(country, AN_HOUR_LATER, limit=10**6)
+    return [a.appointment_id for a in page.items]
+
+
+def test_the_reconciler_walks_the_outbox_a_page_at_a_time_and_publishes_each_page_as_a_batch() -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    waiting = backlog(repository, 250)
+
+    report = hand_over(repository, publisher)
+
+    assert report.walked
+    assert report.handed_over == [a.appointment_id for a in waiting]  # oldest first
+    assert report.still_waiting == {}
+    assert [len(batch) for batch in publisher.batches] == [100, 0, 100, 50]  # PE, CL, PE, PE
+    assert repository.outbox_pages_read == [Country.PE, Country.CL, Country.PE, Country.PE]
+    assert waiting_ids(repository) == []
+
+
+def test_the_reconciler_stops_before_its_time_runs_out_and_the_next_run_goes_on() -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    waiting = backlog(repository, 350)
+    # What is left before each page: PE's first page and CL's (empty) one are read, then less
+    # than the reserve is left
+    left = iter([60.0, 40.0, services.RESERVED_SECONDS - 0.1])
+
+    first = hand_over(repository, publisher, seconds_left=lambda: next(left))
+
+    assert not first.walked
+    assert first.handed_over == [a.appointment_id for a in waiting[:100]]
+    assert first.still_waiting == {}  # the rest was not tried: it waits for the next run
+    assert waiting_ids(repository) == [a.appointment_id for a in waiting[100:]]
+
+    second = hand_over(repository, publisher)
+
+    assert second.walked
+    assert second.handed_over == [a.appointment_id for a in waiting[100:]]
+    assert publisher.published == waiting  # each once, oldest first
+
+
+def test_a_run_with_less_time_left_than_its_reserve_reads_nothing() -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    backlog(repository, 3)
+
+    report = hand_over(repository, publisher, seconds_left=lambda: services.RESERVED_SECONDS - 0.1)
+
+    assert (report.walked, report.handed_over, repository.outbox_pages_read) == (False, [], [])
+
+
+def test_the_countries_take_turns_so_a_backlog_in_one_does_not_keep_the_other_waiting() -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    peru = backlog(repository, 400, Country.PE)
+    chile = backlog(repository, 30, Country.CL)
+    left = iter([60.0, 50.0, 40.0, 5.0])
+
+    report = hand_over(repository, publisher, seconds_left=lambda: next(left))
+
+    assert repository.outbox_pages_read == [Country.PE, Country.CL, Country.PE]
+    assert report.handed_over == [a.appointment_id for a in peru[:100] + chile + peru[100:200]]
+    assert waiting_ids(repository, Country.CL) == []
+
+
+class UnmarkingFails(InMemoryAppointmentRepository):
+    """Removing one appointment's mark fails (DynamoDB throttled it, say); every other works."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing_id = ""
+
+    def mark_handed_over(self, appointment: Appointment) -> None:
+        if appointment.appointment_id == self.failing_id:
+            raise RuntimeError("throttled")
+        super().mark_handed_over(appointment)
+
+
+def test_an_appointment_that_fails_is_reported_and_passed_over_and_the_others_are_handed_over() -> None:
+    repository, publisher = UnmarkingFails(), InMemoryRequestPublisher()
+    waiting = backlog(repository, 150)
+    refused, unmarked = waiting[10], waiting[120]
+    publisher.refused_ids = {refused.appointment_id}
+    repository.failing_id = unmarked.appointment_id
+    repository.unreadable.add((waiting[30].insured_id, waiting[30].appointment_id))
+
+    report = hand_over(repository, publisher)
+
+    assert report.walked
+    assert report.still_waiting == {
+        refused.appointment_id: "entry failed",
+        waiting[30].appointment_id: "its item does not read as an appointment",
+        unmarked.appointment_id: "published, but its mark was not removed: RuntimeError('throttled')",
+    }
+    failed = {refused.appointment_id, waiting[30].appointment_id, unmarked.appointment_id}
+    assert report.handed_over == [a.appointment_id for a in waiting if a.appointment_id not in failed]
+    # they keep their marks, so the next run tries them again
+    assert sorted(waiting_ids(repository)) == sorted([refused.appointment_id, unmarked.appointment_id])
+    assert unmarked in publisher.published
+    assert refused not in publisher.published
+
+
+def test_each_pages_outcome_is_told_before_the_next_page_is_read() -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    waiting = backlog(repository, 150)
+    publisher.refused_ids = {waiting[120].appointment_id}
+    told: list[tuple[Country, int, list[str], int]] = []
+
+    def on_page(page: services.PageHandedOver) -> None:
+        told.append(
+            (page.country, len(page.handed_over), list(page.still_waiting), len(repository.outbox_pages_read))
+        )
+
+    services.hand_over_unpublished(
+        repository, publisher, timedelta(seconds=60), clock=lambda: AN_HOUR_LATER, on_page=on_page
+    )
+
+    assert told == [
+        (Country.PE, 100, [], 1),
+        (Country.CL, 0, [], 2),
+        (Country.PE, 49, [waiting[120].appointment_id], 3),
+    ]
+
+
+def test_while_the_topic_refuses_every_batch_the_run_still_walks_the_whole_outbox() -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    waiting = backlog(repository, 120) + backlog(repository, 5, Country.CL)
+    publisher.refusing = True
+
+    report = hand_over(repository, publisher)
+
+    assert report.walked
+    assert report.handed_over == []
+    assert sorted(report.still_waiting) == sorted(a.appointment_id for a in waiting)
+    assert set(report.still_waiting.values()) == {"topic unavailable"}
 
 
 def test_appointment_ids_are_unique_and_sort_by_creation_time() -> None:

@@ -11,6 +11,7 @@ import pytest
 from aws_lambda_powertools.shared.constants import TRACER_CAPTURE_ERROR_ENV, TRACER_CAPTURE_RESPONSE_ENV
 from cfnlint.decode import decode
 
+from appointments.services import RESERVED_SECONDS
 from bootstrap import names
 from bootstrap.config import TEMPLATE
 
@@ -101,6 +102,27 @@ def test_the_reconciler_runs_every_minute_on_the_outbox_index(resources: dict[st
     assert schedule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ReconcilerFunction", "Arn"]}
     [index] = resources["AppointmentsTable"]["Properties"]["GlobalSecondaryIndexes"]
     assert [key["AttributeName"] for key in index["KeySchema"]] == ["outbox", "createdAt"]
+
+
+def test_the_reconciler_runs_one_at_a_time(resources: dict[str, dict[str, Any]]) -> None:
+    reconciler = resources["ReconcilerFunction"]["Properties"]
+
+    # A run still walking a backlog is never joined by a second one publishing the same items
+    assert reconciler["ReservedConcurrentExecutions"] == 1
+    # and it stops starting pages in time to report what it did
+    assert reconciler["Timeout"] >= 3 * RESERVED_SECONDS
+
+
+def test_the_reconciler_is_never_retried_asynchronously(resources: dict[str, dict[str, Any]]) -> None:
+    [config] = of_type(resources, "AWS::Lambda::EventInvokeConfig").values()
+
+    # the next minute's run is the retry; a throttled schedule event expires when the next comes
+    assert config["Properties"] == {
+        "FunctionName": {"Ref": "ReconcilerFunction"},
+        "Qualifier": "$LATEST",
+        "MaximumRetryAttempts": 0,
+        "MaximumEventAgeInSeconds": 60,
+    }
 
 
 def policy_statements(resources: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:

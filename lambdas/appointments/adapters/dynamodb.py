@@ -6,6 +6,7 @@ taken it. The sparse index OUTBOX_INDEX (outbox, createdAt) holds only those ite
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ from appointments.domain import (
     StatusChanged,
     WriteUnconfirmed,
 )
-from appointments.ports import AppointmentPage, AppointmentRepository
+from appointments.ports import AppointmentPage, AppointmentRepository, OutboxPage
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -58,6 +59,11 @@ def _to_item(appointment: Appointment) -> dict[str, AttributeValueTypeDef]:
     return item
 
 
+def new_item(appointment: Appointment) -> dict[str, AttributeValueTypeDef]:
+    """A new appointment's item, marked as not handed over (what `add` writes)."""
+    return _to_item(appointment) | {OUTBOX_ATTRIBUTE: {"S": appointment.country.value}}
+
+
 def _from_item(item: dict[str, AttributeValueTypeDef]) -> Appointment:
     return Appointment(
         appointment_id=item["appointmentId"]["S"],
@@ -81,12 +87,10 @@ class DynamoAppointmentRepository(AppointmentRepository):
         return {"insuredId": {"S": insured_id}, "appointmentId": {"S": appointment_id}}
 
     def add(self, appointment: Appointment) -> None:
-        item = _to_item(appointment)
-        item[OUTBOX_ATTRIBUTE] = {"S": appointment.country.value}
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=item,
+                Item=new_item(appointment),
                 ConditionExpression="attribute_not_exists(appointmentId)",
             )
         except (BotoCoreError, ClientError) as error:
@@ -183,19 +187,30 @@ class DynamoAppointmentRepository(AppointmentRepository):
         except (BotoCoreError, ClientError) as error:
             raise WriteUnconfirmed(appointment) from error
 
-    def not_handed_over(self, created_before: datetime) -> list[Appointment]:
-        paginator = self._client.get_paginator("query")
-        found: list[Appointment] = []
-        for country in Country:
-            pages = paginator.paginate(
-                TableName=self._table,
-                IndexName=OUTBOX_INDEX,
-                KeyConditionExpression="#outbox = :country AND createdAt < :before",
-                ExpressionAttributeNames={"#outbox": OUTBOX_ATTRIBUTE},
-                ExpressionAttributeValues={
-                    ":country": {"S": country.value},
-                    ":before": {"S": created_before.isoformat()},
-                },
-            )
-            found += [_from_item(item) for page in pages for item in page["Items"]]
-        return found
+    def not_handed_over(
+        self, country: Country, created_before: datetime, limit: int = 100, after: str | None = None
+    ) -> OutboxPage:
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": OUTBOX_INDEX,
+            "KeyConditionExpression": "#outbox = :country AND createdAt < :before",
+            "ExpressionAttributeNames": {"#outbox": OUTBOX_ATTRIBUTE},
+            "ExpressionAttributeValues": {
+                ":country": {"S": country.value},
+                ":before": {"S": created_before.isoformat()},
+            },
+            "Limit": limit,
+        }
+        if after is not None:
+            query["ExclusiveStartKey"] = json.loads(after)
+        response = self._client.query(**query)
+        items, unreadable = [], []
+        for item in response["Items"]:
+            try:
+                items.append(_from_item(item))
+            except (KeyError, ValueError, TypeError):
+                unreadable.append(item["appointmentId"]["S"])
+        # The index's key of the last item read (its country, createdAt and the table's key): the
+        # next query starts after it, whether or not that item is still in the index by then
+        stopped_at = response.get("LastEvaluatedKey")
+        return OutboxPage(items, unreadable, after=json.dumps(stopped_at) if stopped_at else None)

@@ -1,10 +1,12 @@
 """appointmentReconciler: hands over accepted appointments the topic has not taken yet.
 
-Runs on a schedule (the template's rule, every minute). An appointment is stored before it is
-published; when the publish fails (the topic unavailable, the HTTP function stopped between the
-two), it keeps its not-handed-over mark, and this function publishes it once the topic works.
-`{"olderThanSeconds": N}` in the event overrides the age below which an appointment is left to
-the request that is still answering it.
+Runs on a schedule (the template's rule, every minute), one run at a time (the template reserves
+it one execution and no asynchronous retry). An appointment is stored before it is published;
+when the publish fails (the topic unavailable, the HTTP function stopped between the two), it
+keeps its not-handed-over mark, and this function publishes it once the topic works: a page of
+the outbox at a time, the countries in turn, until the outbox is walked or the invocation's time
+is nearly spent; what is left waits for the next run. `{"olderThanSeconds": N}` in the event
+overrides the age below which an appointment is left to the request that is still answering it.
 """
 
 from __future__ import annotations
@@ -28,13 +30,31 @@ repository = DynamoAppointmentRepository(settings.TABLE_NAME, aws_client("dynamo
 publisher = SnsAppointmentPublisher(settings.TOPIC_ARN, aws_client("sns", deadline))
 
 
+def log_page(page: services.PageHandedOver) -> None:
+    for appointment_id in page.handed_over:
+        logger.info("appointment handed over late", appointment_id=appointment_id)
+    for appointment_id, why in page.still_waiting.items():
+        logger.warning("appointment not handed over", appointment_id=appointment_id, reason=why)
+
+
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deadline.start(context)
     older_than = int(event.get("olderThanSeconds", settings.HAND_OVER_AFTER_SECONDS))
-    report = services.hand_over_unpublished(repository, publisher, timedelta(seconds=older_than))
-    for appointment_id in report.handed_over:
-        logger.info("appointment handed over late", appointment_id=appointment_id)
-    if report.still_waiting:
-        logger.warning("the topic still refuses appointments", waiting=len(report.still_waiting))
-    return {"handedOver": report.handed_over, "stillWaiting": report.still_waiting}
+    report = services.hand_over_unpublished(
+        repository,
+        publisher,
+        timedelta(seconds=older_than),
+        seconds_left=deadline.left,  # the deadline every AWS call of the run is held to
+        on_page=log_page,
+    )
+    logger.info(
+        "outbox walked" if report.walked else "out of time: the next run goes on",
+        handed_over=len(report.handed_over),
+        still_waiting=len(report.still_waiting),
+    )
+    return {
+        "handedOver": report.handed_over,
+        "stillWaiting": list(report.still_waiting),
+        "walked": report.walked,
+    }
