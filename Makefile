@@ -160,8 +160,9 @@ integration: venvs ## Adapter tests against the engine and MySQL (starts the eng
 	$(PY) -m pytest $(PARALLEL) tests/integration
 
 e2e: venvs ## The full flow through the HTTP API (starts the stack if it is not running)
-	@$(PY) -m pytest $(PARALLEL) -m "not serial" tests/e2e; parallel=$$?; \
-	  $(PY) -m pytest -m serial tests/e2e; exit $$(( parallel || $$? ))
+	@$(call timed,parallel,$(PY) -m pytest $(PARALLEL) $(SLOWEST) -m "not serial" tests/e2e) \
+	  $(call timed,serial,$(PY) -m pytest $(SLOWEST) -m serial tests/e2e) \
+	  $(PHASE_TIMES); exit $$(( parallel || serial ))
 
 faults: venvs ## Real faults on the stack: MySQL refusing, poison messages, an engine restart
 	$(PY) -m pytest tests/faults
@@ -172,9 +173,20 @@ faults: venvs ## Real faults on the stack: MySQL refusing, poison messages, an e
 # MySQL) and the `serial` tests.
 PARALLEL = -n "$$TEST_WORKERS" --dist loadgroup  # TEST_WORKERS is 4 unless given (above)
 
-test: venvs lint ## The whole suite: lint, unit, integration, e2e, faults (starts what it needs)
-	@$(PY) -m pytest $(PARALLEL) -m "not serial and (not faults or xdist_group)"; parallel=$$?; \
-	  $(PY) -m pytest -m "serial or (faults and not xdist_group)"; exit $$(( parallel || $$? ))
+# `make e2e` and `make test` end with each session's five slowest tests and the wall time of each
+# phase, so a regression shows at once. $(call timed,NAME,COMMAND) runs COMMAND, keeps its exit
+# status in $$NAME and its line for $(PHASE_TIMES), which prints them all.
+SLOWEST = --durations=5
+timed = started=$$SECONDS; $(2); $(1)=$$?; \
+  phases+="$$(printf '  %-9s %5d s' $(1) $$((SECONDS - started)))$$( (( $(1) )) && echo ", exit $$$(1)")"$$'\n';
+PHASE_TIMES = printf '\nWall time per phase:\n%s' "$$phases"
+
+test: venvs ## The whole suite: lint, unit, integration, e2e, faults (starts what it needs)
+	@$(call timed,lint,$(MAKE) --no-print-directory lint) \
+	  if (( lint )); then $(PHASE_TIMES); exit "$$lint"; fi; \
+	  $(call timed,parallel,$(PY) -m pytest $(PARALLEL) $(SLOWEST) -m "not serial and (not faults or xdist_group)") \
+	  $(call timed,serial,$(PY) -m pytest $(SLOWEST) -m "serial or (faults and not xdist_group)") \
+	  $(PHASE_TIMES); exit $$(( parallel || serial ))
 
 lock: | $(UV) ## Re-resolve requirements/*.txt from *.in with hashes, for Python 3.11 and newer (the oldest supported)
 	cd requirements && for f in uv lambda engine bootstrap dev scan; do \

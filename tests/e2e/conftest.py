@@ -11,17 +11,21 @@ import pytest
 from bootstrap import engine, names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from tests.kit_cli import kit_command
 from tests.support.api_client import AppointmentsApi
+from tests.support.kit_cli import kit_command
 from tests.support.one_at_a_time import one_at_a_time
+from tests.support.prerequisites import missing
 
 DEPLOY_STAGE = "e2edeploy"
 
 
 @pytest.fixture(scope="session")
 def deployed_rest_api(kit_config: KitConfig, stack: Stack) -> str:
-    if kit_config.engine == "ministack" and engine.engine_python_version() != "3.12":
-        pytest.skip("deploy builds the AWS python3.12 zips; this engine runs another Python")
+    if kit_config.engine == "ministack" and (version := engine.engine_python_version()) != "3.12":
+        missing(
+            f"the engine on Python 3.12 (deploy builds the AWS python3.12 zips; this engine runs {version})",
+            "install a Python 3.12 on PATH or under pyenv (`pyenv install 3.12`), remove .engine-venv, run `make up`",
+        )
     with one_at_a_time("stack"):  # pytest-xdist workers build and deploy in turn
         printed = deploy_rest_stage(kit_config)
     outputs = json.loads(printed[printed.index("{") :])

@@ -37,7 +37,7 @@ def test_a_retried_request_with_its_idempotency_key_is_one_appointment(api: Appo
     request, key = body(), random_idempotency_key("retry")
 
     replies = [api.create(request, idempotency_key=key) for _ in range(3)]
-    reused = api.create({**request, "scheduleId": 1}, idempotency_key=key)
+    reused = api.create({**request, "scheduleId": int(request["scheduleId"]) + 1}, idempotency_key=key)
 
     assert {reply.status for reply in replies} == {202}
     assert len({reply.body["appointmentId"] for reply in replies}) == 1

@@ -13,25 +13,11 @@ import pytest
 from bootstrap import names
 from bootstrap.config import KitConfig
 from tests.support.api_client import AppointmentsApi, Reply
+from tests.support.counts import schemas_holding
 from tests.support.deadlines import Deadlines
-from tests.support.polling import wait_for
+from tests.support.polling import wait_completed, wait_for, wait_settled
 from tests.support.random_refs import random_insured_id, random_schedule_id
 from tests.support.tally import mysql_rows, now_ms, outputs_for, slot_rows, table_of, wait_all_told
-
-
-def wait_settled(api: AppointmentsApi, insured_id: str, appointment_id: str, timeout: float) -> str:
-    return wait_for(
-        lambda: (
-            (api.status_of(insured_id, appointment_id) or "pending") != "pending"
-            and api.status_of(insured_id, appointment_id)
-        ),
-        timeout=timeout,
-        describe=f"appointment {appointment_id} settled",
-    )
-
-
-def wait_completed(api: AppointmentsApi, insured_id: str, appointment_id: str, timeout: float) -> None:
-    assert wait_settled(api, insured_id, appointment_id, timeout) == "completed"
 
 
 @pytest.fixture
@@ -46,19 +32,9 @@ def free_slot(admin: pymysql.connections.Connection, country: str, schedule_id: 
         cursor.execute(f"DELETE FROM {table_of(country)} WHERE schedule_id = %s", (schedule_id,))  # noqa: S608
 
 
-def schemas_holding(admin: pymysql.connections.Connection, appointment_id: str) -> list[str]:
-    found = []
-    with admin.cursor() as cursor:
-        for schema in map(names.schema, names.COUNTRIES):
-            cursor.execute(
-                f"SELECT COUNT(*) FROM {schema}.appointments WHERE appointment_id = %s",  # noqa: S608
-                (appointment_id,),
-            )
-            found += [schema] * cursor.fetchone()[0]
-    return found
-
-
-@pytest.mark.serial  # slot 1 is the seed's: the docs page's example and schemathesis book it too
+# Slot 1 is the seed's, and no other test asks for it; both front doors share the schemas, so their
+# seed requests run one after another, on one worker (the group).
+@pytest.mark.xdist_group("seed-slot-1")
 @pytest.mark.parametrize(
     "seed_request",
     [

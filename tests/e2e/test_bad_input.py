@@ -9,9 +9,9 @@ import pytest
 
 from bootstrap import names
 from bootstrap.config import KitConfig
-from bootstrap.kit import Stack
 from tests.support.api_client import AppointmentsApi
-from tests.support.random_refs import random_insured_id, random_suffix
+from tests.support.random_refs import random_insured_id, random_schedule_id, random_suffix
+from tests.support.tally import outputs_for
 
 HOSTILE = [
     "' OR '1'='1",
@@ -29,31 +29,42 @@ HOSTILE = [
 ]
 
 
-def scan_values(kit_config: KitConfig, stack: Stack, values: set[str]) -> int:
-    """How many stored appointments carry any of these values in any field."""
-    dynamodb = kit_config.client("dynamodb")
-    found = 0
-    for page in dynamodb.get_paginator("scan").paginate(TableName=stack.outputs[names.TABLE_NAME]):
-        for item in page["Items"]:
-            found += any(attribute.get("S") in values for attribute in item.values())
-    return found
+def stored_with(kit_config: KitConfig, api: AppointmentsApi, insured: str, slot: int) -> list[dict[str, Any]]:
+    """The items of the table behind `api` (each front door is a stack of its own) that carry this
+    test's insured id or slot: whatever its requests stored, and nothing another test stored."""
+    pages = (
+        kit_config.client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=outputs_for(kit_config, api.base_url)[names.TABLE_NAME],
+            FilterExpression="insuredId = :insured OR scheduleId = :slot",
+            ExpressionAttributeValues={":insured": {"S": insured}, ":slot": {"N": str(slot)}},
+        )
+    )
+    return [
+        item
+        for page in pages
+        for item in page["Items"]
+        if item["insuredId"].get("S") == insured or item["scheduleId"].get("N") == str(slot)
+    ]
 
 
 @pytest.mark.parametrize("field", ["insuredId", "scheduleId", "countryISO"])
 def test_hostile_strings_in_any_field_get_400_naming_it_and_nothing_is_stored(
-    api: AppointmentsApi, kit_config: KitConfig, stack: Stack, field: str
+    api: AppointmentsApi, kit_config: KitConfig, field: str
 ) -> None:
-    insured = random_insured_id("BAD")
-    stored_before = scan_values(kit_config, stack, set(HOSTILE))
+    # Every request carries this test's insured id or slot in the fields it leaves alone, so
+    # anything stored from it is found by them, in the front door's own table.
+    insured, slot = random_insured_id("BAD"), random_schedule_id()
     replies = []
     for value in HOSTILE:
-        body: dict[str, Any] = {"insuredId": insured, "scheduleId": 1, "countryISO": "PE", field: value}
+        body: dict[str, Any] = {"insuredId": insured, "scheduleId": slot, "countryISO": "PE", field: value}
         replies.append(api.create(body))
 
     assert {reply.status for reply in replies} == {400}
     assert all([e["field"] for e in reply.body["errors"]] == [field] for reply in replies)
     assert api.list(insured).body == {"items": []}
-    assert scan_values(kit_config, stack, set(HOSTILE)) == stored_before
+    assert stored_with(kit_config, api, insured, slot) == []
 
 
 @pytest.mark.parametrize("value", [v for v in HOSTILE if v and "/" not in v])
@@ -63,18 +74,19 @@ def test_hostile_insured_ids_in_the_path_get_400(api: AppointmentsApi, value: st
     assert reply.status == 400, reply
 
 
+# Bodies with @insured@ and @slot@ standing for the test's own insured id and slot.
 @pytest.mark.parametrize(
     ("data", "content_type", "status"),
     [
-        (b'{"insuredId": "PE001", "scheduleId": 1, "countryISO": "PE"}', "text/plain", 415),
-        (b"<appointment><insuredId>PE001</insuredId></appointment>", "application/xml", 415),
-        (b"insuredId=PE001&scheduleId=1&countryISO=PE", "application/x-www-form-urlencoded", 415),
+        (b'{"insuredId": "@insured@", "scheduleId": @slot@, "countryISO": "PE"}', "text/plain", 415),
+        (b"<appointment><insuredId>@insured@</insuredId></appointment>", "application/xml", 415),
+        (b"insuredId=@insured@&scheduleId=@slot@&countryISO=PE", "application/x-www-form-urlencoded", 415),
         (b"--x\r\ncontent-disposition: form-data; name=a\r\n\r\nb\r\n--x--", "multipart/form-data", 415),
         (b"{not json", "application/json", 400),
         (b"[]", "application/json", 400),
         (b"null", "application/json", 400),
         (
-            b'{"insuredId": "PE001", "scheduleId": 1, "countryISO": "PE", "countryISO": "XX"}',
+            b'{"insuredId": "@insured@", "scheduleId": @slot@, "countryISO": "PE", "countryISO": "XX"}',
             "application/json",
             400,
         ),
@@ -97,10 +109,14 @@ def test_hostile_insured_ids_in_the_path_get_400(api: AppointmentsApi, value: st
 def test_wrong_content_is_refused_with_a_clear_message(
     api: AppointmentsApi, data: bytes, content_type: str, status: int
 ) -> None:
-    reply = api.create_raw(data, content_type)
+    insured, slot = random_insured_id("BAD"), random_schedule_id()
+    reply = api.create_raw(
+        data.replace(b"@insured@", insured.encode()).replace(b"@slot@", str(slot).encode()), content_type
+    )
 
     assert reply.status == status, reply
     assert reply.body["message"]
+    assert api.list(insured).body == {"items": []}
 
 
 def urlquote(value: str) -> str:

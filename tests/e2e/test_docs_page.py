@@ -21,7 +21,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from bootstrap.config import STATE_DIR
 from bootstrap.kit import Stack
-from tests.support.random_refs import random_schedule_id
+from tests.support.api_client import AppointmentsApi
+from tests.support.prerequisites import missing
+from tests.support.random_refs import random_insured_id, random_schedule_id
 
 ARTIFACTS = STATE_DIR / "artifacts"
 CHROMIUM_FLAGS = (
@@ -57,7 +59,10 @@ def browser() -> Iterator[WebDriver]:
         "chromedriver", path=os.environ.get("CHROMEWEBDRIVER")
     )
     if not (chromium and driver):
-        pytest.skip("needs Debian's chromium and chromium-driver (.ci/run installs them)")
+        missing(
+            "a Chromium and its driver on PATH",
+            "install Debian's chromium and chromium-driver (.ci/run does), or Google Chrome and chromedriver",
+        )
     options = Options()
     options.binary_location = chromium
     for flag in CHROMIUM_FLAGS:
@@ -91,10 +96,11 @@ def test_the_docs_page_lists_both_operations_and_a_post_from_it_is_accepted(
     body = wait.until(
         ready.presence_of_element_located((By.CSS_SELECTOR, ".opblock-post textarea.body-param__text"))
     )
+    # The page's example is the seed's PE001 and slot 1, which only the seed test books: the
+    # request made from the page has an insured and a slot of this test's own.
+    insured, slot = random_insured_id("SWAGGER"), random_schedule_id()
     body.clear()
-    body.send_keys(
-        json.dumps({"insuredId": "SWAGGER1", "scheduleId": random_schedule_id(), "countryISO": "PE"})
-    )
+    body.send_keys(json.dumps({"insuredId": insured, "scheduleId": slot, "countryISO": "PE"}))
     browser.find_element(By.CSS_SELECTOR, ".opblock-post .execute").click()
     status = wait.until(
         ready.presence_of_element_located(
@@ -107,3 +113,5 @@ def test_the_docs_page_lists_both_operations_and_a_post_from_it_is_accepted(
     assert status.text == "202"
     url = browser.find_element(By.CSS_SELECTOR, ".opblock-post .request-url pre").text
     assert url == f"{api_url}/appointments"
+    booked = AppointmentsApi(api_url, stack.api_key).list(insured).body["items"]
+    assert [(item["scheduleId"], item["countryISO"]) for item in booked] == [(slot, "PE")]

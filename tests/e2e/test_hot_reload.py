@@ -1,4 +1,7 @@
-"""`make watch`: a saved change to a handler is live through the API about a second later."""
+"""`make watch`: a saved change to a handler is live through the API within ten seconds of the save.
+
+The watcher redeploys in about a second on an idle machine; the API answers with the new code once
+a new worker has also started cold. Measured here: 2.7-5.2 s on 2 cores under a load of 3 to 5."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.serial  # the HTTP function's code changes while it runs
 
+LIVE_WITHIN = 10.0  # seconds from the save to the API's first answer with the new code
 ORIGINAL = "send your API key in the x-api-key header"
 CHANGED = "send your API key in the x-api-key header, please"
 
@@ -65,7 +69,7 @@ def watcher(kit_config: KitConfig, stack: Stack, code_copy: Path) -> Iterator[Wa
     running.process.wait(timeout=10)
 
 
-def test_a_saved_change_to_the_http_handler_is_live_in_about_a_second(
+def test_a_saved_change_to_the_http_handler_is_live_within_ten_seconds(
     stack: Stack, code_copy: Path, watcher: Watcher
 ) -> None:
     anonymous = AppointmentsApi(stack.api_url, api_key=None)
@@ -75,8 +79,11 @@ def test_a_saved_change_to_the_http_handler_is_live_in_about_a_second(
     try:
         saved = time.monotonic()
         handler.write_text(handler.read_text().replace(ORIGINAL, CHANGED))
+        # Waits past the bound, so a slow reload fails with its time rather than a timeout.
         wait_for(
-            lambda: anonymous.list("PE001").body["message"] == CHANGED, timeout=15, describe="the new text"
+            lambda: anonymous.list("PE001").body["message"] == CHANGED,
+            timeout=3 * LIVE_WITHIN,
+            describe="the new text",
         )
         live_after = time.monotonic() - saved
         reloaded = wait_for(lambda: watcher.said("reloaded"), timeout=5, describe="the watcher's report")
@@ -84,6 +91,7 @@ def test_a_saved_change_to_the_http_handler_is_live_in_about_a_second(
         # api.py is imported by the HTTP function only
         assert not any(stack.outputs[names.processor_function_output(c)] in reloaded for c in names.COUNTRIES)
         print(f"\n  new text live {live_after:.2f}s after the save; watcher: {reloaded}")
+        assert live_after < LIVE_WITHIN, f"the new text was live {live_after:.1f}s after the save"
     finally:
         handler.write_text(handler.read_text().replace(CHANGED, ORIGINAL))
         wait_for(lambda: anonymous.list("PE001").body["message"] == ORIGINAL, timeout=15, describe="restored")

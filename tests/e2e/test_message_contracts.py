@@ -16,17 +16,17 @@ import pymysql
 import pytest
 
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
-from appointments.domain import Appointment, AppointmentRequest, Country
+from appointments.domain import Appointment
 from appointments.messages import AppointmentMessage
-from appointments.services import new_appointment_id
 from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from tests.e2e.test_appointment_flow import schemas_holding, wait_completed, wait_settled
 from tests.support.api_client import AppointmentsApi
+from tests.support.appointments import appointment
 from tests.support.contracts import committed_document, contract_errors
+from tests.support.counts import schemas_holding
 from tests.support.deadlines import Deadlines
-from tests.support.polling import wait_for
+from tests.support.polling import wait_completed, wait_for, wait_settled
 from tests.support.queues import copies_of_the_flow, drain
 from tests.support.random_refs import random_insured_id, random_schedule_id, random_suffix
 from tests.support.tally import log_lines, now_ms
@@ -46,9 +46,9 @@ def copies(kit_config: KitConfig, stack: Stack) -> Iterator[tuple[Any, str]]:
         yield sqs, url
 
 
-def newer_writers_message(appointment: Appointment, new_field: str) -> str:
+def newer_writers_message(item: Appointment, new_field: str) -> str:
     """What an HTTP function one minor version ahead would publish: the same fields and one more."""
-    body = AppointmentMessage.from_domain(appointment).model_dump(mode="json")
+    body = AppointmentMessage.from_domain(item).model_dump(mode="json")
     return json.dumps(body | {"version": "1.1", new_field: "mobile"})
 
 
@@ -62,26 +62,23 @@ def test_a_message_from_a_newer_writer_with_an_unknown_field_completes(
     # As the newer HTTP function would: store the appointment pending, publish, remove the mark.
     repository = DynamoAppointmentRepository(stack.outputs[names.TABLE_NAME], kit_config.client("dynamodb"))
     insured, started_ms = random_insured_id("E2E"), now_ms()
-    appointment = Appointment.pending(
-        new_appointment_id(),
-        AppointmentRequest(insured, random_schedule_id(), Country.PE, f"contract-{random_suffix(8)}"),
-        datetime.now(UTC),
-    )
+    # Made now: the reconciler leaves it alone while this test hands it over.
+    sent = appointment(insured, correlation_id=f"contract-{random_suffix(8)}", created=datetime.now(UTC))
     new_field = f"bookingChannel{random_suffix(6)}"  # a set of fields no warm worker has seen yet
-    repository.add(appointment)
+    repository.add(sent)
     kit_config.client("sns").publish(
         TopicArn=stack.outputs[names.TOPIC_ARN],
-        Message=newer_writers_message(appointment, new_field),
+        Message=newer_writers_message(sent, new_field),
         MessageAttributes={
             "countryISO": {"DataType": "String", "StringValue": "PE"},
-            "correlationId": {"DataType": "String", "StringValue": str(appointment.correlation_id)},
+            "correlationId": {"DataType": "String", "StringValue": str(sent.correlation_id)},
         },
     )
-    repository.mark_handed_over(appointment)
+    repository.mark_handed_over(sent)
 
-    wait_completed(made_up_api, insured, appointment.appointment_id, deadlines.flow)
+    wait_completed(made_up_api, insured, sent.appointment_id, deadlines.flow)
 
-    assert schemas_holding(mysql_admin, appointment.appointment_id) == [names.schema("PE")]
+    assert schemas_holding(mysql_admin, sent.appointment_id) == [names.schema("PE")]
     processor = stack.outputs[names.processor_function_output("PE")]
     noted = wait_for(
         lambda: [
@@ -92,14 +89,12 @@ def test_a_message_from_a_newer_writer_with_an_unknown_field_completes(
         timeout=deadlines.flow,
         describe="the processor's note of the unknown field",
     )
-    print(
-        f"newer writer's message {appointment.appointment_id}: completed, row in mysql_pe, noted {noted[0]}"
-    )
+    print(f"newer writer's message {sent.appointment_id}: completed, row in mysql_pe, noted {noted[0]}")
     assert len(noted) == 1
     assert (noted[0]["unknown_fields"], noted[0]["version"]) == ([new_field], "1.1")
     assert (noted[0]["appointment_id"], noted[0]["correlation_id"]) == (
-        appointment.appointment_id,
-        appointment.correlation_id,
+        sent.appointment_id,
+        sent.correlation_id,
     )
 
 

@@ -9,9 +9,9 @@ import pytest
 from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from tests.kit_cli import kit_command
 from tests.support.api_client import AppointmentsApi
 from tests.support.deadlines import Deadlines
+from tests.support.kit_cli import kit_command
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
 from tests.support.tally import wait_logged

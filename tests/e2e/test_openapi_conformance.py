@@ -1,7 +1,8 @@
 """schemathesis drives the running API from docs/openapi.json: no 5xx, and every answer matches
 the document (status codes, content types, bodies).
 
-Generated Idempotency-Keys and nextTokens are replaced by well-formed ones (see below). One check
+Generated Idempotency-Keys and nextTokens are replaced by well-formed ones, and a valid slot by
+one of this test's own (see below). One check
 is left out: `unsupported_method` expects 405 for a method the document does not list,
 but those requests never reach the function: API Gateway answers them itself (404 from an HTTP API,
 403 from a REST API), on AWS as on the local engine."""
@@ -15,13 +16,25 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import unsupported_method
 
 from appointments.api import IDEMPOTENCY_KEY_PATTERN
-from appointments.schemas import PAGE_TOKEN_PATTERN, encode_page_token
+from appointments.schemas import MAX_SCHEDULE_ID, PAGE_TOKEN_PATTERN, encode_page_token
 from appointments.services import new_appointment_id
 from bootstrap.config import ROOT
 from bootstrap.kit import Stack
-from tests.support.random_refs import random_idempotency_key
+from tests.support.random_refs import random_idempotency_key, random_schedule_id
 
 schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.json")
+
+
+def with_own_slot(body: object) -> None:
+    """A valid generated slot is often the smallest, slot 1, which only the seed test books (it
+    frees it first): replaced by a slot of this test's own, of the same type (7.0 is the slot 7)."""
+    if not isinstance(body, dict):
+        return
+    slot = body.get("scheduleId")
+    if isinstance(slot, bool) or not isinstance(slot, int | float):
+        return
+    if float(slot).is_integer() and 0 < slot <= MAX_SCHEDULE_ID:
+        body["scheduleId"] = type(slot)(random_schedule_id())
 
 
 @schema.parametrize()
@@ -38,6 +51,7 @@ def test_the_running_api_keeps_to_its_document(case: schemathesis.Case, stack: S
     insured = (case.path_parameters or {}).get("insuredId")
     if isinstance(token, str) and re.fullmatch(PAGE_TOKEN_PATTERN, token) and isinstance(insured, str):
         case.query["nextToken"] = encode_page_token(insured, new_appointment_id())
+    with_own_slot(case.body)
     case.call_and_validate(
         base_url=stack.api_url, headers={"x-api-key": stack.api_key}, excluded_checks=[unsupported_method]
     )

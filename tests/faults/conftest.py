@@ -3,17 +3,17 @@ stack `make up` provisions, print what they did, and count what arrived where.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pymysql
 import pytest
 
-from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
 from tests.support.api_client import AppointmentsApi
+from tests.support.deadlines import Deadlines
+from tests.support.faults import FaultRig
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,22 +50,15 @@ def report(capsys: pytest.CaptureFixture[str]) -> Callable[[str], None]:
     return say
 
 
-def holds(bodies: list[str], appointment_id: str) -> bool:
-    return any(appointment_id in body for body in bodies)
-
-
-@contextmanager
-def mysql_refusing(admin: pymysql.connections.Connection, country: str) -> Iterator[None]:
-    """The country user loses INSERT, and its open connections are closed so the loss is seen at
-    once (MySQL checks database privileges when a connection starts using the schema)."""
-    user, schema = names.mysql_user(country), names.schema(country)
-    with admin.cursor() as cursor:
-        cursor.execute(f"REVOKE INSERT ON {schema}.* FROM '{user}'@'%'")
-        cursor.execute("SELECT id FROM information_schema.processlist WHERE user = %s", (user,))
-        for (connection_id,) in cursor.fetchall():
-            cursor.execute(f"KILL {int(connection_id)}")
-    try:
-        yield
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f"GRANT SELECT, INSERT ON {schema}.* TO '{user}'@'%'")
+@pytest.fixture
+def rig(
+    api: AppointmentsApi,
+    sqs: Any,
+    stack: Stack,
+    kit_config: KitConfig,
+    mysql_admin: pymysql.connections.Connection,
+    deadlines: Deadlines,
+    report: Callable[[str], None],
+) -> FaultRig:
+    """What a fault test works with, in one argument."""
+    return FaultRig(api, sqs, stack, kit_config, mysql_admin, deadlines, report)

@@ -7,20 +7,15 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-import pymysql
 import pytest
 
 from bootstrap import engine, kit, names
 from bootstrap.config import LOCAL_API_KEY, STATE_DIR, KitConfig
 from bootstrap.engine import LOG_FILE, PERSISTED_S3, PERSISTED_STATE, PID_FILE
-from bootstrap.kit import Stack
 from bootstrap.stack_queries import queue_depth
-from tests.faults.conftest import mysql_refusing
-from tests.support.api_client import AppointmentsApi
 from tests.support.counts import stored_rows
-from tests.support.deadlines import Deadlines
+from tests.support.faults import FaultRig, mysql_refusing
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
 from tests.support.tally import STORED_BEFORE, mysql_rows, now_ms, table_of, tally, wait_all_told
@@ -29,17 +24,11 @@ POSTED, CLIENTS = 40, 8
 
 
 def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
-    api: AppointmentsApi,
-    sqs: Any,
-    stack: Stack,
-    kit_config: KitConfig,
-    mysql_admin: pymysql.connections.Connection,
-    deadlines: Deadlines,
-    report: Callable[[str], None],
+    rig: FaultRig,
 ) -> None:
-    if kit_config.engine != "ministack":
+    if rig.kit_config.engine != "ministack":
         pytest.skip("restarts the Docker-free engine; LocalStack's free plan keeps no state")
-    if not kit_config.persist:
+    if not rig.kit_config.persist:
         pytest.skip("PERSIST=0: the engine keeps nothing across a restart by request")
     insured, base, started_ms = random_insured_id("FLT"), random_schedule_id(), now_ms()
     bodies = [
@@ -50,15 +39,15 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
     # are certainly on their way (in their queue, between receives) at the stop; the CL ones flow
     # as fast as the chain goes, so some may be anywhere in it. INSERT comes back after the restart,
     # within the receive limit.
-    with mysql_refusing(mysql_admin, names.COUNTRIES[0]):
+    with mysql_refusing(rig.mysql_admin, names.COUNTRIES[0]):
         with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-            accepted = list(pool.map(api.create, bodies))
+            accepted = list(pool.map(rig.api.create, bodies))
         assert [reply.status for reply in accepted] == [202] * POSTED
         ids = {reply.body["appointmentId"]: reply.body["countryISO"] for reply in accepted}
 
-        pending = list(api.statuses(insured).values()).count("pending")
+        pending = list(rig.api.statuses(insured).values()).count("pending")
         queued = {
-            name: tuple(queue_depth(sqs, stack.outputs[pair.queue_output]))
+            name: tuple(queue_depth(rig.sqs, rig.stack.outputs[pair.queue_output]))
             for name, pair in names.QUEUES.items()
         }
         stopped = engine.stop()
@@ -67,7 +56,7 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
             assert stopped is not None, (
                 "the engine was not started by the kit, so it cannot be restarted here"
             )
-            report(
+            rig.report(
                 f"posted {POSTED} with {CLIENTS} clients; read just before the stop: {pending} of them pending in "
                 f"DynamoDB, queues (waiting, in flight) {queued}; "
                 f"stopped the engine (pid {stopped})"
@@ -75,36 +64,41 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
             assert pending > 0, "nothing was in flight when the engine stopped: the restart proved nothing"
         finally:
             # Whatever the checks above found, the engine comes back for the tests after this one.
-            again = kit.up(kit_config, kit.Progress(quiet=True))
-    report(f"make up again: engine started={again.engine_started}, same API={again.api_url == stack.api_url}")
+            again = kit.up(rig.kit_config, kit.Progress(quiet=True))
+    rig.report(
+        f"make up again: engine started={again.engine_started}, same API={again.api_url == rig.stack.api_url}"
+    )
 
     wait_for(
-        lambda: len(api.statuses(insured)) >= POSTED and set(api.statuses(insured).values()) == {"completed"},
-        timeout=deadlines.burst,
+        lambda: (
+            len(rig.api.statuses(insured)) >= POSTED
+            and set(rig.api.statuses(insured).values()) == {"completed"}
+        ),
+        timeout=rig.deadlines.burst,
         describe=f"all {POSTED} accepted appointments completed after the restart",
     )
 
     def stored() -> int:
         return sum(
-            stored_rows(mysql_admin, country, [i for i, c in ids.items() if c == country])
+            stored_rows(rig.mysql_admin, country, [i for i, c in ids.items() if c == country])
             for country in names.COUNTRIES
         )
 
     # Only a committed booking is announced: when all read completed, MySQL holds every one.
     held_when_completed = stored()
-    report(f"when all {POSTED} read completed, MySQL held {held_when_completed}")
+    rig.report(f"when all {POSTED} read completed, MySQL held {held_when_completed}")
     assert held_when_completed == POSTED
     told = wait_all_told(
-        kit_config,
-        stack.outputs,
+        rig.kit_config,
+        rig.stack.outputs,
         started_ms,
         ids,
-        timeout=kit_config.queue_visibility_timeout * (kit_config.max_receive_count + 1),
+        timeout=rig.kit_config.queue_visibility_timeout * (rig.kit_config.max_receive_count + 1),
     )
-    after_restart = tally(kit_config, stack.outputs, stopped_ms, ids)
+    after_restart = tally(rig.kit_config, rig.stack.outputs, stopped_ms, ids)
     carried = sorted(i for i, found in after_restart.outcomes.items() if found)
-    rows, listed = mysql_rows(mysql_admin, insured), api.statuses(insured)
-    report(
+    rows, listed = mysql_rows(rig.mysql_admin, insured), rig.api.statuses(insured)
+    rig.report(
         f"sent {POSTED}, listed {len(listed)}, completed {list(listed.values()).count('completed')}, "
         f"MySQL rows of the insured {sum(rows.values())}; processed after the restart: {len(carried)}; "
         f"{told.summary()}"

@@ -5,23 +5,25 @@ each stored exactly once."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
-
-import pymysql
 
 from bootstrap import names
-from bootstrap.config import KitConfig
-from bootstrap.kit import Stack
 from bootstrap.stack_queries import peek
-from tests.faults.conftest import holds, mysql_refusing
-from tests.kit_cli import kit_command
 from tests.support.api_client import AppointmentsApi
 from tests.support.counts import stored_rows
-from tests.support.deadlines import Deadlines
+from tests.support.faults import FaultRig, holds, mysql_refusing
+from tests.support.kit_cli import kit_command
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
-from tests.support.tally import mysql_rows, now_ms, table_of, wait_all_told
+from tests.support.tally import (
+    Tally,
+    flush_late_lines,
+    mysql_rows,
+    now_ms,
+    table_of,
+    tally,
+    wait_all_told,
+    wait_nudging,
+)
 
 
 def post(api: AppointmentsApi, insured: str, country: str, count: int) -> list[str]:
@@ -35,54 +37,53 @@ def post(api: AppointmentsApi, insured: str, country: str, count: int) -> list[s
 
 
 def test_a_short_outage_is_retried_from_the_queue_and_nothing_is_lost_or_doubled(
-    api: AppointmentsApi,
-    sqs: Any,
-    stack: Stack,
-    kit_config: KitConfig,
-    mysql_admin: pymysql.connections.Connection,
-    deadlines: Deadlines,
-    report: Callable[[str], None],
+    rig: FaultRig,
 ) -> None:
-    insured, queue, started_ms = random_insured_id("FLT"), stack.outputs[names.queue_output("PE")], now_ms()
+    insured, started_ms = random_insured_id("FLT"), now_ms()
 
-    with mysql_refusing(mysql_admin, "PE"):
-        ids = post(api, insured, "PE", 5)
-        report(f"revoked INSERT from {names.mysql_user('PE')}, posted 5 PE appointments")
-        attempted = wait_for(
-            lambda: (
-                int(
-                    sqs.get_queue_attributes(
-                        QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
-                    )["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
-                )
-                >= 5
+    with mysql_refusing(rig.mysql_admin, "PE"):
+        ids = post(rig.api, insured, "PE", 5)
+        rig.report(f"revoked INSERT from {names.mysql_user('PE')}, posted 5 PE appointments")
+
+        def each_failed() -> Tally | None:
+            found = tally(rig.kit_config, rig.stack.outputs, started_ms, ids)
+            return found if all(found.failures[i] for i in ids) else None
+
+        # What the processor logged for each of the 5: a failed attempt (it then stays in the queue).
+        failed = wait_nudging(
+            each_failed,
+            lambda: flush_late_lines(
+                rig.kit_config, rig.stack.outputs, [names.processor_function_output("PE")]
             ),
-            timeout=deadlines.flow,
-            describe="the processor to fail on all 5 and leave them in the queue",
+            timeout=rig.deadlines.flow,
+            describe="the processor to fail on all 5",
         )
-        assert attempted
-        during = api.statuses(insured)
-        report(f"during the outage: {stored_rows(mysql_admin, 'PE', ids)} in MySQL, {list(during.values())}")
-        assert stored_rows(mysql_admin, "PE", ids) == 0
+        during = rig.api.statuses(insured)
+        rig.report(
+            f"during the outage: {stored_rows(rig.mysql_admin, 'PE', ids)} in MySQL, {list(during.values())}, "
+            f"failed attempts (receive counts) {list(failed.failures.values())}"
+        )
+        assert failed.outcomes == {i: [] for i in ids}  # none was stored while MySQL refused
+        assert stored_rows(rig.mysql_admin, "PE", ids) == 0
         assert set(during.values()) == {"pending"}
 
-    report("granted INSERT again")
+    rig.report("granted INSERT again")
     wait_for(
-        lambda: set(api.statuses(insured).values()) == {"completed"},
-        timeout=deadlines.burst,
+        lambda: set(rig.api.statuses(insured).values()) == {"completed"},
+        timeout=rig.deadlines.burst,
         describe="all 5 completed after MySQL came back",
     )
-    dead_letters = peek(sqs, stack.outputs[names.dead_letter_queue_output("PE")])
+    dead_letters = peek(rig.sqs, rig.stack.outputs[names.dead_letter_queue_output("PE")])
     in_dlq = sum(holds(dead_letters, i) for i in ids)
-    stored = stored_rows(mysql_admin, "PE", ids)
-    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=deadlines.flow)
-    rows = mysql_rows(mysql_admin, insured)
-    report(
-        f"sent 5, listed {len(api.statuses(insured))}, in MySQL {stored} ({sum(rows.values())} rows of the "
+    stored = stored_rows(rig.mysql_admin, "PE", ids)
+    told = wait_all_told(rig.kit_config, rig.stack.outputs, started_ms, ids, timeout=rig.deadlines.flow)
+    rows = mysql_rows(rig.mysql_admin, insured)
+    rig.report(
+        f"sent 5, listed {len(rig.api.statuses(insured))}, in MySQL {stored} ({sum(rows.values())} rows of the "
         f"insured), in DLQ {in_dlq}; {told.summary()}"
     )
     assert (stored, in_dlq) == (5, 0)
-    assert len(api.statuses(insured)) == 5
+    assert len(rig.api.statuses(insured)) == 5
     assert rows == Counter({(table_of("PE"), i): 1 for i in ids})
     assert any(told.failures.values())  # the outage was seen: some delivery failed and came back
     assert told.outcomes == {i: ["scheduled"] for i in ids}
@@ -90,65 +91,59 @@ def test_a_short_outage_is_retried_from_the_queue_and_nothing_is_lost_or_doubled
 
 
 def test_a_long_outage_parks_messages_in_the_dlq_and_redrive_completes_them_once(
-    api: AppointmentsApi,
-    sqs: Any,
-    stack: Stack,
-    kit_config: KitConfig,
-    mysql_admin: pymysql.connections.Connection,
-    deadlines: Deadlines,
-    report: Callable[[str], None],
+    rig: FaultRig,
 ) -> None:
     insured, started_ms = random_insured_id("FLT"), now_ms()
     queues = names.QUEUES[names.country_code("CL")]
-    dlq = stack.outputs[queues.dead_letter_output]
+    dlq = rig.stack.outputs[queues.dead_letter_output]
 
-    with mysql_refusing(mysql_admin, "CL"):
-        ids = post(api, insured, "CL", 3)
-        report(
+    with mysql_refusing(rig.mysql_admin, "CL"):
+        ids = post(rig.api, insured, "CL", 3)
+        rig.report(
             f"revoked INSERT from {names.mysql_user('CL')}, posted 3 CL appointments; "
-            f"waiting for {kit_config.max_receive_count} receives"
+            f"waiting for {rig.kit_config.max_receive_count} receives"
         )
 
         def all_dead_lettered() -> bool:
-            dead_letters = peek(sqs, dlq)
+            dead_letters = peek(rig.sqs, dlq)
             return all(holds(dead_letters, i) for i in ids)
 
         wait_for(
             all_dead_lettered,
-            timeout=kit_config.queue_visibility_timeout * (kit_config.max_receive_count + 3),
+            timeout=rig.kit_config.queue_visibility_timeout * (rig.kit_config.max_receive_count + 3),
             interval=1,
             describe="all 3 in the CL dead-letter queue",
         )
-        report(f"all 3 in the CL DLQ; in MySQL {stored_rows(mysql_admin, 'CL', ids)}")
-        assert set(api.statuses(insured).values()) == {"pending"}
+        rig.report(f"all 3 in the CL DLQ; in MySQL {stored_rows(rig.mysql_admin, 'CL', ids)}")
+        assert set(rig.api.statuses(insured).values()) == {"pending"}
 
-        timeline = kit_command(kit_config, "trace", ids[0])
-        report("make trace on one of them: " + timeline.splitlines()[-1].strip())
-        assert f"in the DLQ {queues.dead_letter_queue_name(kit_config.stage)}" in timeline
+        timeline = kit_command(rig.kit_config, "trace", ids[0])
+        rig.report("make trace on one of them: " + timeline.splitlines()[-1].strip())
+        assert f"in the DLQ {queues.dead_letter_queue_name(rig.kit_config.stage)}" in timeline
         assert "appointment failed, to be retried" in timeline
 
-    redriven = kit_command(kit_config, "redrive", queues.name)
-    report(f"granted INSERT again, then: {redriven.strip()}")
+    redriven = kit_command(rig.kit_config, "redrive", queues.name)
+    rig.report(f"granted INSERT again, then: {redriven.strip()}")
     moved = int(redriven.split()[1])
     assert moved >= 3
 
     wait_for(
-        lambda: set(api.statuses(insured).values()) == {"completed"},
-        timeout=deadlines.burst,
+        lambda: set(rig.api.statuses(insured).values()) == {"completed"},
+        timeout=rig.deadlines.burst,
         describe="all 3 completed after the redrive",
     )
-    stored = stored_rows(mysql_admin, "CL", ids)
-    dead_letters = peek(sqs, dlq)
+    stored = stored_rows(rig.mysql_admin, "CL", ids)
+    dead_letters = peek(rig.sqs, dlq)
     left = sum(holds(dead_letters, i) for i in ids)
-    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=deadlines.flow)
-    rows = mysql_rows(mysql_admin, insured)
-    report(
-        f"sent 3, listed {len(api.statuses(insured))}, in MySQL {stored} ({sum(rows.values())} rows of the "
+    told = wait_all_told(rig.kit_config, rig.stack.outputs, started_ms, ids, timeout=rig.deadlines.flow)
+    rows = mysql_rows(rig.mysql_admin, insured)
+    rig.report(
+        f"sent 3, listed {len(rig.api.statuses(insured))}, in MySQL {stored} ({sum(rows.values())} rows of the "
         f"insured), in DLQ {left}; failed receives {told.failures}; {told.summary()}"
     )
     assert (stored, left) == (3, 0)
-    assert len(api.statuses(insured)) == 3
+    assert len(rig.api.statuses(insured)) == 3
     assert rows == Counter({(table_of("CL"), i): 1 for i in ids})
-    assert told.failures == {i: list(range(1, kit_config.max_receive_count + 1)) for i in ids}
+    assert told.failures == {i: list(range(1, rig.kit_config.max_receive_count + 1)) for i in ids}
     assert told.outcomes == {i: ["scheduled"] for i in ids}
     assert told.callbacks == {i: ["appointment settled"] for i in ids}

@@ -12,18 +12,18 @@ import pymysql
 import pytest
 
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
-from appointments.domain import Appointment, AppointmentRequest, Country
+from appointments.domain import Appointment, Country
 from appointments.messages import AppointmentMessage
-from appointments.services import new_appointment_id
 from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
 from bootstrap.stack_queries import peek, waiting_messages
-from tests.faults.conftest import holds
 from tests.support.api_client import AppointmentsApi
+from tests.support.appointments import appointment
 from tests.support.deadlines import Deadlines
+from tests.support.faults import holds
 from tests.support.polling import wait_for
-from tests.support.random_refs import random_insured_id, random_schedule_id
+from tests.support.random_refs import random_insured_id
 from tests.support.tally import now_ms, wait_all_told
 
 # Confined to its own messages, it runs beside the parallel tests; one worker takes every test that
@@ -37,12 +37,11 @@ def repository(kit_config: KitConfig, stack: Stack) -> DynamoAppointmentReposito
 
 
 def stored_pending(repository: DynamoAppointmentRepository, insured: str, country: Country) -> Appointment:
-    """An appointment as POST would leave it: pending in DynamoDB, its message still to send."""
-    appointment = Appointment.pending(
-        new_appointment_id(), AppointmentRequest(insured, random_schedule_id(), country), datetime.now(UTC)
-    )
-    repository.add(appointment)
-    return appointment
+    """An appointment as POST would leave it: pending in DynamoDB, its message still to send. Made
+    now, so the reconciler leaves it to the message the test sends for a while."""
+    item = appointment(insured, country=country, created=datetime.now(UTC))
+    repository.add(item)
+    return item
 
 
 def taken_from(sqs: Any, dlq: str, marker: str) -> int | None:

@@ -9,15 +9,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import pymysql
 import pytest
 
 from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from tests.support.api_client import AppointmentsApi
 from tests.support.counts import dead_letter_depths
-from tests.support.deadlines import Deadlines
+from tests.support.faults import FaultRig
 from tests.support.polling import wait_for
 from tests.support.queues import throwaway_queue
 from tests.support.random_refs import random_insured_id, random_schedule_id
@@ -84,54 +82,51 @@ def copy_of(sqs: Any, url: str, appointment_id: str, timeout: float) -> dict[str
 
 
 def test_a_message_delivered_twice_is_stored_and_settled_once_and_announced_as_stored(
-    api: AppointmentsApi,
-    sqs: Any,
-    stack: Stack,
-    kit_config: KitConfig,
-    mysql_admin: pymysql.connections.Connection,
-    deadlines: Deadlines,
     pe_copies: str,
-    report: Callable[[str], None],
+    rig: FaultRig,
 ) -> None:
     insured, started_ms, dlq_before = (
         random_insured_id("FLT"),
         now_ms(),
-        dead_letter_depths(sqs, stack.outputs),
+        dead_letter_depths(rig.sqs, rig.stack.outputs),
     )
-    accepted = api.create({"insuredId": insured, "scheduleId": random_schedule_id(), "countryISO": "PE"})
+    accepted = rig.api.create({"insuredId": insured, "scheduleId": random_schedule_id(), "countryISO": "PE"})
     assert accepted.status == 202, accepted
     appointment_id = accepted.body["appointmentId"]
-    delivered = copy_of(sqs, pe_copies, appointment_id, timeout=deadlines.flow)
-    first = wait_all_told(kit_config, stack.outputs, started_ms, [appointment_id], timeout=deadlines.flow)
-    report(f"posted 1 PE appointment; the topic's copy captured; first delivery: {first.summary()}")
-    assert api.statuses(insured) == {appointment_id: "completed"}
+    delivered = copy_of(rig.sqs, pe_copies, appointment_id, timeout=rig.deadlines.flow)
+    first = wait_all_told(
+        rig.kit_config, rig.stack.outputs, started_ms, [appointment_id], timeout=rig.deadlines.flow
+    )
+    rig.report(f"posted 1 PE appointment; the topic's copy captured; first delivery: {first.summary()}")
+    assert rig.api.statuses(insured) == {appointment_id: "completed"}
 
-    sqs.send_message(
-        QueueUrl=stack.outputs[names.queue_output("PE")],
+    rig.sqs.send_message(
+        QueueUrl=rig.stack.outputs[names.queue_output("PE")],
         MessageBody=delivered["Body"],
         MessageAttributes={
             name: {"DataType": value["DataType"], "StringValue": value["StringValue"]}
             for name, value in delivered.get("MessageAttributes", {}).items()
         },
     )
-    report(f"sent the same body again to the PE queue ({len(delivered['Body'])} bytes)")
-    wait_for(
-        lambda: (
-            len(tally(kit_config, stack.outputs, started_ms, [appointment_id]).outcomes[appointment_id]) >= 2
-        ),
-        timeout=deadlines.flow,
-        describe="the processor to take the second delivery",
+    rig.report(f"sent the same body again to the PE queue ({len(delivered['Body'])} bytes)")
+
+    def second_taken() -> bool:
+        outcomes = tally(rig.kit_config, rig.stack.outputs, started_ms, [appointment_id]).outcomes
+        return len(outcomes[appointment_id]) >= 2
+
+    wait_for(second_taken, timeout=rig.deadlines.flow, describe="the processor to take the second delivery")
+    told = wait_all_told(
+        rig.kit_config, rig.stack.outputs, started_ms, [appointment_id], timeout=rig.deadlines.flow
     )
-    told = wait_all_told(kit_config, stack.outputs, started_ms, [appointment_id], timeout=deadlines.flow)
-    rows, dlq_after = mysql_rows(mysql_admin, insured), dead_letter_depths(sqs, stack.outputs)
-    report(
+    rows, dlq_after = mysql_rows(rig.mysql_admin, insured), dead_letter_depths(rig.sqs, rig.stack.outputs)
+    rig.report(
         f"after the second delivery: MySQL rows {sum(rows.values())}, {told.summary()}, "
-        f"callback lines {told.callbacks[appointment_id]}, status {api.statuses(insured)[appointment_id]}, "
+        f"callback lines {told.callbacks[appointment_id]}, status {rig.api.statuses(insured)[appointment_id]}, "
         f"DLQ {dlq_before} -> {dlq_after}"
     )
     assert rows == Counter({(table_of("PE"), appointment_id): 1})
     assert told.outcomes == {appointment_id: ["scheduled", f"scheduled{STORED_BEFORE}"]}
     assert told.failures == {appointment_id: []}
     assert told.callbacks == {appointment_id: ["appointment settled", "appointment was settled already"]}
-    assert api.statuses(insured) == {appointment_id: "completed"}
+    assert rig.api.statuses(insured) == {appointment_id: "completed"}
     assert dlq_after == dlq_before

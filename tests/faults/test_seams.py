@@ -18,19 +18,17 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
-import pymysql
 import pytest
 
 from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from tests.kit_cli import kit_command
-from tests.support.api_client import AppointmentsApi
+from tests.support.api_client import AppointmentsApi, Reply
 from tests.support.counts import dead_letter_depths, stored_rows, stored_rows_per_country
-from tests.support.deadlines import Deadlines
+from tests.support.faults import FaultRig
 from tests.support.functions import environment_changed
+from tests.support.kit_cli import kit_command
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_idempotency_key, random_insured_id, random_schedule_id
 from tests.support.silent_server import silent_server
@@ -38,61 +36,57 @@ from tests.support.tally import mysql_rows, table_of, tally, wait_all_told
 
 
 def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works(
-    api: AppointmentsApi,
-    sqs: Any,
-    stack: Stack,
-    kit_config: KitConfig,
-    mysql_admin: pymysql.connections.Connection,
-    deadlines: Deadlines,
-    report: Callable[[str], None],
+    rig: FaultRig,
 ) -> None:
-    lambda_client = kit_config.client("lambda")
-    http = stack.outputs[names.HTTP_FUNCTION_NAME]
-    reconciler = stack.outputs[names.RECONCILER_FUNCTION_NAME]
+    lambda_client = rig.kit_config.client("lambda")
+    http = rig.stack.outputs[names.HTTP_FUNCTION_NAME]
+    reconciler = rig.stack.outputs[names.RECONCILER_FUNCTION_NAME]
     insured, base = random_insured_id("FLT"), random_schedule_id()
     bodies = [
         {"insuredId": insured, "scheduleId": base + n, "countryISO": names.country_in_turn(n)}
         for n in range(5)
     ]
     keys = [random_idempotency_key("seam") for _ in bodies]
-    dlq_before = dead_letter_depths(sqs, stack.outputs)
+    dlq_before = dead_letter_depths(rig.sqs, rig.stack.outputs)
     started_ms = int(time.time() * 1000)
 
-    with environment_changed(lambda_client, http, TOPIC_ARN=stack.outputs[names.TOPIC_ARN] + "-missing"):
-        first = [api.create(body, idempotency_key=key) for body, key in zip(bodies, keys, strict=True)]
-        retried = [api.create(body, idempotency_key=key) for body, key in zip(bodies, keys, strict=True)]
-        report(
+    with environment_changed(lambda_client, http, TOPIC_ARN=rig.stack.outputs[names.TOPIC_ARN] + "-missing"):
+        first = [rig.api.create(body, idempotency_key=key) for body, key in zip(bodies, keys, strict=True)]
+        retried = [rig.api.create(body, idempotency_key=key) for body, key in zip(bodies, keys, strict=True)]
+        rig.report(
             f"topic refused: sent {len(bodies)}, answered {[r.status for r in first]}, retried with the same keys"
         )
         assert [r.status for r in first] == [202] * len(bodies)
         assert [r.body for r in retried] == [r.body for r in first]
         ids = [r.body["appointmentId"] for r in first]
-        during = api.statuses(insured)
-        report(f"while refused: {len(during)} appointments listed, {sorted(set(during.values()))}")
+        during = rig.api.statuses(insured)
+        rig.report(f"while refused: {len(during)} appointments listed, {sorted(set(during.values()))}")
         assert set(during) == set(ids)
         assert set(during.values()) == {"pending"}
-        waiting = kit_command(kit_config, "trace", ids[0]).splitlines()[-1].strip()
-        report(f"make trace on one of them: {waiting}")
+        waiting = kit_command(rig.kit_config, "trace", ids[0]).splitlines()[-1].strip()
+        rig.report(f"make trace on one of them: {waiting}")
         assert waiting.startswith("stopped: status pending, in the outbox")
 
     reply = lambda_client.invoke(
         FunctionName=reconciler, Payload=json.dumps({"olderThanSeconds": 0}).encode()
     )
     handed = json.loads(reply["Payload"].read())
-    report(f"topic healed; the reconciler handed over {len(set(ids) & set(handed['handedOver']))} of ours")
+    rig.report(
+        f"topic healed; the reconciler handed over {len(set(ids) & set(handed['handedOver']))} of ours"
+    )
     assert set(ids) <= set(handed["handedOver"])
 
     wait_for(
-        lambda: set(api.statuses(insured).values()) == {"completed"},
-        timeout=deadlines.burst,
+        lambda: set(rig.api.statuses(insured).values()) == {"completed"},
+        timeout=rig.deadlines.burst,
         describe="every accepted appointment completed",
     )
-    listed = api.statuses(insured)
-    rows = stored_rows_per_country(mysql_admin, ids)
-    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=deadlines.flow)
-    insured_rows = mysql_rows(mysql_admin, insured)
-    dlq_after = dead_letter_depths(sqs, stack.outputs)
-    report(
+    listed = rig.api.statuses(insured)
+    rows = stored_rows_per_country(rig.mysql_admin, ids)
+    told = wait_all_told(rig.kit_config, rig.stack.outputs, started_ms, ids, timeout=rig.deadlines.flow)
+    insured_rows = mysql_rows(rig.mysql_admin, insured)
+    dlq_after = dead_letter_depths(rig.sqs, rig.stack.outputs)
+    rig.report(
         f"sent {len(ids)}, listed {len(listed)}, completed {list(listed.values()).count('completed')}, "
         f"MySQL rows {rows} ({sum(insured_rows.values())} of the insured), {told.summary()}, "
         f"DLQ {dlq_before} -> {dlq_after}"
@@ -107,7 +101,7 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
     assert told.announced == Counter(dict.fromkeys(ids, 1))
     assert told.callbacks == {i: ["appointment settled"] for i in ids}
     assert dlq_after == dlq_before
-    assert "by the reconciler" in kit_command(kit_config, "trace", ids[0])
+    assert "by the reconciler" in kit_command(rig.kit_config, "trace", ids[0])
 
 
 @contextmanager
@@ -125,19 +119,13 @@ def broken_database(kind: str) -> Iterator[dict[str, str]]:
 @pytest.mark.parametrize("kind", ["refused port", "wrong password", "host that never answers"])
 def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
     kind: str,
-    api: AppointmentsApi,
-    sqs: Any,
-    stack: Stack,
-    kit_config: KitConfig,
-    mysql_admin: pymysql.connections.Connection,
-    deadlines: Deadlines,
-    report: Callable[[str], None],
+    rig: FaultRig,
 ) -> None:
-    ssm, lambda_client = kit_config.client("ssm"), kit_config.client("lambda")
-    parameters = names.db_parameter_names(kit_config.db_parameters_prefix, "PE")
-    processor = stack.outputs[names.processor_function_output("PE")]
+    ssm, lambda_client = rig.kit_config.client("ssm"), rig.kit_config.client("lambda")
+    parameters = names.db_parameter_names(rig.kit_config.db_parameters_prefix, "PE")
+    processor = rig.stack.outputs[names.processor_function_output("PE")]
     insured, base = random_insured_id("FLT"), random_schedule_id()
-    dlq_before = dead_letter_depths(sqs, stack.outputs)
+    dlq_before = dead_letter_depths(rig.sqs, rig.stack.outputs)
     started_ms = int(time.time() * 1000)
 
     with broken_database(kind) as changes:
@@ -152,7 +140,7 @@ def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
             # reads the broken settings, as after a deploy or a scale-out.
             with environment_changed(lambda_client, processor, COLD_START=uuid.uuid4().hex):
                 replies = [
-                    api.create({"insuredId": insured, "scheduleId": base + n, "countryISO": "PE"})
+                    rig.api.create({"insuredId": insured, "scheduleId": base + n, "countryISO": "PE"})
                     for n in range(10)
                 ]
                 assert [r.status for r in replies] == [202] * 10
@@ -161,13 +149,18 @@ def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
                 # hung until it timed out would log no record at all.
                 failed = wait_for(
                     lambda: (
-                        sum(map(len, tally(kit_config, stack.outputs, started_ms, ids).failures.values()))
+                        sum(
+                            map(
+                                len,
+                                tally(rig.kit_config, rig.stack.outputs, started_ms, ids).failures.values(),
+                            )
+                        )
                         or None
                     ),
-                    timeout=deadlines.flow,
+                    timeout=rig.deadlines.flow,
                     describe="the processor to report records failed on the broken settings",
                 )
-                report(
+                rig.report(
                     f"{kind}: 10 PE posted to cold processors; {failed} records reported failed; fixing it"
                 )
         finally:
@@ -177,15 +170,18 @@ def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
                 )
 
     wait_for(
-        lambda: set(api.statuses(insured).values()) == {"completed"},
+        lambda: set(rig.api.statuses(insured).values()) == {"completed"},
         # Two more receives at most: the retry after the fix must succeed before the DLQ takes them.
-        timeout=kit_config.queue_visibility_timeout * 2 + 15,
+        timeout=rig.kit_config.queue_visibility_timeout * 2 + 15,
         describe="all 10 completed with the fixed settings",
     )
-    stored, dlq_after = stored_rows(mysql_admin, "PE", ids), dead_letter_depths(sqs, stack.outputs)
-    told = wait_all_told(kit_config, stack.outputs, started_ms, ids, timeout=deadlines.flow)
-    insured_rows = mysql_rows(mysql_admin, insured)
-    report(
+    stored, dlq_after = (
+        stored_rows(rig.mysql_admin, "PE", ids),
+        dead_letter_depths(rig.sqs, rig.stack.outputs),
+    )
+    told = wait_all_told(rig.kit_config, rig.stack.outputs, started_ms, ids, timeout=rig.deadlines.flow)
+    insured_rows = mysql_rows(rig.mysql_admin, insured)
+    rig.report(
         f"sent 10, completed 10, in MySQL {stored} ({sum(insured_rows.values())} of the insured), "
         f"{told.summary()}, DLQ {dlq_before} -> {dlq_after}, no redrive"
     )
@@ -205,12 +201,21 @@ def test_a_rotated_api_key_works_at_once(
     ssm.put_parameter(Name=name, Value=rotated, Type="SecureString", Overwrite=True)
     try:
         with_new = api.with_key(rotated).list("NOBODY").status
-        with_old = wait_for(
-            lambda: api.list("NOBODY").status == 403 or None, timeout=15, describe="the old key refused"
+
+        def old_key_refused() -> Reply | None:
+            reply = api.list("NOBODY")
+            return reply if reply.status == 403 else None
+
+        refused = wait_for(old_key_refused, timeout=15, describe="the old key refused")
+        # Once a worker refuses the old key it has the new one: the new key still answers.
+        after = api.with_key(rotated).list("NOBODY").status
+        report(
+            f"key rotated in SSM: the new key answered {with_new} at once and {after} after the old one "
+            f"was refused ({refused.body})"
         )
-        report(f"key rotated in SSM: the new key answered {with_new} at once; the old one is refused")
         assert with_new == 200
-        assert with_old
+        assert refused.body == {"message": "this API key is not valid"}
+        assert after == 200
     finally:
         ssm.put_parameter(Name=name, Value=stack.api_key, Type="SecureString", Overwrite=True)
     wait_for(lambda: api.list("NOBODY").status == 200 or None, timeout=15, describe="the original key back")

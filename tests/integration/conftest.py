@@ -41,12 +41,3 @@ def listening_queue(aws: Callable[[str], Any]) -> Iterator[tuple[str, str]]:
     """A test-only queue that accepts messages from SNS and EventBridge; yields (url, arn)."""
     with throwaway_queue(aws("sqs"), "it") as queue:
         yield queue
-
-
-def receive_one(sqs: Any, url: str, timeout: int = 10) -> dict[str, Any]:
-    """Long-poll the queue once (the engine answers as soon as a message lands)."""
-    messages = sqs.receive_message(
-        QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=timeout, MessageAttributeNames=["All"]
-    ).get("Messages", [])
-    assert messages, f"no message reached {url} within {timeout}s"
-    return dict(messages[0])

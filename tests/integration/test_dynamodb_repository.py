@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 
 from appointments.adapters.dynamodb import DynamoAppointmentRepository, _to_item, new_item
-from appointments.domain import Appointment, AppointmentRequest, Country
-from appointments.services import new_appointment_id
+from appointments.domain import Appointment, Country
 from bootstrap import names
 from bootstrap.kit import Stack
-
-T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+from tests.support.appointments import appointment
+from tests.support.random_refs import random_schedule_id
 
 
 @pytest.fixture
@@ -23,32 +22,28 @@ def repository(aws: Callable[[str], Any], stack: Stack) -> DynamoAppointmentRepo
     return DynamoAppointmentRepository(stack.outputs[names.TABLE_NAME], aws("dynamodb"))
 
 
-def pending(insured: str, schedule: int = 1, country: Country = Country.PE) -> Appointment:
-    request = AppointmentRequest(insured, schedule, country, correlation_id=f"req-{insured}")
-    return Appointment.pending(new_appointment_id(), request, T0)
-
-
 def test_an_added_appointment_reads_back_identical(
     repository: DynamoAppointmentRepository, unique_id: str
 ) -> None:
-    appointment = pending(unique_id, schedule=7, country=Country.CL)
+    item = appointment(unique_id, country=Country.CL, correlation_id=f"req-{unique_id}")
 
-    repository.add(appointment)
+    repository.add(item)
 
-    assert repository.list_for_insured(unique_id).items == [appointment]
+    assert repository.list_for_insured(unique_id).items == [item]
 
 
 def test_the_list_is_newest_first_and_scoped_to_the_insured(
     repository: DynamoAppointmentRepository, unique_id: str
 ) -> None:
-    mine = [pending(unique_id, schedule=n) for n in range(1, 4)]
-    for appointment in mine:
-        repository.add(appointment)
-    repository.add(pending(unique_id + "X"))
+    base = random_schedule_id()
+    mine = [appointment(unique_id, schedule=base + n) for n in range(1, 4)]
+    for item in mine:
+        repository.add(item)
+    repository.add(appointment(unique_id + "X"))
 
     listed = repository.list_for_insured(unique_id).items
 
-    assert [a.schedule_id for a in listed] == [3, 2, 1]
+    assert [a.schedule_id - base for a in listed] == [3, 2, 1]
     assert repository.list_for_insured("NOBODY" + unique_id).items == []
 
 
@@ -60,8 +55,8 @@ def put_directly(
     dynamodb = aws("dynamodb")
     for start in range(0, len(appointments), 25):
         requests = []
-        for appointment in appointments[start : start + 25]:
-            item = _to_item(appointment) | ({"padding": {"S": "x" * pad}} if pad else {})
+        for written in appointments[start : start + 25]:
+            item = _to_item(written) | ({"padding": {"S": "x" * pad}} if pad else {})
             requests.append({"PutRequest": {"Item": item}})
         dynamodb.batch_write_item(RequestItems={table: requests})
 
@@ -79,7 +74,7 @@ def walk(repository: DynamoAppointmentRepository, insured: str, limit: int) -> l
 def test_more_appointments_than_the_largest_page_come_in_pages_each_once(
     repository: DynamoAppointmentRepository, aws: Callable[[str], Any], stack: Stack, unique_id: str
 ) -> None:
-    mine = [pending(unique_id, schedule=n) for n in range(120)]
+    mine = [appointment(unique_id) for _ in range(120)]
     put_directly(aws, stack.outputs[names.TABLE_NAME], mine)
 
     pages = walk(repository, unique_id, limit=50)
@@ -91,7 +86,7 @@ def test_more_appointments_than_the_largest_page_come_in_pages_each_once(
 def test_a_query_cut_short_by_the_1_mb_page_continues_where_it_stopped(
     repository: DynamoAppointmentRepository, aws: Callable[[str], Any], stack: Stack, unique_id: str
 ) -> None:
-    mine = [pending(unique_id, schedule=n) for n in range(6)]
+    mine = [appointment(unique_id) for _ in range(6)]
     put_directly(aws, stack.outputs[names.TABLE_NAME], mine, pad=300_000)  # 1.8 MB in all
 
     pages = walk(repository, unique_id, limit=100)
@@ -105,13 +100,10 @@ def test_an_outbox_item_that_does_not_read_is_reported_by_its_id_and_the_page_go
     repository: DynamoAppointmentRepository, aws: Callable[[str], Any], stack: Stack, unique_id: str
 ) -> None:
     old = datetime(2003, 1, 1, tzinfo=UTC)
-    readable = [
-        Appointment.pending(new_appointment_id(), AppointmentRequest(unique_id, n, Country.PE), old)
-        for n in (1, 2)
-    ]
-    broken = Appointment.pending(new_appointment_id(), AppointmentRequest(unique_id, 3, Country.PE), old)
-    for appointment in readable:
-        repository.add(appointment)
+    readable = [appointment(unique_id, created=old) for _ in range(2)]
+    broken = appointment(unique_id, created=old)
+    for item in readable:
+        repository.add(item)
     item = new_item(broken) | {"scheduleId": {"S": "not a number"}}
     table, dynamodb = stack.outputs[names.TABLE_NAME], aws("dynamodb")
     dynamodb.put_item(TableName=table, Item=item)
@@ -127,8 +119,8 @@ def test_an_outbox_item_that_does_not_read_is_reported_by_its_id_and_the_page_go
 
     assert sorted(found, key=lambda a: a.appointment_id) == sorted(readable, key=lambda a: a.appointment_id)
     assert broken.appointment_id in unreadable
-    for appointment in [*readable, broken]:
+    for stored in [*readable, broken]:
         dynamodb.delete_item(
             TableName=table,
-            Key={"insuredId": {"S": unique_id}, "appointmentId": {"S": appointment.appointment_id}},
+            Key={"insuredId": {"S": unique_id}, "appointmentId": {"S": stored.appointment_id}},
         )

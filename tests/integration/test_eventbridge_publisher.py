@@ -11,7 +11,7 @@ from appointments.adapters.eventbridge import EventBridgeSettledPublisher
 from appointments.domain import AppointmentSettled, AppointmentStatus, Country
 from appointments.messages import SettledEvent
 from appointments.services import new_appointment_id
-from tests.integration.conftest import receive_one
+from tests.support.queues import receive_one
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@ particular to MySQL (the facts it shares with the fake are in test_port_contract
 
 from __future__ import annotations
 
-import random
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pymysql
@@ -15,12 +13,11 @@ import pytest
 
 from appointments.adapters.mysql import MySqlCountryUnitOfWork
 from appointments.adapters.ssm import DB_PARAMETER_NAMES, MissingDbParameter, MySqlSettings, SsmMySqlSettings
-from appointments.domain import Appointment, AppointmentRequest, Country, StoreUnavailable
-from appointments.services import new_appointment_id
+from appointments.domain import Appointment, Country, StoreUnavailable
 from bootstrap import names
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
 from bootstrap.kit import Stack
-from tests.support.polling import wait_for
+from tests.support.appointments import appointment
 from tests.support.silent_server import silent_server
 
 PE_SCHEMA, CL_SCHEMA = names.schema(Country.PE), names.schema(Country.CL)
@@ -37,15 +34,6 @@ def pe_uow(kit_config: KitConfig, stack: Stack, engine_env: None) -> Iterator[My
     )
     yield uow
     uow.close()
-
-
-def appointment(insured: str, country: Country = Country.PE, schedule: int | None = None) -> Appointment:
-    """A fresh slot each time unless `schedule` is given: MySQL holds each slot once, across runs."""
-    return Appointment.pending(
-        new_appointment_id(),
-        AppointmentRequest(insured, schedule or random.randrange(10**12, 10**13), country),
-        datetime(2026, 11, 27, 12, 0, 0, 123000, tzinfo=UTC),
-    )
 
 
 def store(uow: MySqlCountryUnitOfWork, item: Appointment) -> None:
@@ -93,7 +81,7 @@ def test_an_appointment_is_written_to_its_own_country_schema_with_its_fields(
 
     store(pe_uow, item)
 
-    expected = [("ITMYSQL1", item.schedule_id, datetime(2026, 11, 27, 12, 0, 0, 123000))]
+    expected = [("ITMYSQL1", item.schedule_id, item.created_at.replace(tzinfo=None))]  # UTC, to the ms
     assert rows(mysql_admin, PE_SCHEMA, item.appointment_id) == expected
     assert rows(mysql_admin, CL_SCHEMA, item.appointment_id) == []
 
@@ -167,37 +155,50 @@ def test_a_refused_connection_drops_the_cached_settings_so_the_fix_is_read_next_
     assert len(rows(mysql_admin, PE_SCHEMA, item.appointment_id)) == 1
 
 
-def test_a_host_that_never_answers_fails_within_the_timeout_and_the_next_attempts_fail_at_once(
+class CountedReads:
+    """A settings source that counts its reads: the unit of work reads it before each connection
+    attempt, and only then."""
+
+    def __init__(self, source: SsmMySqlSettings) -> None:
+        self.source, self.reads = source, 0
+
+    def __call__(self) -> MySqlSettings:
+        self.reads += 1
+        return self.source()
+
+    def forget(self) -> None:
+        self.source.forget()
+
+
+def test_a_host_that_never_answers_fails_within_the_timeout_and_the_next_attempts_fail_without_trying(
     scratch_path: tuple[str, Any], mysql_admin: pymysql.connections.Connection
 ) -> None:
     path, ssm = scratch_path
     kept = {name: ssm.get_parameter(Name=f"{path}/{name}")["Parameter"]["Value"] for name in ("host", "port")}
-    uow = MySqlCountryUnitOfWork(SsmMySqlSettings(path, max_age=300), timeout=1, unavailable_for=0.5)
+    timeout, now = 1, [0.0]  # the unit of work's clock for `unavailable_for`, moved by the test
+    settings = CountedReads(SsmMySqlSettings(path, max_age=300))
+    uow = MySqlCountryUnitOfWork(settings, timeout=timeout, unavailable_for=5, clock=lambda: now[0])
 
     with silent_server() as (host, port):
         ssm.put_parameter(Name=f"{path}/host", Value=host, Type="String", Overwrite=True)
         ssm.put_parameter(Name=f"{path}/port", Value=str(port), Type="String", Overwrite=True)
         started = time.monotonic()
-        with pytest.raises(StoreUnavailable), uow:
+        with pytest.raises(StoreUnavailable, match="cannot reach"), uow:
             pass
         first = time.monotonic() - started
-        with pytest.raises(StoreUnavailable), uow:
+        now[0] += 4.9
+        with pytest.raises(StoreUnavailable, match="not tried again yet"), uow:
             pass
-        second = time.monotonic() - started - first
 
-    assert first < 3  # the greeting's wait is bounded, not for ever
-    assert second < 0.2  # the rest of a batch is not tried again at once
+    # The connect and the greeting are each bounded by the timeout, not for ever; a loaded machine
+    # and the SSM read get as long again.
+    assert first < 4 * timeout
+    assert settings.reads == 1  # the second attempt, within unavailable_for, made no connection
     for name, value in kept.items():
         ssm.put_parameter(Name=f"{path}/{name}", Value=value, Type="String", Overwrite=True)
+    now[0] += 0.1
     item = appointment("ITMYSQL7")
-    wait_for(lambda: _stored(uow, item), timeout=5, describe="a unit of work once the host is fixed")
+    store(uow, item)  # unavailable_for has passed: the settings, dropped on the failure, are read again
     uow.close()
+    assert settings.reads == 2
     assert len(rows(mysql_admin, PE_SCHEMA, item.appointment_id)) == 1
-
-
-def _stored(uow: MySqlCountryUnitOfWork, item: Appointment) -> bool:
-    try:
-        store(uow, item)
-    except StoreUnavailable:
-        return False
-    return True

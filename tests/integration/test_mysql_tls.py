@@ -6,7 +6,6 @@ plain text."""
 
 from __future__ import annotations
 
-import datetime
 import os
 import shutil
 import socket
@@ -22,21 +21,15 @@ from pymysql.constants import ER
 
 from appointments.adapters.mysql import MySqlCountryUnitOfWork
 from appointments.adapters.ssm import MySqlSettings
-from appointments.domain import Appointment, AppointmentRequest, Country, StoreUnavailable
-from appointments.services import new_appointment_id
+from appointments.domain import Appointment, Country, StoreUnavailable
 from bootstrap import names, provision
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
+from tests.support.appointments import appointment
 from tests.support.certificates import Authority
+from tests.support.prerequisites import missing
 
 MARIADBD, INSTALL_DB = shutil.which("mariadbd"), shutil.which("mariadb-install-db")
-pytestmark = [
-    pytest.mark.skipif(
-        not (MARIADBD and INSTALL_DB),
-        reason="needs MariaDB's server binaries (mariadbd, mariadb-install-db) to start a MySQL with TLS",
-    ),
-    pytest.mark.xdist_group("tls-mysql"),  # one server for the module, on one worker
-]
-NOW = datetime.datetime.now(datetime.UTC)
+pytestmark = pytest.mark.xdist_group("tls-mysql")  # one server for the module, on one worker
 PE = LOCAL_COUNTRY_DATABASES[0]
 
 
@@ -79,6 +72,11 @@ def answers(port: int) -> bool:
 
 @pytest.fixture(scope="module")
 def tls_mysql(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsMySql]:
+    if not (MARIADBD and INSTALL_DB):
+        missing(
+            "MariaDB's server binaries (mariadbd, mariadb-install-db) to start a MySQL with TLS",
+            "install Debian's or Ubuntu's mariadb-server-core (no service: the tests start their own server)",
+        )
     folder = tmp_path_factory.mktemp("tls-mysql")
     data, authority = folder / "data", Authority("rimac test database CA")
     cert, key = authority.server(folder)
@@ -113,12 +111,6 @@ def tls_mysql(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsMySql]:
     finally:
         server.terminate()
         server.wait(timeout=30)
-
-
-def appointment() -> Appointment:
-    return Appointment.pending(
-        new_appointment_id(), AppointmentRequest("TLS01", time.time_ns() % 10**12, Country.PE), NOW
-    )
 
 
 def write(uow: MySqlCountryUnitOfWork, item: Appointment) -> None:

@@ -18,7 +18,6 @@ from appointments.domain import (
     AlreadyStored,
     Appointment,
     AppointmentNotFound,
-    AppointmentRequest,
     AppointmentStatus,
     Country,
     SlotTaken,
@@ -30,16 +29,10 @@ from appointments.services import new_appointment_id
 from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
-from tests.support.random_refs import random_schedule_id
-from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryCountryUnitOfWork
+from tests.support.appointments import appointment
+from tests.support.fakes import InMemoryAppointmentRepository, InMemoryCountryUnitOfWork
 
 T0 = datetime(2026, 11, 28, 10, 0, 0, 123000, tzinfo=UTC)
-
-
-def appointment(insured: str, schedule: int | None = None, created: datetime = T0) -> Appointment:
-    """A fresh slot each time unless `schedule` is given: MySQL holds each slot once, across runs."""
-    slot = schedule or random_schedule_id()
-    return Appointment.pending(new_appointment_id(), AppointmentRequest(insured, slot, Country.PE), created)
 
 
 # ------------------------------------------------------------------ the country's unit of work

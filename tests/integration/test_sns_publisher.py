@@ -4,19 +4,18 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from appointments.adapters.sns import SnsAppointmentPublisher
-from appointments.domain import Appointment, AppointmentRequest, Country
+from appointments.domain import Country
 from appointments.messages import AppointmentMessage
 from appointments.services import new_appointment_id
 from bootstrap import names
 from bootstrap.kit import Stack
-from tests.integration.conftest import receive_one
-from tests.support.queues import throwaway_queue
+from tests.support.appointments import appointment
+from tests.support.queues import receive_one, throwaway_queue
 
 
 @pytest.fixture
@@ -39,16 +38,12 @@ def test_the_published_message_carries_the_appointment_and_the_country_attribute
     aws: Callable[[str], Any], topic_to_queue: tuple[str, str], unique_id: str
 ) -> None:
     topic_arn, queue_url = topic_to_queue
-    appointment = Appointment.pending(
-        new_appointment_id(),
-        AppointmentRequest(unique_id, 42, Country.CL, correlation_id="req-" + unique_id),
-        datetime.now(UTC),
-    )
+    item = appointment(unique_id, country=Country.CL, correlation_id="req-" + unique_id)
 
-    SnsAppointmentPublisher(topic_arn, aws("sns")).publish(appointment)
+    SnsAppointmentPublisher(topic_arn, aws("sns")).publish(item)
 
     message = receive_one(aws("sqs"), queue_url)
-    assert AppointmentMessage.model_validate_json(message["Body"]).to_domain() == appointment
+    assert AppointmentMessage.model_validate_json(message["Body"]).to_domain() == item
     assert message["MessageAttributes"]["countryISO"] == {"DataType": "String", "StringValue": "CL"}
     assert message["MessageAttributes"]["correlationId"]["StringValue"] == "req-" + unique_id
 
@@ -83,11 +78,7 @@ def test_a_batch_publish_reaches_each_country_queue_through_the_filter_policies_
 ) -> None:
     topic_arn, queues = topic_to_country_queues
     batch = [
-        Appointment.pending(
-            new_appointment_id(),
-            AppointmentRequest(unique_id, n, names.country_in_turn(n), correlation_id=f"req-{n}"),
-            datetime.now(UTC),
-        )
+        appointment(unique_id, country=names.country_in_turn(n), correlation_id=f"req-{n}")
         for n in range(13)  # two calls: ten entries, then three
     ]
 
@@ -98,10 +89,10 @@ def test_a_batch_publish_reaches_each_country_queue_through_the_filter_policies_
         messages = receive_all(aws("sqs"), url, expected=sum(a.country is country for a in batch))
         received = {AppointmentMessage.model_validate_json(m["Body"]).to_domain(): m for m in messages}
         assert set(received) == {a for a in batch if a.country is country}
-        for appointment, message in received.items():
+        for sent, message in received.items():
             assert message["MessageAttributes"] == {
                 "countryISO": {"DataType": "String", "StringValue": country.value},
-                "correlationId": {"DataType": "String", "StringValue": appointment.correlation_id},
+                "correlationId": {"DataType": "String", "StringValue": sent.correlation_id},
             }
 
 
@@ -122,12 +113,7 @@ def test_a_batch_on_a_topic_that_is_not_there_reports_every_entry_refused(
     aws: Callable[[str], Any], stack: Stack, unique_id: str
 ) -> None:
     missing = stack.outputs[names.TOPIC_ARN] + "-missing"
-    batch = [
-        Appointment.pending(
-            new_appointment_id(), AppointmentRequest(unique_id, n, Country.PE), datetime.now(UTC)
-        )
-        for n in range(3)
-    ]
+    batch = [appointment(unique_id) for _ in range(3)]
 
     refused = SnsAppointmentPublisher(missing, aws("sns")).publish_batch(batch)
 

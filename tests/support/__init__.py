@@ -1,1 +1,2 @@
-"""What the tests and bench/ share: random refs, the API client, polling with a deadline, counts."""
+"""What the tests and bench/ share, one module per job (the README's "What tests/support holds");
+no test file imports from another."""

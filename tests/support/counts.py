@@ -1,4 +1,5 @@
-"""Where appointments landed, counted: MySQL rows for given appointment ids, the DLQs' depths."""
+"""Where appointments landed, counted: MySQL rows for given appointment ids, the schemas holding
+one, the DLQs' depths."""
 
 from __future__ import annotations
 
@@ -30,6 +31,19 @@ def stored_rows_per_country(
 ) -> dict[str, int]:
     """Country code (PE) -> how many of these appointments its schema holds."""
     return {country.value: stored_rows(admin, country, appointment_ids) for country in names.COUNTRIES}
+
+
+def schemas_holding(admin: pymysql.connections.Connection, appointment_id: str) -> list[str]:
+    """The schemas that hold the appointment, once per row: one when it landed where it belongs."""
+    found = []
+    with admin.cursor() as cursor:
+        for schema in map(names.schema, names.COUNTRIES):
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {schema}.appointments WHERE appointment_id = %s",  # noqa: S608
+                (appointment_id,),
+            )
+            found += [schema] * cursor.fetchone()[0]
+    return found
 
 
 def dead_letter_depths(sqs: Any, outputs: dict[str, str]) -> dict[str, int]:

@@ -1,10 +1,13 @@
-"""Waiting for asynchronous results with a deadline, never a fixed sleep."""
+"""Waiting for asynchronous results with a deadline, never a fixed sleep: any condition, and an
+appointment settling, as the API tells it."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from typing import TypeVar
+
+from tests.support.api_client import AppointmentsApi
 
 T = TypeVar("T")
 
@@ -29,3 +32,17 @@ def wait_for(
             return last
         time.sleep(interval)
     raise DeadlineExceeded(f"{describe} not reached within {timeout:.0f}s (last probe: {last!r})")
+
+
+def wait_settled(api: AppointmentsApi, insured_id: str, appointment_id: str, timeout: float) -> str:
+    """The appointment's status once it is no longer pending."""
+
+    def settled() -> str | None:
+        status = api.status_of(insured_id, appointment_id)
+        return status if status not in (None, "pending") else None
+
+    return wait_for(settled, timeout=timeout, describe=f"appointment {appointment_id} settled")
+
+
+def wait_completed(api: AppointmentsApi, insured_id: str, appointment_id: str, timeout: float) -> None:
+    assert wait_settled(api, insured_id, appointment_id, timeout) == "completed"

@@ -1,4 +1,4 @@
-"""Throw-away queues for tests that listen to what the stack's topic or bus sends."""
+"""Throw-away queues for tests that listen to what the stack's topic or bus sends, and reading them."""
 
 from __future__ import annotations
 
@@ -75,3 +75,12 @@ def drain(sqs: Any, url: str) -> list[dict[str, Any]]:
         for message in batch:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         taken += batch
+
+
+def receive_one(sqs: Any, url: str, timeout: int = 10) -> dict[str, Any]:
+    """Long-poll the queue once (the engine answers as soon as a message lands)."""
+    messages = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=timeout, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+    assert messages, f"no message reached {url} within {timeout}s"
+    return dict(messages[0])

@@ -18,7 +18,7 @@ from appointments.budgets import AWS_CALLS, Deadline, DeadlineExceeded, aws_clie
 from bootstrap import names
 from bootstrap.config import TEMPLATE
 from tests.support.entrypoints import entry_point
-from tests.unit.test_http_api import FakeContext
+from tests.support.events import FakeContext
 
 
 class FakeClock:

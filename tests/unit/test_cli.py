@@ -240,8 +240,16 @@ TARGETS: dict[str, tuple[list[str], Callable[[str], list[list[str]]]]] = {
     "e2e": (
         ["TEST_WORKERS"],
         lambda v: [
-            ["-m", "pytest", "-n", v, "--dist", "loadgroup", "-m", "not serial", "tests/e2e"],
-            ["-m", "pytest", "-m", "serial", "tests/e2e"],
+            [
+                "-m",
+                "pytest",
+                "-n",
+                v,
+                "--dist",
+                "loadgroup",
+                *["--durations=5", "-m", "not serial", "tests/e2e"],
+            ],
+            ["-m", "pytest", "--durations=5", "-m", "serial", "tests/e2e"],
         ],
     ),
 }

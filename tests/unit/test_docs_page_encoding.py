@@ -12,8 +12,8 @@ from typing import Any
 
 from appointments.adapters.ssm import ApiKey
 from appointments.api import AppointmentsApi, HttpBackend
-from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryRequestPublisher
-from tests.unit.test_http_api import FakeContext, http_event, rest_event
+from tests.support.events import FakeContext, http_event, rest_event
+from tests.support.fakes import InMemoryAppointmentRepository, InMemoryRequestPublisher
 
 BROWSER = {"accept": "text/html", "accept-encoding": "gzip, deflate, br"}
 

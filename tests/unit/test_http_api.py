@@ -7,9 +7,7 @@ import base64
 import io
 import json
 import logging
-import re
 import urllib.parse
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,104 +19,12 @@ from appointments.adapters.ssm import ApiKey
 from appointments.api import AppointmentsApi, HttpBackend
 from appointments.domain import Appointment, AppointmentRequest, AppointmentStatus, Country
 from appointments.services import new_appointment_id
-from tests.unit.fakes import InMemoryAppointmentRepository, InMemoryIdempotencyStore, InMemoryRequestPublisher
-
-
-@dataclass
-class FakeContext:
-    function_name: str = "appointments-http"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:appointments-http"
-    aws_request_id: str = "request-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
-# The routes of bootstrap/template.yaml (tests/unit/test_template.py holds it to them). API Gateway
-# tells the function which one a request matched: the HTTP API's routeKey, the REST API's resource.
-TEMPLATE_ROUTES = (("POST", "/appointments"), ("GET", "/appointments/{insuredId}"), ("GET", "/docs"))
-
-
-def matched_route(method: str, path: str) -> tuple[str | None, dict[str, str]]:
-    """The template's route `path` (within the stage) matches, and its path parameters; None where
-    none does (API Gateway would then not call the function; these tests do)."""
-    for route_method, route in TEMPLATE_ROUTES:
-        pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", route)  # a parameter takes one segment
-        found = re.fullmatch(pattern, path)
-        if found and method == route_method:
-            return route, found.groupdict()
-    return None, {}
-
-
-def http_event(
-    method: str,
-    path: str,
-    body: str | None,
-    headers: dict[str, str],
-    query: dict[str, str] | None = None,
-    stage: str = "$default",
-) -> dict[str, Any]:
-    """Payload format 2.0, as an HTTP API (API Gateway v2) sends it; the path carries the stage
-    unless it is $default (the template's)."""
-    route, parameters = matched_route(method, path)
-    route_key = f"{method} {route}" if route else "$default"
-    raw_path = path if stage == "$default" else f"/{stage}{path}"
-    return {
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": raw_path,
-        "rawQueryString": urllib.parse.urlencode(query or {}),
-        **({"queryStringParameters": query} if query else {}),
-        **({"pathParameters": parameters} if parameters else {}),
-        "headers": headers,
-        "requestContext": {
-            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
-            "requestId": "request-1",
-            "routeKey": route_key,
-            "stage": stage,
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
-
-
-def rest_event(
-    method: str,
-    path: str,
-    body: str | None,
-    headers: dict[str, str],
-    query: dict[str, str] | None = None,
-    stage: str = "local",
-) -> dict[str, Any]:
-    """Payload format 1.0, as a REST API (API Gateway v1) sends it: `path` without the stage, the
-    request context's path with it."""
-    route, parameters = matched_route(method, path)
-    return {
-        "resource": route or "/{proxy+}",
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {key: [value] for key, value in headers.items()},
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {key: [value] for key, value in query.items()} if query else None,
-        "pathParameters": parameters or None,
-        "stageVariables": None,
-        "requestContext": {
-            "requestId": "request-1",
-            "stage": stage,
-            "resourcePath": route or "/{proxy+}",
-            "httpMethod": method,
-            "path": f"/{stage}{path}",
-            "identity": {"sourceIp": "127.0.0.1"},
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
-
-
-EVENT_FORMATS = {"http-api-v2": http_event, "rest-api-v1": rest_event}
-
+from tests.support.events import EVENT_FORMATS, FakeContext, http_event
+from tests.support.fakes import (
+    InMemoryAppointmentRepository,
+    InMemoryIdempotencyStore,
+    InMemoryRequestPublisher,
+)
 
 API_KEY = "test-key-0123456789"
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)

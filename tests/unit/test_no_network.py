@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from tests.unit.conftest import NetworkUsedInUnitTest
+from tests.support.no_network import NetworkUsedInUnitTest
 
 
 @pytest.mark.parametrize("address", [("127.0.0.1", 4566), ("169.254.169.254", 80)])

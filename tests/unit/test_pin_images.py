@@ -11,7 +11,7 @@ import yaml
 
 from bootstrap import pin_images
 from bootstrap.config import KitError
-from tests.unit.test_compose_and_workflow import interpolate, load_yaml, validate
+from tests.support.documents import interpolate, load_yaml, validate
 
 # `docker buildx imagetools inspect alpine`, as docs.docker.com shows it (cut after two platforms).
 RECORDED = """\

@@ -8,44 +8,36 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import ModuleType
-from typing import Any
 
 import pytest
 
 from appointments.budgets import Deadline
-from appointments.domain import Appointment, AppointmentRequest, AppointmentStatus, Country, SlotOutcome
+from appointments.domain import Appointment, AppointmentStatus, Country, SlotOutcome
 from appointments.messages import AppointmentMessage, AppointmentSettledDetail
 from appointments.services import RESERVED_SECONDS
 from bootstrap import names
+from tests.support.appointments import appointment
 from tests.support.entrypoints import entry_point
-from tests.unit.fakes import (
+from tests.support.events import FakeContext, sqs_record
+from tests.support.fakes import (
     InMemoryAppointmentRepository,
     InMemoryCountryUnitOfWork,
     InMemoryEventPublisher,
     InMemoryRequestPublisher,
 )
-from tests.unit.test_http_api import FakeContext
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
-def sqs_record(message_id: str, body: str) -> dict[str, Any]:
-    return {
-        "messageId": message_id,
-        "receiptHandle": f"handle-{message_id}",
-        "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:queue",
-        "awsRegion": "us-east-1",
-    }
-
-
-def appointment(number: int, country: Country = Country.PE) -> Appointment:
-    request = AppointmentRequest(f"PE{number:03}", 1000 + number, country)
-    return Appointment.pending(f"01JDAPPOINTMENT{number:011}", request, T0)
+def numbered(number: int, country: Country = Country.PE) -> Appointment:
+    """Appointment `number`, with ids and a slot of its number, so a batch's failures read plainly."""
+    return appointment(
+        f"PE{number:03}",
+        schedule=1000 + number,
+        country=country,
+        created=T0,
+        appointment_id=f"01JDAPPOINTMENT{number:011}",
+    )
 
 
 @pytest.fixture
@@ -64,12 +56,12 @@ def processor(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 
 def test_the_processor_reports_exactly_the_malformed_and_the_misrouted_records(processor: ModuleType) -> None:
-    good = [appointment(1), appointment(2)]
+    good = [numbered(1), numbered(2)]
     records = [
         sqs_record("m-1", AppointmentMessage.from_domain(good[0]).model_dump_json()),
         sqs_record("m-2", "{not json"),
         sqs_record("m-3", AppointmentMessage.from_domain(good[1]).model_dump_json()),
-        sqs_record("m-4", AppointmentMessage.from_domain(appointment(3, Country.CL)).model_dump_json()),
+        sqs_record("m-4", AppointmentMessage.from_domain(numbered(3, Country.CL)).model_dump_json()),
     ]
 
     result = processor.lambda_handler({"Records": records}, FakeContext())
@@ -83,7 +75,7 @@ def test_the_processor_reports_a_record_whose_event_was_not_published_and_its_re
     processor: ModuleType,
 ) -> None:
     processor.events.fail_times = 1
-    first, second = appointment(1), appointment(2)
+    first, second = numbered(1), numbered(2)
     records = [
         sqs_record("m-1", AppointmentMessage.from_domain(first).model_dump_json()),
         sqs_record("m-2", AppointmentMessage.from_domain(second).model_dump_json()),
@@ -108,7 +100,7 @@ def test_the_processor_reports_a_record_whose_event_was_not_published_and_its_re
 def test_the_processor_reports_a_record_of_an_unknown_major_version_and_takes_a_newer_minor(
     processor: ModuleType,
 ) -> None:
-    older, newer_minor, newer_major = appointment(1), appointment(2), appointment(3)
+    older, newer_minor, newer_major = numbered(1), numbered(2), numbered(3)
     body = AppointmentMessage.from_domain
     records = [
         sqs_record("m-1", body(older).model_dump_json(exclude={"version"})),  # from before versions
@@ -138,7 +130,7 @@ def settled_body(settled: Appointment, detail_type: str = "AppointmentScheduled"
 
 
 def test_the_callback_reports_exactly_the_unknown_and_the_malformed_records(callback: ModuleType) -> None:
-    known, unknown = appointment(1), appointment(2)
+    known, unknown = numbered(1), numbered(2)
     callback.repository.add(known)
     records = [
         sqs_record("c-1", settled_body(known)),
@@ -184,7 +176,7 @@ class ScheduledContext(FakeContext):
 def test_the_reconciler_stops_when_the_invocation_has_little_time_left(
     reconciler: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    waiting = [appointment(n) for n in range(150)]
+    waiting = [numbered(n) for n in range(150)]
     for item in waiting:
         reconciler.repository.add(item)
     # The run's clock: started at 0 with 60 s; PE's first page is read at 0 and CL's at 20 s, then
@@ -205,7 +197,7 @@ def test_the_reconciler_stops_when_the_invocation_has_little_time_left(
 
 
 def test_a_reconciler_run_with_less_time_than_its_reserve_reads_nothing(reconciler: ModuleType) -> None:
-    reconciler.repository.add(appointment(1))
+    reconciler.repository.add(numbered(1))
 
     result = reconciler.lambda_handler({}, ScheduledContext(remaining_ms=int(RESERVED_SECONDS * 1000)))
 

@@ -23,7 +23,7 @@ from appointments.domain import (
     WriteUnconfirmed,
     WrongCountry,
 )
-from tests.unit.fakes import (
+from tests.support.fakes import (
     InMemoryAppointmentRepository,
     InMemoryCountryUnitOfWork,
     InMemoryEventPublisher,

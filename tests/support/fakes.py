@@ -1,6 +1,6 @@
-"""In-memory implementations of the ports, for unit tests. They store and return data and report
-the same facts as the real adapters (tests/integration/test_port_contracts.py runs one suite
-against both); they hold no business rule."""
+"""In-memory implementations of the ports, for the unit tests and the port contract suite. They
+store and return data and report the same facts as the real adapters
+(tests/integration/test_port_contracts.py runs one suite against both); they hold no business rule."""
 
 from __future__ import annotations
 
