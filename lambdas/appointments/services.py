@@ -13,6 +13,7 @@ from ulid import ULID
 from appointments.domain import (
     AlreadyStored,
     Appointment,
+    AppointmentNotFound,
     AppointmentRequest,
     AppointmentSettled,
     Country,
@@ -133,7 +134,8 @@ def hand_over_unpublished(
     asks `seconds_left` and stops once fewer than `reserved_seconds` remain, so a run ends before
     its time does, with what it did reported. `on_page` is told each page's outcome as soon as
     it is known (the entry point logs it then, so each line carries its moment). A second
-    publish of one is harmless: the processors store and announce once.
+    publish of one is harmless: the processors store it once and announce the stored outcome,
+    which the callback has set already.
     """
     created_before = clock() - older_than
     handed_over: list[str] = []
@@ -171,8 +173,8 @@ def _hand_over_page(
             continue
         try:
             repository.mark_handed_over(appointment)
-        except Exception as error:  # one appointment's failure never ends the run
-            still_waiting[appointment.appointment_id] = f"published, but its mark was not removed: {error!r}"
+        except (WriteUnconfirmed, AppointmentNotFound) as error:  # one failure never ends the run
+            still_waiting[appointment.appointment_id] = f"published, but its mark was not removed: {error}"
         else:
             handed_over.append(appointment.appointment_id)
     return PageHandedOver(country, handed_over, still_waiting)

@@ -256,7 +256,8 @@ def test_the_countries_take_turns_so_a_backlog_in_one_does_not_keep_the_other_wa
 
 
 class UnmarkingFails(InMemoryAppointmentRepository):
-    """Removing one appointment's mark fails (DynamoDB throttled it, say); every other works."""
+    """Removing one appointment's mark fails (DynamoDB throttled it, say: the adapter reports that
+    as WriteUnconfirmed); every other works."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -264,7 +265,7 @@ class UnmarkingFails(InMemoryAppointmentRepository):
 
     def mark_handed_over(self, appointment: Appointment) -> None:
         if appointment.appointment_id == self.failing_id:
-            raise RuntimeError("throttled")
+            raise WriteUnconfirmed(appointment)
         super().mark_handed_over(appointment)
 
 
@@ -282,7 +283,10 @@ def test_an_appointment_that_fails_is_reported_and_passed_over_and_the_others_ar
     assert report.still_waiting == {
         refused.appointment_id: "entry failed",
         waiting[30].appointment_id: "its item does not read as an appointment",
-        unmarked.appointment_id: "published, but its mark was not removed: RuntimeError('throttled')",
+        unmarked.appointment_id: (
+            f"published, but its mark was not removed: appointment {unmarked.appointment_id}: "
+            "the store did not confirm the write"
+        ),
     }
     failed = {refused.appointment_id, waiting[30].appointment_id, unmarked.appointment_id}
     assert report.handed_over == [a.appointment_id for a in waiting if a.appointment_id not in failed]
