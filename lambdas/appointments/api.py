@@ -376,9 +376,7 @@ def create_app(
                 logger.warning("the Idempotency-Key's record was not completed", api_client=caller())
         if UNCONFIRMED in created:
             return confirm(created[UNCONFIRMED])
-        return Response(
-            status_code=HTTPStatus.ACCEPTED.value, content_type=content_types.APPLICATION_JSON, body=created
-        )
+        return _json(HTTPStatus.ACCEPTED, created)
 
     @app.get(
         "/appointments/<insuredId>",

@@ -51,12 +51,6 @@ class CallBudget:
         """The longest sleep between two attempts."""
         return min(MAX_BACKOFF_SECONDS, 2.0 ** (self.attempts - 2)) if self.attempts > 1 else 0.0
 
-    @property
-    def worst_seconds(self) -> float:
-        """Every attempt waiting out both timeouts, with the longest sleeps between them."""
-        sleeps = sum(min(MAX_BACKOFF_SECONDS, 2.0**i) for i in range(self.attempts - 1))
-        return self.attempts * self.attempt_seconds + sleeps
-
     def botocore_config(self) -> Config:
         return Config(
             connect_timeout=self.connect,
