@@ -2,7 +2,7 @@
 
 The countries are the domain's `Country` enum; every per-country name below is made from it, so a
 new country is the enum, its row in SCHEMAS and MYSQL_USERS, its resources in template.yaml and
-its local user in mysql-init/local/ (the migrations make its schema). tests/unit/test_names.py
+its local user in mysql-init/local/ (the migrations make its schema). tests/unit/kit/test_names.py
 checks the template against this module.
 """
 

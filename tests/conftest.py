@@ -1,4 +1,5 @@
-"""Shared fixtures. The test level is the folder: tests/unit, tests/integration, tests/e2e."""
+"""Shared fixtures. The test level is the folder under tests/: tests/unit (functions/ and kit/ in
+it), tests/integration, tests/e2e, tests/faults."""
 
 from __future__ import annotations
 
@@ -19,12 +20,21 @@ from tests.support.fixture_plan import FixturePlan, plan_test_stack
 from tests.support.one_at_a_time import in_xdist_worker, one_at_a_time
 
 LEVELS = ("unit", "integration", "e2e", "faults")
+TESTS = Path(__file__).resolve().parent
+
+
+def level_of(path: Path) -> str | None:
+    """The first folder under tests/ that holds the file: tests/unit/kit/test_names.py is unit."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(TESTS):
+        return None
+    parts = resolved.relative_to(TESTS).parts
+    return parts[0] if len(parts) > 1 and parts[0] in LEVELS else None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        level = Path(item.path).parent.name
-        if level in LEVELS:
+        if level := level_of(Path(item.path)):
             item.add_marker(level)
 
 

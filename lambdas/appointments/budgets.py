@@ -9,8 +9,8 @@ deadline is not started: it fails at once with `DeadlineExceeded`, which the cal
 failure of that call (the HTTP function keeps the appointment in the outbox, a processor reports
 the record failed so it is retried, the reconciler stops its run). The deadline keeps back enough
 of the timeout for what still has to run after a refused step (`keep`), so every answer is given
-within the function's time: `tests/unit/test_budgets.py` holds each function's worst case under
-its timeout in the template.
+within the function's time: `tests/unit/functions/test_budgets.py` holds each function's worst
+case under its timeout in the template.
 """
 
 from __future__ import annotations

@@ -22,8 +22,9 @@ class FakeContext:
         return 10_000
 
 
-# The routes of bootstrap/template.yaml (tests/unit/test_template.py holds it to them). API Gateway
-# tells the function which one a request matched: the HTTP API's routeKey, the REST API's resource.
+# The routes of bootstrap/template.yaml (tests/unit/kit/test_template.py holds it to them). API
+# Gateway tells the function which one a request matched: the HTTP API's routeKey, the REST API's
+# resource.
 TEMPLATE_ROUTES = (("POST", "/appointments"), ("GET", "/appointments/{insuredId}"), ("GET", "/docs"))
 
 

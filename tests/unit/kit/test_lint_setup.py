@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from bootstrap.config import ROOT
+
 SCAN_VENV = ".scan-venv"
 
 

@@ -1,7 +1,7 @@
 """localstack/provision.sh, the compose `provision` service's command, run with a stand-in
 `python` (no container, no network): the kit runs with the service's environment, including the
-engine's URL as the host reaches it (which the printed URLs name: tests/unit/test_kit_settings.py),
-and its exit status is the service's."""
+engine's URL as the host reaches it (which the printed URLs name:
+tests/unit/kit/test_kit_settings.py), and its exit status is the service's."""
 
 from __future__ import annotations
 

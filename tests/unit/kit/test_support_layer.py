@@ -45,11 +45,13 @@ def test_the_check_sees_a_helper_borrowed_from_a_test_module(tmp_path: Path) -> 
         "from tests.support.polling import wait_for\n"
         "from tests.e2e.test_appointment_flow import wait_settled\n"
         "import tests.unit.conftest\n"
+        "from tests.unit.functions.test_services import clock\n"
         "from tests import kit_cli\n"
     )
 
     assert imported_test_modules(borrower) == [
         "tests.e2e.test_appointment_flow",
         "tests.unit.conftest",
+        "tests.unit.functions.test_services",
         "tests.kit_cli",
     ]
