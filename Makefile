@@ -160,17 +160,16 @@ integration: venvs ## Adapter tests against the engine and MySQL (starts the eng
 	$(PY) -m pytest $(PARALLEL) tests/integration
 
 e2e: venvs ## The full flow through the HTTP API (starts the stack if it is not running)
-	@$(call timed,parallel,$(PY) -m pytest $(PARALLEL) $(SLOWEST) -m "not serial" tests/e2e) \
-	  $(call timed,serial,$(PY) -m pytest $(SLOWEST) -m serial tests/e2e) \
-	  $(PHASE_TIMES); exit $$(( parallel || serial ))
+	@$(call timed,parallel,$(PY) -m pytest $(PARALLEL) $(SLOWEST) tests/e2e) \
+	  $(PHASE_TIMES); exit "$$parallel"
 
 faults: venvs ## Real faults on the stack: MySQL refusing, poison messages, an engine restart
 	$(PY) -m pytest tests/faults
 
-# Unit, integration and e2e tests on TEST_WORKERS processes (they use fresh ids; most of their
-# time is waiting for the flow), with the faults confined to their own messages (an xdist_group);
-# then, alone, what changes what others see: the other faults (they stop the engine or break
-# MySQL) and the `serial` tests.
+# Every test on TEST_WORKERS processes (they use fresh ids; most of their time is waiting for the
+# flow). A test that breaks something does it on a stage of its own (tests/support/stages.py),
+# the tests of one stage one after another on one worker (an xdist_group). Then the audit: the
+# scan of every log line the run left for a secret.
 PARALLEL = -n "$$TEST_WORKERS" --dist loadgroup  # TEST_WORKERS is 4 unless given (above)
 
 # `make e2e` and `make test` end with each session's five slowest tests and the wall time of each
@@ -184,9 +183,11 @@ PHASE_TIMES = printf '\nWall time per phase:\n%s' "$$phases"
 test: venvs ## The whole suite: lint, unit, integration, e2e, faults (starts what it needs)
 	@$(call timed,lint,$(MAKE) --no-print-directory lint) \
 	  if (( lint )); then $(PHASE_TIMES); exit "$$lint"; fi; \
-	  $(call timed,parallel,$(PY) -m pytest $(PARALLEL) $(SLOWEST) -m "not serial and (not faults or xdist_group)") \
-	  $(call timed,serial,$(PY) -m pytest $(SLOWEST) -m "serial or (faults and not xdist_group)") \
-	  $(PHASE_TIMES); exit $$(( parallel || serial ))
+	  $(call timed,parallel,$(PY) -m pytest $(PARALLEL) $(SLOWEST) -m "not after_every_flow") \
+	  $(call timed,audit,$(PY) -m pytest -m after_every_flow $(AUDIT)) \
+	  $(PHASE_TIMES); exit $$(( parallel || audit ))
+
+AUDIT = tests/faults/test_no_secrets_in_logs.py
 
 lock: | $(UV) ## Re-resolve requirements/*.txt from *.in with hashes, for Python 3.11 and newer (the oldest supported)
 	cd requirements && for f in uv lambda engine bootstrap dev scan; do \

@@ -136,6 +136,10 @@ class StackConfig:
     # AWS-like defaults for deploys; `make up` shortens them so retries and DLQs show in seconds.
     queue_visibility_timeout: int = 60
     max_receive_count: int = 5
+    queue_function_timeout: int = 10  # the processors' and the callback's Timeout, at most the visibility
+    api_key_cache_seconds: int = 60
+    reconciler_rate: str = "rate(1 minute)"
+    hand_over_after_seconds: int = 60
     artifact_bucket_name: str | None = None
     subnet_ids: tuple[str, ...] = field(default=())
     security_group_id: str = ""
@@ -203,6 +207,7 @@ class KitConfig(StackConfig):
     engine_port: int = 4566
     public_engine_url: str | None = None
     persist: bool = True  # the Docker-free engine saves its state when it stops, and loads it on start
+    state_dir: Path = STATE_DIR  # the engine's pid file, log and saved state (LOCAL_STATE_DIR)
     mysql_host: str = "127.0.0.1"
     mysql_port: int = 3306
     mysql_user: str = "root"
@@ -250,6 +255,7 @@ class KitConfig(StackConfig):
             db_parameters_prefix=env.get("DB_PARAMETERS_PREFIX", names.DEFAULT_DB_PARAMETERS_PREFIX),
             api_key_parameter=env.get("API_KEY_PARAMETER", names.DEFAULT_API_KEY_PARAMETER),
             persist=env.get("PERSIST", "1") != "0",
+            state_dir=Path(env["LOCAL_STATE_DIR"]).resolve() if env.get("LOCAL_STATE_DIR") else STATE_DIR,
             queue_visibility_timeout=visibility,
             max_receive_count=receives,
             mysql_host=mysql_host,

@@ -34,6 +34,34 @@ STOP_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
+class EngineFiles:
+    """Where an engine keeps its pid file, log and saved state: .local/ for the kit's, another
+    folder (LOCAL_STATE_DIR) for a second engine on another port."""
+
+    folder: Path
+
+    @property
+    def pid(self) -> Path:
+        return self.folder / PID_FILE.name
+
+    @property
+    def log(self) -> Path:
+        return self.folder / LOG_FILE.name
+
+    @property
+    def state(self) -> Path:
+        return self.folder / PERSISTED_STATE.name
+
+    @property
+    def s3(self) -> Path:
+        return self.folder / PERSISTED_S3.name
+
+
+def files_of(config: KitConfig) -> EngineFiles:
+    return EngineFiles(config.state_dir)
+
+
+@dataclass(frozen=True)
 class EngineStatus:
     started: bool  # True when this call started it, False when it was already running
     pid: int | None
@@ -94,9 +122,9 @@ def _port_taken(config: KitConfig) -> bool:
         return probe.connect_ex((config.engine_host, config.engine_port)) == 0
 
 
-def _read_pid() -> int | None:
+def _read_pid(pid_file: Path) -> int | None:
     try:
-        pid = int(PID_FILE.read_text().strip())
+        pid = int(pid_file.read_text().strip())
     except (OSError, ValueError):
         return None
     command = subprocess.run(["ps", "-ww", "-o", "command=", "-p", str(pid)], capture_output=True, text=True)
@@ -114,23 +142,24 @@ def _gone(pid: int) -> bool:
     return False
 
 
-def _log_tail(lines: int = 15) -> str:
+def _log_tail(log: Path, lines: int = 15) -> str:
     try:
-        return "\n".join(LOG_FILE.read_text(errors="replace").splitlines()[-lines:])
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
 
 
 def start(config: KitConfig) -> EngineStatus:
+    files = files_of(config)
     if is_ready(config):
-        return EngineStatus(started=False, pid=_read_pid(), python_version=engine_python_version())
+        return EngineStatus(started=False, pid=_read_pid(files.pid), python_version=engine_python_version())
     if _port_taken(config):
         raise KitError(
             f"port {config.engine_port} is taken by a program that is not the local engine; "
             f"stop it, or choose another port: make up ENGINE_PORT={config.engine_port + 1}"
         )
     version = engine_python_version()
-    private_dir(STATE_DIR)
+    private_dir(files.folder)
     env = {
         **os.environ,
         "GATEWAY_PORT": str(config.engine_port),
@@ -142,42 +171,44 @@ def start(config: KitConfig) -> EngineStatus:
         # engine (SIGKILL, a crash) loses what happened since it started.
         env |= {
             "PERSIST_STATE": "1",
-            "STATE_DIR": str(PERSISTED_STATE),
+            "STATE_DIR": str(files.state),
             "S3_PERSIST": "1",
-            "S3_DATA_DIR": str(PERSISTED_S3),
+            "S3_DATA_DIR": str(files.s3),
         }
-    with open_private(LOG_FILE, "ab") as log:
+    with open_private(files.log, "ab") as log:
         process = subprocess.Popen(
             [str(ENGINE_VENV / "bin" / "ministack")],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env=env,
-            cwd=STATE_DIR,
+            cwd=files.folder,
             start_new_session=True,  # its Lambda workers share its process group, stopped together
             umask=PRIVATE_UMASK,  # its saved state holds the SecureStrings in plain text
         )
-    with open_private(PID_FILE) as pid_file:
+    with open_private(files.pid) as pid_file:
         pid_file.write(str(process.pid))
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            PID_FILE.unlink(missing_ok=True)
+            files.pid.unlink(missing_ok=True)
             raise KitError(
-                f"the local engine exited with code {process.returncode}; its log ({LOG_FILE}) ends with:\n"
-                + _log_tail()
+                f"the local engine exited with code {process.returncode}; its log ({files.log}) ends with:\n"
+                + _log_tail(files.log)
             )
         if is_ready(config, timeout=0.5):
             return EngineStatus(started=True, pid=process.pid, python_version=version)
         time.sleep(0.1)
-    stop()
-    raise KitError(f"the local engine did not answer within {READY_TIMEOUT_SECONDS:.0f} s; see {LOG_FILE}")
+    stop(config)
+    raise KitError(f"the local engine did not answer within {READY_TIMEOUT_SECONDS:.0f} s; see {files.log}")
 
 
-def stop() -> int | None:
-    """Stop the engine this kit started (by its pid file); returns its pid, or None if none ran."""
-    pid = _read_pid()
-    PID_FILE.unlink(missing_ok=True)
+def stop(config: KitConfig | None = None) -> int | None:
+    """Stop the engine this kit started (by its pid file: the config's, the kit's own for None);
+    returns its pid, or None if none ran."""
+    pid_file = PID_FILE if config is None else files_of(config).pid
+    pid = _read_pid(pid_file)
+    pid_file.unlink(missing_ok=True)
     if pid is None:
         return None
     os.killpg(pid, signal.SIGTERM)

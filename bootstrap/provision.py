@@ -231,6 +231,12 @@ def upload_artifacts(config: StackConfig, zips: Sequence[BuiltZip]) -> int:
 
 
 def stack_parameters(config: StackConfig, zips: Sequence[BuiltZip]) -> list[Any]:
+    if config.queue_visibility_timeout < config.queue_function_timeout:
+        raise KitError(
+            f"the queues' visibility timeout ({config.queue_visibility_timeout} s) must be at least the "
+            f"timeout of the functions they invoke ({config.queue_function_timeout} s): a message would "
+            "be received again while its first delivery still runs"
+        )
     values = {
         "Stage": config.stage,
         "ArtifactBucket": config.artifact_bucket,
@@ -239,6 +245,10 @@ def stack_parameters(config: StackConfig, zips: Sequence[BuiltZip]) -> list[Any]
         "ApiKeyParameter": config.api_key_parameter,
         "QueueVisibilityTimeout": str(config.queue_visibility_timeout),
         "MaxReceiveCount": str(config.max_receive_count),
+        "QueueFunctionTimeout": str(config.queue_function_timeout),
+        "ApiKeyCacheSeconds": str(config.api_key_cache_seconds),
+        "ReconcilerRate": config.reconciler_rate,
+        "HandOverAfterSeconds": str(config.hand_over_after_seconds),
         # No X-Ray daemon runs beside a local engine: `make trace` is the local equivalent.
         "Tracing": "PassThrough" if config.endpoint else "Active",
         "ApiFlavour": config.api_flavour,

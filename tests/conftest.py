@@ -10,14 +10,26 @@ from pathlib import Path
 import pymysql
 import pytest
 
-from bootstrap import engine, kit, localstack
-from bootstrap.config import COMPOSE_FILE, ROOT, KitConfig
+from bootstrap import kit
+from bootstrap.config import LOCAL_API_KEY, KitConfig, KitError
 from bootstrap.engine_choice import EngineChoice
 from bootstrap.progress import Progress
-from bootstrap.stack_queries import admin_connection
+from bootstrap.stack_queries import admin_connection, stack_outputs
 from tests.support.deadlines import Deadlines, deadlines_for
-from tests.support.fixture_plan import FixturePlan, plan_test_stack
 from tests.support.one_at_a_time import in_xdist_worker, one_at_a_time
+from tests.support.own_engine import wait_ready
+from tests.support.session_cloud import (
+    E2E_TESTS,
+    PROVISIONED,
+    RESTART_TEST,
+    SessionCloud,
+    bring_up,
+    may_hold,
+    needs_the_cloud,
+)
+from tests.support.stages import OWN_ENGINE_STAGE, STAGES, OwnStage, kit_zips, provision_stage
+
+CLOUD = pytest.StashKey[SessionCloud]()
 
 LEVELS = ("unit", "integration", "e2e", "faults")
 TESTS = Path(__file__).resolve().parent
@@ -48,48 +60,62 @@ def kit_config(resolved: tuple[KitConfig, EngineChoice]) -> KitConfig:
     return resolved[0]
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Before the workers start, and once: the kit's stack, the test stages, the restart test's
+    engine (in the background). A run of tests/unit alone brings up nothing."""
+    if in_xdist_worker() or not needs_the_cloud(list(session.config.args)):
+        return
+    config, choice = kit.resolve()
+    try:
+        args = list(session.config.args)
+        cloud = bring_up(
+            config, choice, print, own=may_hold(args, RESTART_TEST), rest_stage=may_hold(args, E2E_TESTS)
+        )
+    except KitError as error:
+        pytest.exit(f"the test stack did not come up: {error}", returncode=1)
+    session.config.stash[CLOUD] = cloud
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    cloud = session.config.stash.get(CLOUD, None)
+    if cloud is not None:
+        cloud.close()
+
+
 @pytest.fixture(scope="session")
-def stack(resolved: tuple[KitConfig, EngineChoice]) -> Iterator[kit.Stack]:
-    """The provisioned stack. A running one is reused as it is. Otherwise, with Docker, LocalStack
-    and MySQL come up through testcontainers (torn down after); without, ministack is started
-    here and stopped after. Under pytest-xdist the workers share one stack: each brings it up to
-    date in turn (a no-op once it is), and none stops it, since the others still use it."""
+def stack(resolved: tuple[KitConfig, EngineChoice]) -> kit.Stack:
+    """The stack `make up` provisions, as the session brought it up before the tests started.
+    A session that did not (tests/unit given, then a test of another level) brings it up here,
+    one worker at a time."""
     config, choice = resolved
-    if in_xdist_worker():
+    if os.environ.get(PROVISIONED) != "1":
         with one_at_a_time("stack"):
-            shared = kit.up(config, Progress(quiet=True), reason=choice.reason)
-        yield shared
-        return
-    running = localstack.is_ready(config) if config.engine == "localstack" else engine.is_ready(config)
-    plan = plan_test_stack(choice, running)
-    print(f"\ntest stack: {plan} ({choice.reason})")
-    if plan is FixturePlan.COMPOSE:
-        token = localstack.auth_token(dict(os.environ))  # one clear line instead of a compose error
-        from subprocess import CalledProcessError
+            kit.up(config, Progress(quiet=True), reason=choice.reason)
+            for spec in STAGES.values():
+                if spec.name != OWN_ENGINE_STAGE:
+                    provision_stage(config, spec, kit_zips(config))
+    outputs = stack_outputs(config)
+    return kit.Stack(
+        outputs=outputs,
+        api_url=config.api_url(outputs),
+        public_api_url=config.public_api_url(outputs),
+        api_key=LOCAL_API_KEY.read_text().strip(),
+        engine_started=False,
+    )
 
-        from testcontainers.compose import DockerCompose
 
-        from bootstrap.config import with_dotenv
-
-        compose = DockerCompose(ROOT, compose_file_name=COMPOSE_FILE.name, services=list(localstack.SERVICES))
-        with pytest.MonkeyPatch.context() as patch:  # Compose runs with what `make up` gives it
-            patch.setenv("LOCALSTACK_AUTH_TOKEN", token)
-            patch.setenv("DOCKER_SOCK", localstack.docker_socket(with_dotenv(os.environ)))
-            try:  # not `with compose`: a failed start would be torn down before it could be read
-                compose.start()
-            except CalledProcessError as failed:
-                message = localstack.start_failure(localstack.failed_command_output(failed))
-                compose.stop()
-                pytest.exit(message, returncode=1)
-            try:
-                yield kit.up(config, Progress(), reason=choice.reason)
-            finally:
-                compose.stop()
-        return
-    deployed = kit.up(config, Progress(), reason=choice.reason)
-    yield deployed
-    if deployed.engine_started:
-        engine.stop()
+@pytest.fixture
+def stage(request: pytest.FixtureRequest, kit_config: KitConfig, stack: kit.Stack) -> OwnStage:
+    """The stage the test's `stage` mark names, provisioned before the session's tests began."""
+    marker = request.node.get_closest_marker("stage")
+    if marker is None:
+        raise pytest.UsageError(f"{request.node.nodeid} asks for a stage without a `stage` mark")
+    spec = STAGES[marker.args[0]]
+    if spec.name == OWN_ENGINE_STAGE:
+        if kit_config.engine != "ministack":
+            pytest.skip("an engine of its own is the Docker-free engine's (LocalStack runs in compose)")
+        wait_ready()
+    return OwnStage.of(kit_config, spec)
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ class HttpSettings(_Settings):
     TOPIC_ARN: str
     IDEMPOTENCY_TABLE_NAME: str
     API_KEY_PARAMETER: str
+    API_KEY_MAX_AGE: int = 60  # seconds the keys read from SSM are kept (the template's ApiKeyCacheSeconds)
 
 
 class ProcessorSettings(_Settings):

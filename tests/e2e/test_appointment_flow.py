@@ -121,7 +121,6 @@ def test_a_bad_page_size_or_token_gets_400_naming_it(api: AppointmentsApi) -> No
     assert (forged.status, [e["field"] for e in forged.body["errors"]]) == (400, ["nextToken"])
 
 
-@pytest.mark.serial  # a burst that counts every log line: alone, so no other load delays them
 def test_twenty_appointments_posted_at_once_all_complete_each_stored_and_announced_once(
     api: AppointmentsApi,
     kit_config: KitConfig,

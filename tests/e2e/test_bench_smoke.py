@@ -7,14 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from bootstrap import kit
 from bootstrap.config import ROOT
-
-# Confined to its own messages, it runs beside the parallel tests; one worker takes every test that
-# reads the dead-letter queues' depths (the group), one after another.
-pytestmark = pytest.mark.xdist_group("dead-letters")
 
 
 def test_the_smoke_benchmark_completes_every_appointment_of_both_chains(

@@ -18,11 +18,12 @@ import pytest
 
 from bootstrap import names
 from bootstrap.config import LAMBDA_SOURCE, ROOT, KitConfig
-from bootstrap.kit import Stack
 from tests.support.api_client import AppointmentsApi
+from tests.support.kit_cli import environment_of
 from tests.support.polling import wait_for
+from tests.support.stages import OwnStage, on_stage
 
-pytestmark = pytest.mark.serial  # the HTTP function's code changes while it runs
+pytestmark = on_stage("t-reload")  # its HTTP function's code changes while it runs
 
 LIVE_WITHIN = 10.0  # seconds from the save to the API's first answer with the new code
 ORIGINAL = "send your API key in the x-api-key header"
@@ -32,7 +33,7 @@ CHANGED = "send your API key in the x-api-key header, please"
 class Watcher:
     """`python -m bootstrap watch` on a copy of the code, its output collected line by line."""
 
-    def __init__(self, kit_config: KitConfig, source: Path) -> None:
+    def __init__(self, config: KitConfig, source: Path) -> None:
         self.lines: list[str] = []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bootstrap", "watch", "--source", str(source)],
@@ -40,7 +41,7 @@ class Watcher:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "ENGINE": kit_config.engine},
+            env={**os.environ, **environment_of(config)},
         )
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -61,8 +62,8 @@ def code_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def watcher(kit_config: KitConfig, stack: Stack, code_copy: Path) -> Iterator[Watcher]:
-    running = Watcher(kit_config, code_copy)
+def watcher(stage: OwnStage, code_copy: Path) -> Iterator[Watcher]:
+    running = Watcher(stage.config, code_copy)
     wait_for(lambda: running.said("watching"), timeout=30, describe="the watcher to start")
     yield running
     running.process.terminate()
@@ -70,8 +71,9 @@ def watcher(kit_config: KitConfig, stack: Stack, code_copy: Path) -> Iterator[Wa
 
 
 def test_a_saved_change_to_the_http_handler_is_live_within_ten_seconds(
-    stack: Stack, code_copy: Path, watcher: Watcher
+    stage: OwnStage, code_copy: Path, watcher: Watcher
 ) -> None:
+    stack = stage.stack
     anonymous = AppointmentsApi(stack.api_url, api_key=None)
     handler = code_copy / "appointments" / "api.py"
     assert anonymous.list("PE001").body["message"] == ORIGINAL

@@ -39,8 +39,12 @@ from tests.support.counts import dead_letter_depths
 from tests.support.functions import environment_changed
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_idempotency_key, random_insured_id, random_schedule_id
+from tests.support.stages import OwnStage, on_stage
 from tests.support.tally import STORED_BEFORE, mysql_rows, now_ms, table_of, wait_all_told
 from tests.support.tcp_proxy import MySqlChaosProxy
+
+# Its own stage: its processors reach MySQL through the proxy, and their workers are killed.
+pytestmark = on_stage("t-chaos")
 
 CLIENTS = 4
 SLOTS_PER_COUNTRY = 60  # pairs: 240 appointments in all
@@ -110,13 +114,11 @@ def post_all(api: AppointmentsApi, bodies: list[dict[str, Any]]) -> list[tuple[d
 
 
 def test_under_dropped_commits_a_black_hole_and_a_killed_worker_every_outcome_is_what_mysql_holds(
-    api: AppointmentsApi,
-    sqs: Any,
-    stack: Stack,
-    kit_config: KitConfig,
+    stage: OwnStage,
     mysql_admin: pymysql.connections.Connection,
     report: Callable[[str], None],
 ) -> None:
+    api, sqs, stack, kit_config = stage.api, stage.config.client("sqs"), stage.stack, stage.config
     if kit_config.engine != "ministack":
         pytest.skip("the processors reach the proxy on this host only when they run on it (ministack)")
     insureds = [random_insured_id("CHAOS") for _ in range(CLIENTS)]

@@ -1,5 +1,7 @@
 """The Docker-free engine restarted while appointments are in flight: with persistence on (the
-default) it saves its state when it stops and loads it when `make up` starts it again."""
+default) it saves its state when it stops and loads it when it starts again. The engine stopped is
+the test's own (another port, its own state folder: tests/support/own_engine.py), so no other
+test loses its engine."""
 
 from __future__ import annotations
 
@@ -10,17 +12,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bootstrap import engine, kit, names
-from bootstrap.config import LOCAL_API_KEY, STATE_DIR, KitConfig
-from bootstrap.engine import LOG_FILE, PERSISTED_S3, PERSISTED_STATE, PID_FILE
-from bootstrap.stack_queries import queue_depth
+from bootstrap import engine, names
+from bootstrap.config import LOCAL_API_KEY, STATE_DIR
+from bootstrap.stack_queries import queue_depth, stack_outputs
 from tests.support.counts import stored_rows
-from tests.support.faults import FaultRig, mysql_refusing
+from tests.support.faults import FaultRig
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
+from tests.support.stages import OwnStage, on_stage
 from tests.support.tally import STORED_BEFORE, mysql_rows, now_ms, table_of, tally, wait_all_told
 
 POSTED, CLIENTS = 40, 8
+pytestmark = on_stage("t-restart")
 
 
 def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
@@ -39,7 +42,7 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
     # are certainly on their way (in their queue, between receives) at the stop; the CL ones flow
     # as fast as the chain goes, so some may be anywhere in it. INSERT comes back after the restart,
     # within the receive limit.
-    with mysql_refusing(rig.mysql_admin, names.COUNTRIES[0]):
+    with rig.refusing(names.COUNTRIES[0]):
         with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
             accepted = list(pool.map(rig.api.create, bodies))
         assert [reply.status for reply in accepted] == [202] * POSTED
@@ -50,7 +53,7 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
             name: tuple(queue_depth(rig.sqs, rig.stack.outputs[pair.queue_output]))
             for name, pair in names.QUEUES.items()
         }
-        stopped = engine.stop()
+        stopped = engine.stop(rig.kit_config)
         stopped_ms = int(time.time() * 1000)
         try:
             assert stopped is not None, (
@@ -63,11 +66,13 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
             )
             assert pending > 0, "nothing was in flight when the engine stopped: the restart proved nothing"
         finally:
-            # Whatever the checks above found, the engine comes back for the tests after this one.
-            again = kit.up(rig.kit_config, kit.Progress(quiet=True))
+            # Whatever the checks above found, the engine comes back, with what it saved.
+            again = engine.start(rig.kit_config)
+            outputs_again = stack_outputs(rig.kit_config)
     rig.report(
-        f"make up again: engine started={again.engine_started}, same API={again.api_url == rig.stack.api_url}"
+        f"started again: engine started={again.started}, same API={outputs_again == rig.stack.outputs}"
     )
+    assert outputs_again == rig.stack.outputs
 
     wait_for(
         lambda: (
@@ -116,18 +121,20 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
 
 
 def test_what_the_engine_saved_is_readable_by_this_user_alone(
-    kit_config: KitConfig, report: Callable[[str], None]
+    stage: OwnStage, report: Callable[[str], None]
 ) -> None:
     """The saved state holds every SecureString in plain text: the engine runs under umask 077.
-    Runs after the restart above, which made the engine save its state."""
-    if kit_config.engine != "ministack" or not kit_config.persist:
+    The test's own engine saved its state once before the tests began (it was stopped and started
+    again as it came up), whatever order the tests run in."""
+    if stage.config.engine != "ministack" or not stage.config.persist:
         pytest.skip("only the Docker-free engine with PERSIST=1 saves its state in .local/")
-    secrets = [STATE_DIR, LOCAL_API_KEY, LOG_FILE, PID_FILE]
-    for folder in (PERSISTED_STATE, PERSISTED_S3):
+    files = engine.files_of(stage.config)
+    secrets = [STATE_DIR, LOCAL_API_KEY, files.folder, files.log, files.pid]
+    for folder in (files.state, files.s3):
         secrets += [folder, *folder.rglob("*")] if folder.exists() else []
     open_to_others = [str(path) for path in secrets if path.stat().st_mode & 0o077]
     report(
         f"{len(secrets)} files and folders of the kit and the engine's state, readable by others: {open_to_others}"
     )
-    assert any(path.is_relative_to(PERSISTED_STATE) and path.is_file() for path in secrets)
+    assert any(path.is_relative_to(files.state) and path.is_file() for path in secrets)
     assert open_to_others == []

@@ -10,10 +10,11 @@ from bootstrap import names
 from bootstrap.stack_queries import peek
 from tests.support.api_client import AppointmentsApi
 from tests.support.counts import stored_rows
-from tests.support.faults import FaultRig, holds, mysql_refusing
+from tests.support.faults import FaultRig, holds
 from tests.support.kit_cli import kit_command
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
+from tests.support.stages import on_stage
 from tests.support.tally import (
     Tally,
     flush_late_lines,
@@ -24,6 +25,9 @@ from tests.support.tally import (
     wait_all_told,
     wait_nudging,
 )
+
+# Its own stage: its processors' users lose INSERT; retries every 6 s, the DLQ after 2 receives.
+pytestmark = on_stage("t-outage")
 
 
 def post(api: AppointmentsApi, insured: str, country: str, count: int) -> list[str]:
@@ -41,9 +45,9 @@ def test_a_short_outage_is_retried_from_the_queue_and_nothing_is_lost_or_doubled
 ) -> None:
     insured, started_ms = random_insured_id("FLT"), now_ms()
 
-    with mysql_refusing(rig.mysql_admin, "PE"):
+    with rig.refusing("PE"):
         ids = post(rig.api, insured, "PE", 5)
-        rig.report(f"revoked INSERT from {names.mysql_user('PE')}, posted 5 PE appointments")
+        rig.report(f"revoked INSERT from {rig.user('PE')}, posted 5 PE appointments")
 
         def each_failed() -> Tally | None:
             found = tally(rig.kit_config, rig.stack.outputs, started_ms, ids)
@@ -97,10 +101,10 @@ def test_a_long_outage_parks_messages_in_the_dlq_and_redrive_completes_them_once
     queues = names.QUEUES[names.country_code("CL")]
     dlq = rig.stack.outputs[queues.dead_letter_output]
 
-    with mysql_refusing(rig.mysql_admin, "CL"):
+    with rig.refusing("CL"):
         ids = post(rig.api, insured, "CL", 3)
         rig.report(
-            f"revoked INSERT from {names.mysql_user('CL')}, posted 3 CL appointments; "
+            f"revoked INSERT from {rig.user('CL')}, posted 3 CL appointments; "
             f"waiting for {rig.kit_config.max_receive_count} receives"
         )
 

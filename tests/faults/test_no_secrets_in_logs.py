@@ -1,4 +1,5 @@
-"""After the flows and faults above, no function log line holds a database password or the API key."""
+"""The audit, after every other test: no function log line on the engine, of any stage, holds a
+database password or an API key: the kit's, each test stage's, and every key a test wrote."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from bootstrap import names
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
 from bootstrap.kit import Stack
 from bootstrap.stack_queries import events_since
+from tests.support import stages
 from tests.support.api_client import AppointmentsApi
 from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
+from tests.support.written_secrets import written
 
 pytestmark = pytest.mark.after_every_flow
 
@@ -26,13 +29,12 @@ def function_log_lines(logs: Any, group: str) -> list[str]:
 
 
 def test_no_password_or_api_key_appears_in_any_function_log(
-    api: AppointmentsApi,
     stack: Stack,
     kit_config: KitConfig,
     deadlines: Deadlines,
     report: Callable[[str], None],
 ) -> None:
-    insured = random_insured_id("FLT")
+    api, insured = AppointmentsApi(stack.api_url, stack.api_key), random_insured_id("FLT")
     created = api.create({"insuredId": insured, "scheduleId": random_schedule_id(), "countryISO": "PE"})
     api.with_key("wrong-" + stack.api_key).list(insured)  # a refused key must not be echoed either
     wait_for(
@@ -46,17 +48,35 @@ def test_no_password_or_api_key_appears_in_any_function_log(
         FunctionName=stack.outputs[names.RECONCILER_FUNCTION_NAME], Payload=b"{}"
     )
     logs = kit_config.client("logs")
+    groups = [
+        group["logGroupName"]
+        for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix="/aws/lambda/")
+        for group in page["logGroups"]
+    ]
+    lines = {group: function_log_lines(logs, group) for group in groups}
+    ours = {name: lines.get(f"/aws/lambda/{stack.outputs[name]}", []) for name in FUNCTIONS}
 
-    lines = {name: function_log_lines(logs, f"/aws/lambda/{stack.outputs[name]}") for name in FUNCTIONS}
-
-    secrets = [database.password for database in LOCAL_COUNTRY_DATABASES] + [stack.api_key]
+    stage_passwords = [
+        stages.mysql_password(stages.mysql_user(spec, country))
+        for spec in stages.STAGES.values()
+        for country in names.COUNTRIES
+    ]
+    stage_keys = [stages.api_key(spec) for spec in stages.STAGES.values()]
+    secrets = [
+        *(database.password for database in LOCAL_COUNTRY_DATABASES),
+        *stage_passwords,
+        stack.api_key,
+        *stage_keys,
+        *written(),
+    ]
     leaks = [
-        (name, line) for name, found in lines.items() for line in found if any(s in line for s in secrets)
+        (group, line) for group, found in lines.items() for line in found if any(s in line for s in secrets)
     ]
     report(
-        f"read {sum(map(len, lines.values()))} log lines of {len(lines)} functions; "
-        f"lines with a secret: {len(leaks)}"
+        f"read {sum(map(len, lines.values()))} log lines of {len(lines)} functions (every stage's), "
+        f"for {len(secrets)} secrets ({len(written())} written by tests); lines with a secret: {len(leaks)}"
     )
-    assert all(lines.values()), "every function logged something"
-    assert created.body["appointmentId"] in "".join(lines[names.HTTP_FUNCTION_NAME])
+    assert all(ours.values()), "every function of the kit's stack logged something"
+    assert len(groups) > len(FUNCTIONS), "the test stages' functions are read too"
+    assert created.body["appointmentId"] in "".join(ours[names.HTTP_FUNCTION_NAME])
     assert leaks == []

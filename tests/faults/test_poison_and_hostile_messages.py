@@ -15,25 +15,22 @@ from appointments.adapters.dynamodb import DynamoAppointmentRepository
 from appointments.domain import Appointment, Country
 from appointments.messages import AppointmentMessage
 from bootstrap import names
-from bootstrap.config import KitConfig
-from bootstrap.kit import Stack
 from bootstrap.stack_queries import peek, waiting_messages
-from tests.support.api_client import AppointmentsApi
 from tests.support.appointments import appointment
 from tests.support.deadlines import Deadlines
 from tests.support.faults import holds
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id
+from tests.support.stages import OwnStage, on_stage
 from tests.support.tally import now_ms, wait_all_told
 
-# Confined to its own messages, it runs beside the parallel tests; one worker takes every test that
-# reads the dead-letter queues' depths (the group), one after another.
-pytestmark = pytest.mark.xdist_group("dead-letters")
+# Its own stage: the poison is in its queues and DLQs alone; retries every 6 s, the DLQ after 2.
+pytestmark = on_stage("t-poison")
 
 
 @pytest.fixture
-def repository(kit_config: KitConfig, stack: Stack) -> DynamoAppointmentRepository:
-    return DynamoAppointmentRepository(stack.outputs[names.TABLE_NAME], kit_config.client("dynamodb"))
+def repository(stage: OwnStage) -> DynamoAppointmentRepository:
+    return DynamoAppointmentRepository(stage.stack.outputs[names.TABLE_NAME], stage.config.client("dynamodb"))
 
 
 def stored_pending(repository: DynamoAppointmentRepository, insured: str, country: Country) -> Appointment:
@@ -55,14 +52,12 @@ def taken_from(sqs: Any, dlq: str, marker: str) -> int | None:
 
 
 def test_a_poison_message_goes_to_the_dlq_without_holding_back_its_batch_mates(
-    api: AppointmentsApi,
-    sqs: Any,
-    stack: Stack,
-    kit_config: KitConfig,
+    stage: OwnStage,
     deadlines: Deadlines,
     repository: DynamoAppointmentRepository,
     report: Callable[[str], None],
 ) -> None:
+    api, sqs, stack, kit_config = stage.api, stage.config.client("sqs"), stage.stack, stage.config
     insured, queue, dlq = (
         random_insured_id("FLT"),
         stack.outputs[names.queue_output(Country.PE)],
@@ -111,14 +106,13 @@ def test_a_poison_message_goes_to_the_dlq_without_holding_back_its_batch_mates(
 
 
 def test_sql_injection_strings_travel_the_whole_flow_as_data(
-    api: AppointmentsApi,
-    sqs: Any,
-    stack: Stack,
+    stage: OwnStage,
     repository: DynamoAppointmentRepository,
     mysql_admin: pymysql.connections.Connection,
     deadlines: Deadlines,
     report: Callable[[str], None],
 ) -> None:
+    sqs, stack = stage.config.client("sqs"), stage.stack
     hostile = "x'); DROP TABLE appointments;--"
     appointment = stored_pending(repository, hostile, Country.CL)
 

@@ -19,11 +19,11 @@ from tests.support.faults import FaultRig
 from tests.support.polling import wait_for
 from tests.support.queues import throwaway_queue
 from tests.support.random_refs import random_insured_id, random_schedule_id
+from tests.support.stages import OwnStage, on_stage
 from tests.support.tally import STORED_BEFORE, mysql_rows, now_ms, table_of, tally, wait_all_told
 
-# Confined to its own messages, it runs beside the parallel tests; one worker takes every test that
-# reads the dead-letter queues' depths (the group), one after another.
-pytestmark = pytest.mark.xdist_group("dead-letters")
+# Its own stage: the copy is sent to its PE queue, and its DLQs' depths are read.
+pytestmark = on_stage("t-repeat")
 
 DELIVERY_ATTRIBUTES = ("RawMessageDelivery", "FilterPolicyScope", "FilterPolicy")
 
@@ -46,7 +46,8 @@ def pe_subscription_attributes(kit_config: KitConfig, sqs: Any, stack: Stack) ->
 
 
 @pytest.fixture
-def pe_copies(kit_config: KitConfig, sqs: Any, stack: Stack, report: Callable[[str], None]) -> Iterator[str]:
+def pe_copies(stage: OwnStage, report: Callable[[str], None]) -> Iterator[str]:
+    kit_config, sqs, stack = stage.config, stage.config.client("sqs"), stage.stack
     """A throw-away queue subscribed to the stack's topic as the PE queue is (the same raw
     delivery and filter): it receives a copy of every message the topic gives the PE queue."""
     sns, delivery = kit_config.client("sns"), pe_subscription_attributes(kit_config, sqs, stack)

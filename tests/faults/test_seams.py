@@ -7,7 +7,7 @@
   connection drops the cached settings, so the fix is read on the next retry and the
   appointments complete without reaching the DLQ or needing `make redrive`.
 
-And the rotated API key, which works at once instead of when the cache ages out.
+Each on the stage `t-seams` (retries every 6 s): the topic and the settings it breaks are its own.
 """
 
 from __future__ import annotations
@@ -16,15 +16,12 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 
 from bootstrap import names
-from bootstrap.config import KitConfig
-from bootstrap.kit import Stack
-from tests.support.api_client import AppointmentsApi, Reply
 from tests.support.counts import dead_letter_depths, stored_rows, stored_rows_per_country
 from tests.support.faults import FaultRig
 from tests.support.functions import environment_changed
@@ -32,7 +29,10 @@ from tests.support.kit_cli import kit_command
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_idempotency_key, random_insured_id, random_schedule_id
 from tests.support.silent_server import silent_server
+from tests.support.stages import on_stage
 from tests.support.tally import mysql_rows, table_of, tally, wait_all_told
+
+pytestmark = on_stage("t-seams")
 
 
 def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works(
@@ -190,32 +190,3 @@ def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
     assert told.announced == Counter(dict.fromkeys(ids, 1))
     assert told.callbacks == {i: ["appointment settled"] for i in ids}
     assert dlq_after == dlq_before
-
-
-def test_a_rotated_api_key_works_at_once(
-    api: AppointmentsApi, stack: Stack, kit_config: KitConfig, report: Callable[[str], None]
-) -> None:
-    ssm, name = kit_config.client("ssm"), kit_config.api_key_parameter
-    assert api.list("NOBODY").status == 200  # the old key is cached by the workers
-    rotated = "rotated-" + uuid.uuid4().hex
-    ssm.put_parameter(Name=name, Value=rotated, Type="SecureString", Overwrite=True)
-    try:
-        with_new = api.with_key(rotated).list("NOBODY").status
-
-        def old_key_refused() -> Reply | None:
-            reply = api.list("NOBODY")
-            return reply if reply.status == 403 else None
-
-        refused = wait_for(old_key_refused, timeout=15, describe="the old key refused")
-        # Once a worker refuses the old key it has the new one: the new key still answers.
-        after = api.with_key(rotated).list("NOBODY").status
-        report(
-            f"key rotated in SSM: the new key answered {with_new} at once and {after} after the old one "
-            f"was refused ({refused.body})"
-        )
-        assert with_new == 200
-        assert refused.body == {"message": "this API key is not valid"}
-        assert after == 200
-    finally:
-        ssm.put_parameter(Name=name, Value=stack.api_key, Type="SecureString", Overwrite=True)
-    wait_for(lambda: api.list("NOBODY").status == 200 or None, timeout=15, describe="the original key back")

@@ -99,19 +99,48 @@ def test_sql_injection_strings_are_stored_as_data(
         assert cursor.execute(f"SHOW TABLES FROM {PE_SCHEMA} LIKE 'appointments'") == 1
 
 
-def test_the_store_reconnects_after_the_server_drops_its_connection(
-    pe_uow: MySqlCountryUnitOfWork, mysql_admin: pymysql.connections.Connection
-) -> None:
-    store(pe_uow, appointment("ITMYSQL2"))
+@pytest.fixture
+def own_pe_user(
+    kit_config: KitConfig, stack: Stack, engine_env: None, mysql_admin: pymysql.connections.Connection
+) -> Iterator[tuple[str, str]]:
+    """A PE user of this test's own, granted what the kit's is, with its settings under an SSM path
+    of its own: the connections it kills are its own, never a processor's. Yields (path, user)."""
+    user = f"rimac_it_{uuid.uuid4().hex[:12]}"
+    password = uuid.uuid4().hex
+    path = f"/it/{uuid.uuid4().hex[:12]}"
+    ssm = kit_config.client("ssm")
     with mysql_admin.cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM information_schema.processlist WHERE user = %s", (names.mysql_user(Country.PE),)
+        cursor.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (user, password))
+        cursor.execute(f"GRANT SELECT, INSERT ON {PE_SCHEMA}.* TO %s@'%%'", (user,))
+    source = names.db_parameter_names(kit_config.db_parameters_prefix, Country.PE)
+    values = {"user": user, "password": password}
+    for name in DB_PARAMETER_NAMES:
+        kept = ssm.get_parameter(Name=source[name], WithDecryption=True)["Parameter"]
+        ssm.put_parameter(
+            Name=f"{path}/{name}", Value=values.get(name, kept["Value"]), Type=kept["Type"], Overwrite=True
         )
-        for (connection_id,) in cursor.fetchall():
+    yield path, user
+    ssm.delete_parameters(Names=[f"{path}/{name}" for name in DB_PARAMETER_NAMES])
+    with mysql_admin.cursor() as cursor:
+        cursor.execute("DROP USER %s@'%%'", (user,))
+
+
+def test_the_store_reconnects_after_the_server_drops_its_connection(
+    own_pe_user: tuple[str, str], mysql_admin: pymysql.connections.Connection
+) -> None:
+    path, user = own_pe_user
+    uow = MySqlCountryUnitOfWork(SsmMySqlSettings(path, max_age=0))
+    store(uow, appointment("ITMYSQL2"))
+    with mysql_admin.cursor() as cursor:
+        cursor.execute("SELECT id FROM information_schema.processlist WHERE user = %s", (user,))
+        killed = [connection_id for (connection_id,) in cursor.fetchall()]
+        for connection_id in killed:
             cursor.execute(f"KILL {int(connection_id)}")
 
     again = appointment("ITMYSQL2")
-    store(pe_uow, again)
+    store(uow, again)
+    uow.close()
+    assert len(killed) == 1  # the unit of work's connection, and only it
     assert len(rows(mysql_admin, PE_SCHEMA, again.appointment_id)) == 1
 
 

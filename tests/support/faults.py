@@ -4,7 +4,7 @@ and the faults they cause on MySQL."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,19 +15,40 @@ from bootstrap.config import KitConfig
 from bootstrap.kit import Stack
 from tests.support.api_client import AppointmentsApi
 from tests.support.deadlines import Deadlines
+from tests.support.stages import OwnStage
 
 
 @dataclass(frozen=True)
 class FaultRig:
-    """The stack a fault test breaks, and what it reads and says with (the `rig` fixture)."""
+    """The stage a fault test breaks (its own), and what it reads and says with (the `rig` fixture)."""
 
-    api: AppointmentsApi  # the stack `make up` provisioned, with the kit's key
-    sqs: Any
-    stack: Stack
-    kit_config: KitConfig
+    stage: OwnStage
     mysql_admin: pymysql.connections.Connection
     deadlines: Deadlines
     report: Callable[[str], None]  # a line past pytest's capture: what the test did and counted
+
+    @property
+    def api(self) -> AppointmentsApi:  # the stage's API, with the stage's key
+        return self.stage.api
+
+    @property
+    def stack(self) -> Stack:
+        return self.stage.stack
+
+    @property
+    def kit_config(self) -> KitConfig:  # the stage's settings: its names, prefixes and waits
+        return self.stage.config
+
+    @property
+    def sqs(self) -> Any:
+        return self.kit_config.client("sqs")
+
+    def user(self, country: str) -> str:
+        """The stage's own MySQL user of the country."""
+        return self.stage.mysql_user(country)
+
+    def refusing(self, country: str) -> AbstractContextManager[None]:
+        return mysql_refusing(self.mysql_admin, country, self.user(country))
 
 
 def holds(bodies: list[str], appointment_id: str) -> bool:
@@ -35,10 +56,10 @@ def holds(bodies: list[str], appointment_id: str) -> bool:
 
 
 @contextmanager
-def mysql_refusing(admin: pymysql.connections.Connection, country: str) -> Iterator[None]:
-    """The country user loses INSERT, and its open connections are closed so the loss is seen at
-    once (MySQL checks database privileges when a connection starts using the schema)."""
-    user, schema = names.mysql_user(country), names.schema(country)
+def mysql_refusing(admin: pymysql.connections.Connection, country: str, user: str) -> Iterator[None]:
+    """The country's `user` loses INSERT, and its open connections are closed so the loss is seen
+    at once (MySQL checks database privileges when a connection starts using the schema)."""
+    schema = names.schema(country)
     with admin.cursor() as cursor:
         cursor.execute(f"REVOKE INSERT ON {schema}.* FROM '{user}'@'%'")
         cursor.execute("SELECT id FROM information_schema.processlist WHERE user = %s", (user,))

@@ -43,10 +43,13 @@ api = AppointmentsApi(
     HttpBackend(
         repository=DynamoAppointmentRepository(settings.TABLE_NAME, aws_client("dynamodb", deadline)),
         publisher=SnsAppointmentPublisher(settings.TOPIC_ARN, aws_client("sns", deadline)),
-        # One key per client application, cached for a minute; a key that does not match is
-        # checked against SSM again (at most every few seconds), so a new key works at once.
+        # One key per client application, cached for API_KEY_MAX_AGE seconds (a minute unless the
+        # template's ApiKeyCacheSeconds says otherwise); a key that does not match is checked
+        # against SSM again (at most every few seconds), so a new key works at once.
         api_key=ssm_api_key(
-            settings.API_KEY_PARAMETER, provider=SSMProvider(boto3_client=aws_client("ssm", deadline))
+            settings.API_KEY_PARAMETER,
+            max_age=settings.API_KEY_MAX_AGE,
+            provider=SSMProvider(boto3_client=aws_client("ssm", deadline)),
         ),
         idempotency_store=idempotency_store,
     )

@@ -30,7 +30,8 @@ class FakeClock:
 
 
 def template_timeouts() -> dict[str, int]:
-    """Each function's timeout, by its handler module."""
+    """Each function's timeout, by its handler module; a timeout given by a parameter is the least
+    that parameter allows (its MinValue), since the worst case must fit there too."""
     template, problems = decode(str(TEMPLATE))
     assert not problems
     assert template is not None
@@ -38,7 +39,10 @@ def template_timeouts() -> dict[str, int]:
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::Lambda::Function":
             module = str(resource["Properties"]["Handler"]).rsplit(".", 1)[0]
-            found[module] = int(resource["Properties"]["Timeout"])
+            timeout = resource["Properties"]["Timeout"]
+            if isinstance(timeout, dict):
+                timeout = template["Parameters"][timeout["Ref"]]["MinValue"]
+            found[module] = int(timeout)
     return found
 
 

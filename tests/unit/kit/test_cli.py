@@ -88,6 +88,7 @@ def test_the_local_kit_adds_its_engine_and_mysql_to_what_a_deploy_needs() -> Non
         "engine_port",
         "public_engine_url",
         "persist",
+        "state_dir",
         "mysql_host",
         "mysql_port",
         "mysql_user",
@@ -247,9 +248,8 @@ TARGETS: dict[str, tuple[list[str], Callable[[str], list[list[str]]]]] = {
                 v,
                 "--dist",
                 "loadgroup",
-                *["--durations=5", "-m", "not serial", "tests/e2e"],
+                *["--durations=5", "tests/e2e"],
             ],
-            ["-m", "pytest", "--durations=5", "-m", "serial", "tests/e2e"],
         ],
     ),
 }

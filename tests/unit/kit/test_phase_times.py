@@ -12,13 +12,14 @@ import pytest
 from bootstrap.config import ROOT
 
 # A stand-in for the kit's Python (and for make's own lint run): logs its arguments, then exits with
-# the status the environment gives the session it is ("not serial" is the parallel one).
+# the status the environment gives the session it is (the audit selects `after_every_flow`).
 STAND_IN = """#!/bin/sh
 echo "$0 $*" >> "$STAND_IN_LOG"
 case "$*" in
   *lint*) exit "${LINT_STATUS:-0}" ;;
-  *"not serial"*) exit "${PARALLEL_STATUS:-0}" ;;
-  *) exit "${SERIAL_STATUS:-0}" ;;
+  *"not after_every_flow"*) exit "${PARALLEL_STATUS:-0}" ;;
+  *after_every_flow*) exit "${AUDIT_STATUS:-0}" ;;
+  *) exit "${PARALLEL_STATUS:-0}" ;;
 esac
 """
 
@@ -60,33 +61,38 @@ def phase_lines(stdout: str) -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.parametrize(
-    ("parallel", "serial"), [(0, 0), (1, 0), (0, 1)], ids=["passed", "parallel-failed", "serial-failed"]
-)
-def test_make_e2e_runs_both_sessions_with_their_slowest_tests_and_ends_with_their_times(
-    tmp_path: Path, parallel: int, serial: int
+@pytest.mark.parametrize("parallel", [0, 1], ids=["passed", "failed"])
+def test_make_e2e_runs_one_parallel_session_with_its_slowest_tests_and_ends_with_its_time(
+    tmp_path: Path, parallel: int
 ) -> None:
-    result, ran = run_target("e2e", tmp_path, parallel=parallel, serial=serial)
+    result, ran = run_target("e2e", tmp_path, parallel=parallel)
 
-    assert [("--durations=5" in session, "not serial" in session) for session in ran] == [
-        (True, True),
-        (True, False),
-    ]
-    assert phase_lines(result.stdout) == [
-        ("parallel", f", exit {parallel}" if parallel else ""),
-        ("serial", f", exit {serial}" if serial else ""),
-    ]
-    assert result.stdout.rstrip().splitlines()[-1].startswith("  serial ")  # the last lines printed
-    assert (result.returncode != 0) == bool(parallel or serial)
+    assert [("--durations=5" in session, "-n" in session.split()) for session in ran] == [(True, True)]
+    assert phase_lines(result.stdout) == [("parallel", f", exit {parallel}" if parallel else "")]
+    assert result.stdout.rstrip().splitlines()[-1].startswith("  parallel ")  # the last line printed
+    assert (result.returncode != 0) == bool(parallel)
 
 
-def test_make_test_times_lint_then_both_sessions(tmp_path: Path) -> None:
-    result, ran = run_target("test", tmp_path)
+@pytest.mark.parametrize(
+    ("parallel", "audit"), [(0, 0), (1, 0), (0, 1)], ids=["passed", "parallel-failed", "audit-failed"]
+)
+def test_make_test_times_lint_then_every_test_in_one_parallel_session_then_the_audit(
+    tmp_path: Path, parallel: int, audit: int
+) -> None:
+    result, ran = run_target("test", tmp_path, parallel=parallel, audit=audit)
 
     assert [session.split()[-1] for session in ran[:1]] == ["lint"]
-    assert ["--durations=5" in session for session in ran[1:]] == [True, True]
-    assert [phase for phase, _ in phase_lines(result.stdout)] == ["lint", "parallel", "serial"]
-    assert result.returncode == 0
+    assert [("--durations=5" in session, "-n" in session.split()) for session in ran[1:]] == [
+        (True, True),
+        (False, False),
+    ]
+    assert "after_every_flow" in ran[2]
+    assert phase_lines(result.stdout) == [
+        ("lint", ""),
+        ("parallel", f", exit {parallel}" if parallel else ""),
+        ("audit", f", exit {audit}" if audit else ""),
+    ]
+    assert (result.returncode != 0) == bool(parallel or audit)
 
 
 def test_a_failed_lint_runs_no_test_and_fails_make_test(tmp_path: Path) -> None:

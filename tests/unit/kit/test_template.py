@@ -13,7 +13,8 @@ from cfnlint.decode import decode
 
 from appointments.services import RESERVED_SECONDS
 from bootstrap import names
-from bootstrap.config import TEMPLATE
+from bootstrap.config import TEMPLATE, KitError, StackConfig
+from bootstrap.provision import stack_parameters
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +23,13 @@ def resources() -> dict[str, dict[str, Any]]:
     assert not problems, problems
     assert template is not None
     return {name: dict(body) for name, body in template["Resources"].items()}
+
+
+@pytest.fixture(scope="module")
+def parameters() -> dict[str, dict[str, Any]]:
+    template, _ = decode(str(TEMPLATE))
+    assert template is not None
+    return {name: dict(body) for name, body in template["Parameters"].items()}
 
 
 def of_type(resources: dict[str, dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
@@ -92,13 +100,16 @@ def test_each_function_has_a_role_of_its_own(resources: dict[str, dict[str, Any]
     assert len(set(roles)) == len(functions)
 
 
-def test_the_reconciler_runs_every_minute_on_the_outbox_index(resources: dict[str, dict[str, Any]]) -> None:
+def test_the_reconciler_runs_every_minute_unless_told_on_the_outbox_index(
+    resources: dict[str, dict[str, Any]], parameters: dict[str, dict[str, Any]]
+) -> None:
     [schedule] = [
         rule["Properties"]
         for rule in of_type(resources, "AWS::Events::Rule").values()
         if "ScheduleExpression" in rule["Properties"]
     ]
-    assert schedule["ScheduleExpression"] == "rate(1 minute)"
+    assert schedule["ScheduleExpression"] == {"Ref": "ReconcilerRate"}
+    assert parameters["ReconcilerRate"]["Default"] == "rate(1 minute)"
     assert schedule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ReconcilerFunction", "Arn"]}
     [index] = resources["AppointmentsTable"]["Properties"]["GlobalSecondaryIndexes"]
     assert [key["AttributeName"] for key in index["KeySchema"]] == ["outbox", "createdAt"]
@@ -447,3 +458,49 @@ def test_every_security_scan_suppression_says_why(resources: dict[str, dict[str,
         assert set(skip) == {"id", "comment"}, name
         assert skip["id"].startswith("CKV_"), name
         assert len(skip["comment"].split()) >= 8, f"{name} {skip['id']}: say why it does not apply"
+
+
+def test_the_waits_a_stage_shortens_are_parameters_the_provisioning_passes(
+    resources: dict[str, dict[str, Any]], parameters: dict[str, dict[str, Any]]
+) -> None:
+    config = StackConfig(
+        queue_visibility_timeout=6,
+        queue_function_timeout=6,
+        api_key_cache_seconds=5,
+        reconciler_rate="rate(2 minutes)",
+        hand_over_after_seconds=30,
+    )
+    passed = {p["ParameterKey"]: p["ParameterValue"] for p in stack_parameters(config, [])}
+
+    assert set(passed) <= set(parameters)
+    assert {key: passed[key] for key in WAITS} == {
+        "QueueVisibilityTimeout": "6",
+        "QueueFunctionTimeout": "6",
+        "ApiKeyCacheSeconds": "5",
+        "ReconcilerRate": "rate(2 minutes)",
+        "HandOverAfterSeconds": "30",
+    }
+    queue_functions = ["PeProcessorFunction", "ClProcessorFunction", "CallbackFunction"]
+    assert {resources[f]["Properties"]["Timeout"]["Ref"] for f in queue_functions} == {"QueueFunctionTimeout"}
+    http = resources["HttpFunction"]["Properties"]
+    assert http["Environment"]["Variables"]["API_KEY_MAX_AGE"] == {"Ref": "ApiKeyCacheSeconds"}
+    reconciler = resources["ReconcilerFunction"]["Properties"]
+    assert reconciler["Environment"]["Variables"]["HAND_OVER_AFTER_SECONDS"] == {
+        "Ref": "HandOverAfterSeconds"
+    }
+
+
+WAITS = (
+    "QueueVisibilityTimeout",
+    "QueueFunctionTimeout",
+    "ApiKeyCacheSeconds",
+    "ReconcilerRate",
+    "HandOverAfterSeconds",
+)
+
+
+def test_a_visibility_timeout_shorter_than_the_functions_timeout_is_refused_by_the_kit() -> None:
+    config = StackConfig(queue_visibility_timeout=6, queue_function_timeout=10)
+
+    with pytest.raises(KitError, match=r"visibility timeout \(6 s\) must be at least .* \(10 s\)"):
+        stack_parameters(config, [])

@@ -1,0 +1,189 @@
+"""A stage of its own for every test that breaks something.
+
+A test that revokes a grant, kills connections, writes a wrong SSM value, refuses the topic,
+rotates the API key, sends poison or replaces a function's code does it on its own stage of the
+shared engine: its own stack (functions, queues and DLQs, topic, bus, tables), its own SSM
+parameters (a prefix of its own), its own API key and its own MySQL users, granted on the shared
+country schemas as the kit's users are. What it breaks, nothing else uses; what it counts, it
+counts by its own random ids. The waits that are the point of a test are the stage's settings,
+template parameters the test reads back from here.
+
+The engine keeps the stages: a second run finds each unchanged and goes on in about a second.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import pytest
+
+from bootstrap import build, engine, names, provision
+from bootstrap.config import STATE_DIR, KitConfig, open_private, private_dir
+from bootstrap.kit import Stack
+from bootstrap.stack_queries import admin_connection, stack_outputs
+from tests.support.api_client import AppointmentsApi
+
+STAGE_KEYS = STATE_DIR / "test-stages"
+# The engine the restart test stops and starts: another port and a state folder of its own.
+OWN_ENGINE_PORT_OFFSET = 100
+OWN_ENGINE_STATE = STATE_DIR / "test-engines" / "restart"
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """A stage's name, what its test breaks, and the settings its waits come from."""
+
+    name: str
+    breaks: str
+    queue_visibility_timeout: int = 10
+    max_receive_count: int = 3
+    queue_function_timeout: int = 10
+    api_key_cache_seconds: int = 60
+    reconciler_rate: str = "rate(1 minute)"
+    hand_over_after_seconds: int = 60
+
+
+# Retries seen in seconds: the processors time out after 6 s, so a message can be hidden for 6.
+SHORT_RETRIES = {"queue_visibility_timeout": 6, "queue_function_timeout": 6}
+
+STAGES = {
+    spec.name: spec
+    for spec in (
+        StageSpec(
+            "t-outage", "REVOKE and KILL on its processors' MySQL users", max_receive_count=2, **SHORT_RETRIES
+        ),
+        StageSpec("t-seams", "a refused topic and wrong database settings in SSM", **SHORT_RETRIES),
+        StageSpec("t-keys", "its API key rotated and removed", api_key_cache_seconds=5),
+        StageSpec(
+            "t-poison", "poison and hostile messages in its queues", max_receive_count=2, **SHORT_RETRIES
+        ),
+        StageSpec("t-repeat", "a message delivered twice to its PE queue"),
+        StageSpec("t-chaos", "dropped COMMITs, silent connections, a killed worker"),
+        StageSpec("t-reload", "its HTTP function's code replaced by `make watch`"),
+        StageSpec("t-restart", "its engine stopped mid-flow (an engine of its own)"),
+    )
+}
+OWN_ENGINE_STAGE = "t-restart"
+
+
+def mysql_user(spec: StageSpec, country: str) -> str:
+    return f"{names.mysql_user(country)}_{spec.name.replace('-', '_')}"
+
+
+def mysql_password(user: str) -> str:
+    return f"{user}_local"  # a local user of the local MySQL, as mysql-init/local/'s are
+
+
+def own_engine(kit: KitConfig) -> KitConfig:
+    """The restart test's engine: the kit's settings on another port, with its own state folder."""
+    return dataclasses.replace(
+        kit, engine_port=kit.engine_port + OWN_ENGINE_PORT_OFFSET, state_dir=OWN_ENGINE_STATE
+    )
+
+
+def stage_config(kit: KitConfig, spec: StageSpec) -> KitConfig:
+    """The kit's settings for the stage: its own names, prefixes and waits; the kit's artifacts."""
+    on = own_engine(kit) if spec.name == OWN_ENGINE_STAGE else kit
+    return dataclasses.replace(
+        on,
+        stage=spec.name,
+        db_parameters_prefix=f"/rimac/{spec.name}/db",
+        api_key_parameter=f"/rimac/{spec.name}/api/key",
+        artifact_bucket_name=kit.artifact_bucket,
+        queue_visibility_timeout=spec.queue_visibility_timeout,
+        max_receive_count=spec.max_receive_count,
+        queue_function_timeout=spec.queue_function_timeout,
+        api_key_cache_seconds=spec.api_key_cache_seconds,
+        reconciler_rate=spec.reconciler_rate,
+        hand_over_after_seconds=spec.hand_over_after_seconds,
+    )
+
+
+def grant_users(kit: KitConfig, spec: StageSpec) -> list[str]:
+    """The stage's country users, made when missing and granted what the kit's users have."""
+    made = []
+    with admin_connection(kit, autocommit=True) as connection, connection.cursor() as cursor:
+        for country in names.COUNTRIES:
+            user = mysql_user(spec, country)
+            cursor.execute("CREATE USER IF NOT EXISTS %s@'%%' IDENTIFIED BY %s", (user, mysql_password(user)))
+            cursor.execute(f"GRANT SELECT, INSERT ON {names.schema(country)}.* TO %s@'%%'", (user,))
+            made.append(user)
+    return made
+
+
+def api_key(spec: StageSpec) -> str:
+    """The stage's key: made once and kept in .local/test-stages/<stage>.key."""
+    kept = STAGE_KEYS / f"{spec.name}.key"
+    if kept.exists():
+        return kept.read_text().strip()
+    private_dir(STAGE_KEYS)
+    key = provision.new_api_key()
+    with open_private(kept) as out:
+        out.write(key + "\n")
+    return key
+
+
+def provision_stage(kit: KitConfig, spec: StageSpec, zips: list[build.BuiltZip]) -> Stack:
+    """Users, SSM parameters, API key and stack of the stage; every step a no-op when done."""
+    config = stage_config(kit, spec)
+    grant_users(kit, spec)
+    ssm = config.client("ssm")
+    for country in names.COUNTRIES:
+        user = mysql_user(spec, country)
+        values = provision.connection_parameter_values(
+            kit.lambda_mysql_host, kit.lambda_mysql_port, user, mysql_password(user), names.schema(country)
+        )
+        provision.put_country_parameters(ssm, config.db_parameters_prefix, country, values)
+    key = api_key(spec)
+    ssm.put_parameter(Name=config.api_key_parameter, Value=key, Type="SecureString", Overwrite=True)
+    provision.deploy_stack(config, provision.stack_parameters(config, zips))
+    return staged(config, key)
+
+
+def staged(config: KitConfig, key: str) -> Stack:
+    outputs = stack_outputs(config)
+    return Stack(
+        outputs=outputs,
+        api_url=config.api_url(outputs),
+        public_api_url=config.public_api_url(outputs),
+        api_key=key,
+        engine_started=False,
+    )
+
+
+def provisioned(kit: KitConfig, spec: StageSpec) -> Stack:
+    """The stage as the provisioning left it (its outputs read from the engine)."""
+    return staged(stage_config(kit, spec), api_key(spec))
+
+
+def kit_zips(kit: KitConfig) -> list[build.BuiltZip]:
+    """The zips the kit's stack runs (built by its `make up`, found by their content hash)."""
+    return build.build(engine.zip_target(kit))
+
+
+@dataclass(frozen=True)
+class OwnStage:
+    """What a test works with on its stage (the `stage` fixture)."""
+
+    spec: StageSpec
+    config: KitConfig  # the stage's settings: its names, prefixes, waits, engine
+    stack: Stack
+
+    @classmethod
+    def of(cls, kit: KitConfig, spec: StageSpec) -> OwnStage:
+        return cls(spec, stage_config(kit, spec), provisioned(kit, spec))
+
+    @property
+    def api(self) -> AppointmentsApi:
+        return AppointmentsApi(self.stack.api_url, self.stack.api_key)
+
+    def mysql_user(self, country: str) -> str:
+        return mysql_user(self.spec, country)
+
+
+def on_stage(name: str) -> list[pytest.MarkDecorator]:
+    """A module's marks: its tests run on the stage `name`, one after another on one worker."""
+    if name not in STAGES:
+        raise ValueError(f"no test stage {name!r}; tests/support/stages.py lists them")
+    return [pytest.mark.stage(name), pytest.mark.xdist_group(name)]

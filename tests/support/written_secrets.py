@@ -1,0 +1,32 @@
+"""The secrets tests write (API keys put into a parameter), kept for the audit that scans every log
+line the run left: a file under .local/, appended to by any pytest-xdist worker."""
+
+from __future__ import annotations
+
+import json
+
+from bootstrap.config import STATE_DIR, open_private, private_dir
+
+WRITTEN = STATE_DIR / "test-stages" / "written-secrets"
+
+
+def remember(*secrets: str) -> None:
+    private_dir(WRITTEN.parent)
+    with open_private(WRITTEN, "a") as kept:
+        for secret in secrets:
+            kept.write(json.dumps(secret) + "\n")  # one line each, whatever the secret holds
+
+
+def remember_keys(parameter_value: str) -> None:
+    """Each key of an API key parameter's value: one key, or a JSON object of named keys."""
+    try:
+        named = json.loads(parameter_value)
+    except ValueError:
+        named = None
+    remember(*(named.values() if isinstance(named, dict) else [parameter_value]))
+
+
+def written() -> list[str]:
+    if not WRITTEN.exists():
+        return []
+    return [json.loads(line) for line in WRITTEN.read_text().splitlines() if line.strip()]
