@@ -48,7 +48,7 @@ build/uv-venv/bin/uv: requirements/uv.txt
 $(VENV)/.installed: requirements/dev.txt | $(UV)
 	@echo "Creating $(VENV) and installing requirements/dev.txt ..."
 	@rm -rf $(VENV) && $(UV) venv --quiet --python "$(KIT_PYTHON)" $(VENV)
-	@$(UV) pip sync --python $(VENV)/bin/python --require-hashes requirements/dev.txt
+	@$(UV) pip sync --python $(VENV)/bin/python --require-hashes --compile-bytecode requirements/dev.txt
 	@touch $@
 
 $(ENGINE_VENV)/.installed: requirements/engine.txt | $(UV)
@@ -61,7 +61,7 @@ $(ENGINE_VENV)/.installed: requirements/engine.txt | $(UV)
 $(SCAN_VENV)/.installed: requirements/scan.txt | $(UV)
 	@echo "Creating $(SCAN_VENV) (checkov, the template's security scanner, kept apart: it pins boto3) ..."
 	@rm -rf $(SCAN_VENV) && $(UV) venv --quiet --python "$(KIT_PYTHON)" $(SCAN_VENV)
-	@$(UV) pip sync --python $(SCAN_VENV)/bin/python --require-hashes requirements/scan.txt
+	@$(UV) pip sync --python $(SCAN_VENV)/bin/python --require-hashes --compile-bytecode requirements/scan.txt
 	@touch $@
 
 venvs: $(VENV)/.installed $(ENGINE_VENV)/.installed

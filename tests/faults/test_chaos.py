@@ -139,7 +139,14 @@ def test_under_dropped_commits_a_black_hole_and_a_killed_worker_every_outcome_is
         killed: list[int] = []
 
         def faults() -> None:
-            time.sleep(3)
+            # Once the processors are writing (whether their workers started warm or cold): the
+            # black hole then finds connections open, with bookings in flight.
+            wait_for(
+                lambda: proxy.commits_seen >= 2 * DROP_EVERY,
+                timeout=60,
+                interval=0.1,
+                describe="the processors' first COMMITs through the proxy",
+            )
             proxy.hold()
             time.sleep(BLACK_HOLE_SECONDS)
             proxy.reset_all()

@@ -26,7 +26,7 @@ from tests.support.tally import (
     wait_nudging,
 )
 
-# Its own stage: its processors' users lose INSERT; retries every 6 s, the DLQ after 2 receives.
+# Its own stage: its processors' users lose INSERT; retries every 8 s, the DLQ after 2 receives.
 pytestmark = on_stage("t-outage")
 
 

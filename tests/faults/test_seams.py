@@ -7,7 +7,7 @@
   connection drops the cached settings, so the fix is read on the next retry and the
   appointments complete without reaching the DLQ or needing `make redrive`.
 
-Each on the stage `t-seams` (retries every 6 s): the topic and the settings it breaks are its own.
+Each on the stage `t-seams` (retries every 8 s): the topic and the settings it breaks are its own.
 """
 
 from __future__ import annotations

@@ -44,8 +44,9 @@ class StageSpec:
     hand_over_after_seconds: int = 60
 
 
-# Retries seen in seconds: the processors time out after 6 s, so a message can be hidden for 6.
-SHORT_RETRIES = {"queue_visibility_timeout": 6, "queue_function_timeout": 6}
+# Retries seen in seconds: the processors time out after 6 s; a message is hidden for 8, so a
+# delivery whose worker started cold under load is not received again while it still runs.
+SHORT_RETRIES = {"queue_visibility_timeout": 8, "queue_function_timeout": 6}
 
 STAGES = {
     spec.name: spec

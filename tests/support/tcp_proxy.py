@@ -99,6 +99,12 @@ class MySqlChaosProxy:
             with contextlib.suppress(OSError):
                 sock.close()
 
+    @property
+    def commits_seen(self) -> int:
+        """The COMMITs that came through so far, dropped or not."""
+        with self._lock:
+            return self._commits
+
     def hold(self) -> None:
         """Every connection goes silent: what is sent is neither forwarded nor answered."""
         self._holding.set()

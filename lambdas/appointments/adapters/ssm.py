@@ -136,6 +136,11 @@ def _client_with(given: str, keys: dict[str, str]) -> str | None:
     return found
 
 
+# A key that matches none of the cached ones makes a worker read the parameter again, at most this
+# often: a new key works at once, and a flood of wrong keys does not become a flood of SSM calls.
+RECHECK_SECONDS = 5.0
+
+
 class ApiKey:
     """The API keys callers send in x-api-key, read through `read(force)` (cached unless forced)
     and parsed by `parse_api_keys`. A key that matches none of the cached ones is checked once more
@@ -146,7 +151,7 @@ class ApiKey:
     def __init__(
         self,
         read: Callable[[bool], str],
-        recheck_seconds: float = 5.0,
+        recheck_seconds: float = RECHECK_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._read = read

@@ -9,16 +9,15 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ReadTimeoutError
-from cfnlint.decode import decode
 
 from appointments import budgets
 from appointments.adapters.mysql import MySqlCountryUnitOfWork
 from appointments.adapters.ssm import MySqlSettings
 from appointments.budgets import AWS_CALLS, Deadline, DeadlineExceeded, aws_client
 from bootstrap import names
-from bootstrap.config import TEMPLATE
 from tests.support.entrypoints import entry_point
 from tests.support.events import FakeContext
+from tests.support.template import load_template
 
 
 class FakeClock:
@@ -32,9 +31,7 @@ class FakeClock:
 def template_timeouts() -> dict[str, int]:
     """Each function's timeout, by its handler module; a timeout given by a parameter is the least
     that parameter allows (its MinValue), since the worst case must fit there too."""
-    template, problems = decode(str(TEMPLATE))
-    assert not problems
-    assert template is not None
+    template = load_template()
     found: dict[str, int] = {}
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::Lambda::Function":

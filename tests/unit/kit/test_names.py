@@ -9,7 +9,6 @@ import re
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode
 
 from appointments.adapters.ssm import DB_PARAMETER_NAMES
 from appointments.domain import Country
@@ -18,10 +17,10 @@ from bootstrap.config import (
     LOCAL_COUNTRY_DATABASES,
     MIGRATIONS,
     MYSQL_LOCAL_USERS,
-    TEMPLATE,
     KitConfig,
     KitError,
 )
+from tests.support.template import load_template
 
 STAGE = "${Stage}"  # as the template writes it
 STACK = names.stack_name(STAGE)
@@ -29,9 +28,7 @@ STACK = names.stack_name(STAGE)
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    decoded, problems = decode(str(TEMPLATE))
-    assert not problems, problems
-    assert decoded is not None
+    decoded = load_template()
     return dict(decoded)
 
 
@@ -195,7 +192,7 @@ def test_a_country_is_named_in_either_case_and_an_unknown_one_is_refused() -> No
 def test_make_up_warms_as_many_queue_workers_as_each_mapping_runs_at_once() -> None:
     from bootstrap import warm
 
-    template, _ = decode(str(TEMPLATE))
+    template = load_template()
     mappings = [
         body["Properties"]
         for body in template["Resources"].values()

@@ -9,26 +9,23 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.shared.constants import TRACER_CAPTURE_ERROR_ENV, TRACER_CAPTURE_RESPONSE_ENV
-from cfnlint.decode import decode
 
 from appointments.services import RESERVED_SECONDS
 from bootstrap import names
-from bootstrap.config import TEMPLATE, KitError, StackConfig
+from bootstrap.config import KitError, StackConfig
 from bootstrap.provision import stack_parameters
+from tests.support.template import load_template
 
 
 @pytest.fixture(scope="module")
 def resources() -> dict[str, dict[str, Any]]:
-    template, problems = decode(str(TEMPLATE))
-    assert not problems, problems
-    assert template is not None
+    template = load_template()
     return {name: dict(body) for name, body in template["Resources"].items()}
 
 
 @pytest.fixture(scope="module")
 def parameters() -> dict[str, dict[str, Any]]:
-    template, _ = decode(str(TEMPLATE))
-    assert template is not None
+    template = load_template()
     return {name: dict(body) for name, body in template["Parameters"].items()}
 
 
@@ -235,7 +232,7 @@ def test_both_api_flavours_throttle_and_the_http_function_cannot_take_all_the_co
 def test_the_processors_verify_mysqls_certificate_unless_told_otherwise(
     resources: dict[str, dict[str, Any]],
 ) -> None:
-    template, _ = decode(str(TEMPLATE))
+    template = load_template()
     processors = {
         name: r["Properties"]["Environment"]["Variables"]
         for name, r in of_type(resources, "AWS::Lambda::Function").items()
