@@ -4,6 +4,7 @@ then only read what is there. Afterwards it stops what it started, and nothing e
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bootstrap import engine, kit, localstack
+from bootstrap import engine, kit, localstack, names
 from bootstrap.config import COMPOSE_FILE, ROOT, STATE_DIR, KitConfig, KitError, private_dir, with_dotenv
 from bootstrap.engine_choice import EngineChoice
 from bootstrap.progress import Progress
 from tests.support.fixture_plan import FixturePlan, plan_test_stack
 from tests.support.own_engine import READY
-from tests.support.stages import OWN_ENGINE_STAGE, STAGES, kit_zips, own_engine, provision_stage
+from tests.support.stages import OWN_ENGINE_STAGE, STAGES, kit_zips, own_engine, provision_stage, warm_stages
 
 PROVISIONED = "RIMAC_TESTS_PROVISIONED"  # set for the workers: the session brought everything up
 # The e2e tests' second front door: `python -m bootstrap deploy` with the REST flavour, the command
@@ -66,6 +67,12 @@ def deploy_rest_stage(config: KitConfig) -> subprocess.Popen[str]:
         text=True,
         env={**os.environ, "ENGINE": config.engine},
     )
+
+
+def rest_stack(config: KitConfig, printed: str) -> kit.Stack:
+    """The REST stage as its deploy printed it (its outputs, one JSON object at the end)."""
+    outputs = json.loads(printed[printed.index("{") :])
+    return kit.Stack(outputs, outputs[names.API_URL], outputs[names.API_URL], "", engine_started=False)
 
 
 def finish_rest_stage(deploy: subprocess.Popen[str]) -> str:
@@ -140,15 +147,19 @@ def bring_up(
     rest = deploy_rest_stage(config) if rest_stage and can_deploy else None
     zips = kit_zips(config)
     began = time.monotonic()
+    staged = []
     for spec in STAGES.values():
         if spec.name != OWN_ENGINE_STAGE:
-            provision_stage(config, spec, zips)
+            staged.append(provision_stage(config, spec, zips))
             cloud.stages.append(spec.name)
     say(
         f"{len(cloud.stages)} test stages ready in {time.monotonic() - began:.1f}s: {', '.join(cloud.stages)}"
     )
     if rest is not None:
-        finish_rest_stage(rest)
+        staged.append(rest_stack(config, finish_rest_stage(rest)))
+    warmed = warm_stages(config, staged)
+    say(f"{warmed} functions of the stages warm ({time.monotonic() - began:.1f}s after the stages began)")
+    if rest is not None:
         say(f"REST stage {REST_STAGE} deployed ({time.monotonic() - began:.1f}s after the stages began)")
     os.environ[PROVISIONED] = "1"
     return cloud

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bootstrap import build, engine, names, provision
+from bootstrap import build, engine, names, provision, warm
 from bootstrap.config import STATE_DIR, KitConfig, open_private, private_dir
 from bootstrap.kit import Stack
 from bootstrap.stack_queries import admin_connection, stack_outputs
@@ -156,6 +156,20 @@ def staged(config: KitConfig, key: str) -> Stack:
 def provisioned(kit: KitConfig, spec: StageSpec) -> Stack:
     """The stage as the provisioning left it (its outputs read from the engine)."""
     return staged(stage_config(kit, spec), api_key(spec))
+
+
+def warm_stages(kit: KitConfig, stacks: list[Stack]) -> int:
+    """One worker started for each function of each stage (the reconciler aside: it runs on its
+    schedule), all at once, so a test does not wait for its stage's cold starts while others run;
+    a no-op on workers the engine kept. Returns how many functions were invoked."""
+    functions = {
+        stack.outputs[function.output]: function
+        for stack in stacks
+        for function in names.FUNCTIONS
+        if function.output != names.RECONCILER_FUNCTION_NAME
+    }
+    warm.warm(kit.client("lambda"), functions, workers=1)
+    return len(functions)
 
 
 def kit_zips(kit: KitConfig) -> list[build.BuiltZip]:

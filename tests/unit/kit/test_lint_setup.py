@@ -29,7 +29,7 @@ def test_make_up_never_builds_the_scanners_virtualenv() -> None:
 def test_make_lint_scans_the_template_of_both_api_flavours_from_its_own_virtualenv() -> None:
     lint = planned("lint")
 
-    assert "--require-hashes requirements/scan.txt" in lint
+    assert "--require-hashes --compile-bytecode requirements/scan.txt" in lint
     [scan] = [line for line in lint.splitlines() if "bin/checkov" in line]
     assert scan.startswith(f"{SCAN_VENV}/bin/checkov --quiet --compact --framework cloudformation")
     assert "--file bootstrap/template.yaml --file build/scan/template-rest.yaml" in lint.replace("\\\n  ", "")
