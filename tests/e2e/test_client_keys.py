@@ -168,8 +168,13 @@ def test_a_rotated_api_key_works_at_once(
     refused = wait_for(
         old_key_refused, timeout=removed_key_refused_within(stage), describe="the old key refused"
     )
-    # Once a worker refuses the old key it has the new one: the new key still answers.
-    after = api.with_key(rotated).list("NOBODY").status
+    # The new key still answers once the old one is refused: at once on a worker that read the
+    # parameter again, within the recheck window on one that had just read it.
+    after = wait_for(
+        lambda: api.with_key(rotated).list("NOBODY").status == 200 and 200,
+        timeout=RECHECK_SECONDS + 5,
+        describe="the new key answering after the old one was refused",
+    )
     with capsys.disabled():
         print(
             f"  [keys] key rotated in SSM: the new key answered {with_new} at once and {after} after the old "
