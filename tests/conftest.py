@@ -15,6 +15,7 @@ from bootstrap.config import LOCAL_API_KEY, KitConfig, KitError
 from bootstrap.engine_choice import EngineChoice
 from bootstrap.progress import Progress
 from bootstrap.stack_queries import admin_connection, stack_outputs
+from tests.support import xdist_groups
 from tests.support.deadlines import Deadlines, deadlines_for
 from tests.support.one_at_a_time import in_xdist_worker, one_at_a_time
 from tests.support.own_engine import wait_ready
@@ -48,6 +49,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if level := level_of(Path(item.path)):
             item.add_marker(level)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(xdist_groups, "rimac-xdist-groups")
 
 
 @pytest.fixture(scope="session")

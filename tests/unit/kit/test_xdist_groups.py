@@ -1,0 +1,45 @@
+"""The tests of one stage run on one worker: `--dist loadgroup` honours `xdist_group` again under
+pytest 9.2 (tests/support/xdist_groups.py), checked on a throw-away suite of two groups."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from bootstrap.config import ROOT
+
+SUITE = """
+import pytest
+
+pytestmark = pytest.mark.xdist_group("{group}")
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_in_group(n):
+    pass
+"""
+
+
+def test_each_groups_tests_run_on_one_worker(tmp_path: Path) -> None:
+    for group in ("first", "second"):
+        (tmp_path / f"test_{group}.py").write_text(SUITE.format(group=group))
+    (tmp_path / "test_free.py").write_text("def test_free_a():\n    pass\n\ndef test_free_b():\n    pass\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "tests.support.xdist_groups", "-p", "no:cacheprovider"]
+        + ["-n", "2", "--dist", "loadgroup", "-v", "-c", os.devnull, "--rootdir", str(tmp_path), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    workers: dict[str, set[str]] = defaultdict(set)
+    for worker, group in re.findall(r"\[(gw\d)\] .* PASSED \S+@(\w+)", run.stdout):
+        workers[group].add(worker)
+
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert {group: len(found) for group, found in workers.items()} == {"first": 1, "second": 1}, run.stdout
