@@ -7,7 +7,7 @@
   connection drops the cached settings, so the fix is read on the next retry and the
   appointments complete without reaching the DLQ or needing `make redrive`.
 
-Each on the stage `t-seams` (retries every 8 s): the topic and the settings it breaks are its own.
+Each on a stage of its own (retries every 8 s): the topic, and each kind of wrong settings.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from tests.support.silent_server import silent_server
 from tests.support.stages import on_stage
 from tests.support.tally import mysql_rows, table_of, tally, wait_all_told
 
-pytestmark = on_stage("t-seams")
 
-
+@pytest.mark.stage("t-seams")
+@pytest.mark.xdist_group("t-seams")
 def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works(
     rig: FaultRig,
 ) -> None:
@@ -116,7 +116,13 @@ def broken_database(kind: str) -> Iterator[dict[str, str]]:
             yield {"host": host, "port": str(port)}
 
 
-@pytest.mark.parametrize("kind", ["refused port", "wrong password", "host that never answers"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param(kind, marks=on_stage(f"t-settings-{n}"))
+        for n, kind in enumerate(("refused port", "wrong password", "host that never answers"), 1)
+    ],
+)
 def test_wrong_database_settings_on_cold_processors_are_read_again_once_fixed(
     kind: str,
     rig: FaultRig,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pymysql
@@ -39,7 +40,7 @@ class FaultRig:
     def kit_config(self) -> KitConfig:  # the stage's settings: its names, prefixes and waits
         return self.stage.config
 
-    @property
+    @cached_property
     def sqs(self) -> Any:
         return self.kit_config.client("sqs")
 

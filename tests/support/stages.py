@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 
 import pytest
 
@@ -54,7 +55,11 @@ STAGES = {
         StageSpec(
             "t-outage", "REVOKE and KILL on its processors' MySQL users", max_receive_count=2, **SHORT_RETRIES
         ),
-        StageSpec("t-seams", "a refused topic and wrong database settings in SSM", **SHORT_RETRIES),
+        StageSpec("t-seams", "its topic refusing the HTTP function's publish", **SHORT_RETRIES),
+        *(
+            StageSpec(f"t-settings-{n}", f"a wrong database setting in SSM ({kind})", **SHORT_RETRIES)
+            for n, kind in enumerate(("refused port", "wrong password", "host that never answers"), 1)
+        ),
         StageSpec("t-keys", "its API key rotated and removed", api_key_cache_seconds=5),
         StageSpec(
             "t-poison", "poison and hostile messages in its queues", max_receive_count=2, **SHORT_RETRIES
@@ -189,7 +194,7 @@ class OwnStage:
     def of(cls, kit: KitConfig, spec: StageSpec) -> OwnStage:
         return cls(spec, stage_config(kit, spec), provisioned(kit, spec))
 
-    @property
+    @cached_property
     def api(self) -> AppointmentsApi:
         return AppointmentsApi(self.stack.api_url, self.stack.api_key)
 
