@@ -29,18 +29,10 @@ def test_each_groups_tests_run_on_one_worker(tmp_path: Path) -> None:
         (tmp_path / f"test_{group}.py").write_text(SUITE.format(group=group))
     (tmp_path / "test_free.py").write_text("def test_free_a():\n    pass\n\ndef test_free_b():\n    pass\n")
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "tests.support.xdist_groups", "-p", "no:cacheprovider"]
-        + [
-            "-n",
-            "2",
-            "--dist",
-            "loadgroup",
-            "-v",
-            "-c",
-            os.devnull,
-            "--rootdir",
-            str(tmp_path),
-            str(tmp_path),
+        [
+            *[sys.executable, "-m", "pytest", "-p", "tests.support.xdist_groups", "-p", "no:cacheprovider"],
+            *["-n", "2", "--dist", "loadgroup", "-v", "-c", os.devnull],
+            *["--rootdir", str(tmp_path), str(tmp_path)],
         ],
         capture_output=True,
         text=True,
