@@ -21,6 +21,7 @@ from tests.support.one_at_a_time import in_xdist_worker, one_at_a_time
 from tests.support.own_engine import wait_ready
 from tests.support.session_cloud import (
     E2E_TESTS,
+    KEY_WRITERS,
     PROVISIONED,
     RESTART_TEST,
     SessionCloud,
@@ -29,6 +30,7 @@ from tests.support.session_cloud import (
     needs_the_cloud,
 )
 from tests.support.stages import OWN_ENGINE_STAGE, STAGES, OwnStage, kit_zips, provision_stage
+from tests.support.written_secrets import forget_written
 
 CLOUD = pytest.StashKey[SessionCloud]()
 
@@ -73,6 +75,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config, choice = kit.resolve()
     try:
         args = list(session.config.args)
+        if may_hold(args, KEY_WRITERS):
+            forget_written()  # the keys this session's tests write are the ones its audit looks for
         cloud = bring_up(
             config, choice, print, own=may_hold(args, RESTART_TEST), rest_stage=may_hold(args, E2E_TESTS)
         )

@@ -29,6 +29,7 @@ REST_DEPLOYED = STATE_DIR / "test-stages" / "rest-deploy.out"
 UNIT_TESTS = ROOT / "tests" / "unit"
 RESTART_TEST = ROOT / "tests" / "faults" / "test_engine_restart.py"
 E2E_TESTS = ROOT / "tests" / "e2e"
+KEY_WRITERS = E2E_TESTS / "test_client_keys.py"  # the tests that write API keys the audit looks for
 
 
 def _paths(args: list[str]) -> list[Path]:

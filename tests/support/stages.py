@@ -53,7 +53,16 @@ STAGES = {
     spec.name: spec
     for spec in (
         StageSpec(
-            "t-outage", "REVOKE and KILL on its processors' MySQL users", max_receive_count=2, **SHORT_RETRIES
+            "t-outage-short",
+            "REVOKE and KILL on its processors' MySQL users",
+            max_receive_count=5,
+            **SHORT_RETRIES,
+        ),
+        StageSpec(
+            "t-outage-long",
+            "REVOKE and KILL on its processors' MySQL users",
+            max_receive_count=2,
+            **SHORT_RETRIES,
         ),
         StageSpec("t-seams", "its topic refusing the HTTP function's publish", **SHORT_RETRIES),
         *(

@@ -30,3 +30,8 @@ def written() -> list[str]:
     if not WRITTEN.exists():
         return []
     return [json.loads(line) for line in WRITTEN.read_text().splitlines() if line.strip()]
+
+
+def forget_written() -> None:
+    """A new session: what earlier sessions wrote was scanned by their audits."""
+    WRITTEN.unlink(missing_ok=True)
