@@ -9,6 +9,10 @@ from pathlib import Path
 
 from bootstrap import kit
 from bootstrap.config import ROOT
+from tests.support.stages import UNDER_LOAD
+
+# A burst through both chains: never beside the other bursts (chaos, the engine restart).
+pytestmark = pytest.mark.xdist_group(UNDER_LOAD)
 
 
 def test_the_smoke_benchmark_completes_every_appointment_of_both_chains(

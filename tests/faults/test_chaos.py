@@ -39,12 +39,12 @@ from tests.support.counts import dead_letter_depths
 from tests.support.functions import environment_changed
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_idempotency_key, random_insured_id, random_schedule_id
-from tests.support.stages import OwnStage, on_stage
+from tests.support.stages import UNDER_LOAD, OwnStage, on_stage
 from tests.support.tally import STORED_BEFORE, mysql_rows, now_ms, table_of, wait_all_told
 from tests.support.tcp_proxy import MySqlChaosProxy
 
 # Its own stage: its processors reach MySQL through the proxy, and their workers are killed.
-pytestmark = on_stage("t-chaos")
+pytestmark = on_stage("t-chaos", group=UNDER_LOAD)
 
 CLIENTS = 4
 SLOTS_PER_COUNTRY = 60  # pairs: 240 appointments in all

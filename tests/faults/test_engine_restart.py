@@ -19,11 +19,11 @@ from tests.support.counts import stored_rows
 from tests.support.faults import FaultRig
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
-from tests.support.stages import OwnStage, on_stage
+from tests.support.stages import UNDER_LOAD, OwnStage, on_stage
 from tests.support.tally import STORED_BEFORE, mysql_rows, now_ms, table_of, tally, wait_all_told
 
 POSTED, CLIENTS = 40, 8
-pytestmark = on_stage("t-restart")
+pytestmark = on_stage("t-restart", group=UNDER_LOAD)
 
 
 def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(

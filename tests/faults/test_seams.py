@@ -7,7 +7,7 @@
   connection drops the cached settings, so the fix is read on the next retry and the
   appointments complete without reaching the DLQ or needing `make redrive`.
 
-Each on a stage of its own (retries every 8 s): the topic, and each kind of wrong settings.
+Each on a stage of its own (retries every 12 s): the topic, and each kind of wrong settings.
 """
 
 from __future__ import annotations
