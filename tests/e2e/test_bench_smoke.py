@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bootstrap import kit
 from bootstrap.config import ROOT
 from tests.support.stages import UNDER_LOAD
