@@ -77,9 +77,7 @@ STAGES = {
             "t-poison", "poison and hostile messages in its queues", max_receive_count=2, **SHORT_RETRIES
         ),
         StageSpec("t-repeat", "a message delivered twice to its PE queue"),
-        StageSpec(
-            "t-chaos", "dropped COMMITs, silent connections, a killed worker", queue_visibility_timeout=20
-        ),
+        StageSpec("t-chaos", "dropped COMMITs, silent connections, a killed worker"),
         StageSpec("t-reload", "its HTTP function's code replaced by `make watch`"),
         StageSpec("t-restart", "its engine stopped mid-flow (an engine of its own)"),
     )
