@@ -17,6 +17,7 @@ from tests.support.counts import schemas_holding
 from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_completed, wait_for, wait_settled
 from tests.support.random_refs import random_insured_id, random_schedule_id
+from tests.support.stages import UNDER_LOAD
 from tests.support.tally import mysql_rows, now_ms, outputs_for, slot_rows, table_of, wait_all_told
 
 
@@ -121,6 +122,7 @@ def test_a_bad_page_size_or_token_gets_400_naming_it(api: AppointmentsApi) -> No
     assert (forged.status, [e["field"] for e in forged.body["errors"]]) == (400, ["nextToken"])
 
 
+@pytest.mark.xdist_group(UNDER_LOAD)  # a burst: never beside the other bursts
 def test_twenty_appointments_posted_at_once_all_complete_each_stored_and_announced_once(
     api: AppointmentsApi,
     kit_config: KitConfig,
