@@ -90,19 +90,19 @@ def changes(source: Path) -> Iterator[set[Path]]:
 
 
 def reload(
-    client: Any, outputs: dict[str, str], source: Path, target: build.Target, changed: set[Path]
+    client: Any, outputs: dict[str, str], source: Path, zips: build.InMemoryZips, changed: set[Path]
 ) -> str:
     """Redeploys and warms the functions the change reaches; one line saying what happened."""
     began = time.monotonic()
     files = ", ".join(sorted(str(path.relative_to(source)) for path in changed))
     try:
-        zips = affected_zips(source, changed)
+        zip_names = affected_zips(source, changed)
     except SyntaxError as error:
         where = f"{error.filename}:{error.lineno}" if error.lineno else str(error.filename)
         return f"{where}: {error.msg}; not reloaded, waiting for the next save"
     reloaded: dict[str, names.Function] = {}
-    for zip_name in zips:
-        code = build.zip_in_memory(zip_name, source, target)
+    for zip_name in zip_names:
+        code = zips.zip(zip_name, source)
         for function in names.functions_in(zip_name):
             client.update_function_code(FunctionName=outputs[function.output], ZipFile=code)
             reloaded[outputs[function.output]] = function
@@ -118,8 +118,10 @@ def reload(
 
 def watch(config: KitConfig, source: Path = LAMBDA_SOURCE) -> None:
     outputs = stack_outputs(config)
-    target = engine.zip_target(config)
+    zips = build.InMemoryZips(engine.zip_target(config))
+    for zip_name in names.ZIPS:  # the part a save never changes, made before the first save
+        zips.dependencies(zip_name)
     client = config.client("lambda")
     print(f"watching {source} for changes (Ctrl-C to stop)", flush=True)
     for changed in changes(source):
-        print(reload(client, outputs, source, target, changed), flush=True)
+        print(reload(client, outputs, source, zips, changed), flush=True)
