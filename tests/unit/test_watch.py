@@ -3,6 +3,7 @@ and the in-memory zips whose dependency part is made once."""
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import shutil
@@ -81,6 +82,28 @@ def test_each_reloaded_function_is_invoked_once_with_an_event_that_touches_no_da
     assert sorted(events) == sorted(OUTPUTS.values())
     assert events[OUTPUTS[names.HTTP_FUNCTION_NAME]]["headers"] == {}  # no API key: answered 401
     assert events[OUTPUTS[names.CALLBACK_FUNCTION_NAME]] == {"Records": []}
+
+
+def test_the_import_graph_is_parsed_again_for_the_saved_file_only(
+    source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+    real_parse = ast.parse
+
+    def parse(text: str, filename: str = "<unknown>", **options: Any) -> ast.Module:
+        parsed.append(Path(filename).name)
+        return real_parse(text, filename=filename, **options)
+
+    monkeypatch.setattr(watch.ast, "parse", parse)
+    api = source / "appointments" / "api.py"
+    watch.affected_zips(source, {api})
+    assert "api.py" in parsed
+    assert len(parsed) > 10  # the first look reads the whole package
+
+    parsed.clear()
+    api.write_text(api.read_text() + "\n# saved again\n")
+    assert watch.affected_zips(source, {api}) == [names.HTTP_ZIP]
+    assert parsed == ["api.py"]
 
 
 # The in-memory zips: the dependency part is made once, the package is read on every zip.
