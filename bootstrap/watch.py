@@ -100,31 +100,54 @@ def changes(source: Path) -> Iterator[set[Path]]:
             yield changed
 
 
+def _update_and_warm(client: Any, name: str, function: names.Function, code: bytes) -> tuple[str, str]:
+    """UpdateFunctionCode, which stops the function's workers and starts none, then at once the
+    invocation that starts the new one, so that its cold start is the warm-up's rather than the
+    next request's. What each took, and how the warm-up ended (empty when it answered)."""
+    began = time.monotonic()
+    client.update_function_code(FunctionName=name, ZipFile=code)
+    updated = time.monotonic()
+    failure = ""
+    try:
+        warm.warm(client, {name: function}, workers=1)
+    except Exception as error:  # the new code may fail: say so, and keep watching
+        failure = f"; its first invocation failed: {error}"
+    return f"update {updated - began:.2f}s, warm-up {time.monotonic() - updated:.2f}s", failure
+
+
 def reload(
     client: Any, outputs: dict[str, str], source: Path, zips: build.InMemoryZips, changed: set[Path]
-) -> str:
-    """Redeploys and warms the functions the change reaches; one line saying what happened."""
+) -> Iterator[str]:
+    """Redeploys and warms the functions the change reaches, one after the other in the order of
+    names.FUNCTIONS (the HTTP function first). Yields a line for each as soon as its new code
+    has a warm worker, then one naming them all; the times count from the change seen."""
     began = time.monotonic()
     files = ", ".join(sorted(str(path.relative_to(source)) for path in changed))
     try:
         zip_names = affected_zips(source, changed)
     except SyntaxError as error:
         where = f"{error.filename}:{error.lineno}" if error.lineno else str(error.filename)
-        return f"{where}: {error.msg}; not reloaded, waiting for the next save"
-    reloaded: dict[str, names.Function] = {}
-    for zip_name in zip_names:
-        code = zips.zip(zip_name, source)
-        for function in names.functions_in(zip_name):
-            client.update_function_code(FunctionName=outputs[function.output], ZipFile=code)
-            reloaded[outputs[function.output]] = function
-    if not reloaded:
-        return f"{files} changed; no function imports it"
-    took = time.monotonic() - began
-    try:
-        warmed = f", warm {warm.warm(client, reloaded, workers=1):.2f}s later"
-    except Exception as error:  # the new code may fail: say so, and keep watching
-        warmed = f"; its first invocation failed: {error}"
-    return f"reloaded {', '.join(reloaded)} in {took:.2f}s after {files}{warmed}"
+        yield f"{where}: {error.msg}; not reloaded, waiting for the next save"
+        return
+    if not zip_names:
+        yield f"{files} changed; no function imports it"
+        return
+    code: dict[str, bytes] = {}
+    reloaded = []
+    for function in names.FUNCTIONS:
+        if function.zip not in zip_names:
+            continue
+        steps = ""
+        if function.zip not in code:  # built when the first of its functions needs it
+            zipped = time.monotonic()
+            code[function.zip] = zips.zip(function.zip, source)
+            steps = f"zip {time.monotonic() - zipped:.2f}s, "
+        name = outputs[function.output]
+        timings, failure = _update_and_warm(client, name, function, code[function.zip])
+        reloaded.append(name)
+        state = "updated" if failure else "updated and warm"
+        yield f"{name} {state} {time.monotonic() - began:.2f}s after {files} ({steps}{timings}){failure}"
+    yield f"reloaded {', '.join(reloaded)} in {time.monotonic() - began:.2f}s after {files}"
 
 
 def watch(config: KitConfig, source: Path = LAMBDA_SOURCE) -> None:
@@ -138,4 +161,5 @@ def watch(config: KitConfig, source: Path = LAMBDA_SOURCE) -> None:
     client = config.client("lambda")
     print(f"watching {source} for changes (Ctrl-C to stop)", flush=True)
     for changed in changes(source):
-        print(reload(client, outputs, source, zips, changed), flush=True)
+        for line in reload(client, outputs, source, zips, changed):
+            print(line, flush=True)

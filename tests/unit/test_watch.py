@@ -22,16 +22,24 @@ OUTPUTS = {function.output: f"fn-{function.output}" for function in names.FUNCTI
 class FakeLambda:
     """Records what the watcher asks of the Lambda API, answering as it does."""
 
-    def __init__(self) -> None:
-        self.updated: list[str] = []
+    def __init__(self, failing: tuple[str, ...] = ()) -> None:
+        self.calls: list[tuple[str, str]] = []  # ("update" | "invoke", function name), in order
         self.invoked: list[tuple[str, dict[str, Any]]] = []
+        self.failing = failing
+
+    @property
+    def updated(self) -> list[str]:
+        return [name for call, name in self.calls if call == "update"]
 
     def update_function_code(self, FunctionName: str, ZipFile: bytes) -> dict[str, Any]:  # noqa: N803
-        self.updated.append(FunctionName)
+        self.calls.append(("update", FunctionName))
         return {}
 
     def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:  # noqa: N803
+        self.calls.append(("invoke", FunctionName))
         self.invoked.append((FunctionName, json.loads(Payload)))
+        if FunctionName in self.failing:
+            return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(b'{"boom": 1}')}
         return {"StatusCode": 200, "Payload": io.BytesIO(b"{}")}
 
 
@@ -49,6 +57,10 @@ def source(tmp_path: Path) -> Path:
     return copy
 
 
+def reload(client: FakeLambda, source: Path, changed: set[Path]) -> list[str]:
+    return list(watch.reload(client, OUTPUTS, source, FakeZips(), changed))
+
+
 def test_a_half_typed_file_is_named_with_its_line_and_the_next_save_reloads(source: Path) -> None:
     client = FakeLambda()
     api = source / "appointments" / "api.py"
@@ -56,18 +68,19 @@ def test_a_half_typed_file_is_named_with_its_line_and_the_next_save_reloads(sour
     api.write_text(good + "\ndef half_typed(:\n")
     broken_line = len((good + "\ndef half_typed(:\n").splitlines())
 
-    said = watch.reload(client, OUTPUTS, source, FakeZips(), {api})
+    [said] = reload(client, source, {api})
 
     assert said.startswith(f"{api}:{broken_line}: ")
     assert "not reloaded" in said
     assert client.updated == []
 
     api.write_text(good)
-    said = watch.reload(client, OUTPUTS, source, FakeZips(), {api})
+    *each, said = reload(client, source, {api})
 
     http_functions = [OUTPUTS[f.output] for f in names.functions_in(names.HTTP_ZIP)]
     assert said.startswith(f"reloaded {', '.join(http_functions)} in ")
-    assert "warm" in said
+    assert [line.split(" ")[0] for line in each] == http_functions
+    assert all(" updated and warm " in line for line in each)
     assert client.updated == http_functions
 
 
@@ -75,13 +88,55 @@ def test_each_reloaded_function_is_invoked_once_with_an_event_that_touches_no_da
     client = FakeLambda()
     changed = {source / "appointments" / "domain.py"}  # every function imports it
 
-    watch.reload(client, OUTPUTS, source, FakeZips(), changed)
+    reload(client, source, changed)
 
     assert sorted(client.updated) == sorted(OUTPUTS.values())
     events = dict(client.invoked)
     assert sorted(events) == sorted(OUTPUTS.values())
     assert events[OUTPUTS[names.HTTP_FUNCTION_NAME]]["headers"] == {}  # no API key: answered 401
     assert events[OUTPUTS[names.CALLBACK_FUNCTION_NAME]] == {"Records": []}
+
+
+def test_each_function_is_warmed_right_after_its_own_update_and_reported_before_the_next(
+    source: Path,
+) -> None:
+    client = FakeLambda()
+    lines = watch.reload(client, OUTPUTS, source, FakeZips(), {source / "appointments" / "domain.py"})
+    http = OUTPUTS[names.HTTP_FUNCTION_NAME]
+
+    first = next(lines)
+
+    # The HTTP function is live and warm, and said so, before any other function is touched.
+    assert first.startswith(f"{http} updated and warm ")
+    assert client.calls == [("update", http), ("invoke", http)]
+
+    rest = list(lines)
+    order = [OUTPUTS[function.output] for function in names.FUNCTIONS]
+    assert client.calls == [(call, name) for name in order for call in ("update", "invoke")]
+    assert [line.split(" ")[0] for line in [first, *rest[:-1]]] == order
+    assert rest[-1].startswith(f"reloaded {', '.join(order)} in ")
+
+
+def test_a_failing_warm_up_is_named_and_the_other_functions_still_reload(source: Path) -> None:
+    http = OUTPUTS[names.HTTP_FUNCTION_NAME]
+    client = FakeLambda(failing=(http,))
+
+    lines = reload(client, source, {source / "appointments" / "api.py"})
+
+    assert lines[0].startswith(f"{http} updated ")
+    assert "its first invocation failed" in lines[0]
+    assert "boom" in lines[0]
+    assert client.updated == [OUTPUTS[f.output] for f in names.functions_in(names.HTTP_ZIP)]
+    assert " updated and warm " in lines[1]
+
+
+def test_a_change_no_entry_point_imports_reloads_nothing(source: Path) -> None:
+    stray = source / "appointments" / "stray.py"
+    stray.write_text("X = 1\n")
+    client = FakeLambda()
+
+    assert reload(client, source, {stray}) == ["appointments/stray.py changed; no function imports it"]
+    assert client.calls == []
 
 
 def test_the_import_graph_is_parsed_again_for_the_saved_file_only(
