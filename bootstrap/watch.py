@@ -154,6 +154,7 @@ def watch(config: KitConfig, source: Path = LAMBDA_SOURCE) -> None:
     outputs = stack_outputs(config)
     zips = build.InMemoryZips(engine.zip_target(config))
     # What a save never changes, made before the first: each zip's dependency part, the import graph.
+    print("making each zip's dependency part, once (a few seconds) ...", flush=True)
     for zip_name in names.ZIPS:
         zips.dependencies(zip_name)
     with contextlib.suppress(SyntaxError):  # a file that does not parse is named by the reload reading it

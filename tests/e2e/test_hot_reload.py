@@ -63,7 +63,8 @@ def code_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def watcher(kit_config: KitConfig, stack: Stack, code_copy: Path) -> Iterator[Watcher]:
     running = Watcher(kit_config, code_copy)
-    wait_for(lambda: running.said("watching"), timeout=30, describe="the watcher to start")
+    # It makes each zip's dependency part before it watches: about 6 s on an idle 2-core machine.
+    wait_for(lambda: running.said("watching"), timeout=60, describe="the watcher to start")
     yield running
     running.process.terminate()
     running.process.wait(timeout=10)
