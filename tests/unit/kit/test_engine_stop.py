@@ -45,3 +45,52 @@ def test_down_leaves_alone_a_process_that_reused_the_pid(
     finally:
         other.kill()
         other.wait()
+
+
+@pytest.fixture
+def ram(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A RAM filesystem with room, and a pid file of the test's own."""
+    folder = tmp_path / "shm"
+    folder.mkdir()
+    monkeypatch.setattr(engine, "RAM_FILESYSTEM", folder)
+    monkeypatch.setattr(engine, "RAM_ROOM_NEEDED", 0)
+    monkeypatch.setattr(engine, "PID_FILE", tmp_path / "engine.pid")
+    return folder
+
+
+def test_the_engine_works_in_a_folder_of_its_own_in_memory_and_down_removes_it(ram: Path) -> None:
+    scratch = engine._new_scratch()
+    assert scratch is not None
+    assert scratch.parent == ram
+    assert scratch.stat().st_mode & 0o777 == 0o700
+    (scratch / "ministack-lambda-http-x" / "code").mkdir(parents=True)  # a worker's code folder
+    process = fake_engine(ram.parent)
+    engine.PID_FILE.write_text(str(process.pid))
+
+    assert engine.stop() == process.pid
+
+    assert not scratch.exists()
+    assert list(ram.iterdir()) == []
+
+
+def test_without_room_in_memory_the_engine_keeps_the_systems_temporary_folder(
+    ram: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "RAM_ROOM_NEEDED", 1 << 62)
+    assert engine._new_scratch() is None
+
+    monkeypatch.setattr(engine, "RAM_ROOM_NEEDED", 0)
+    monkeypatch.setattr(engine, "RAM_FILESYSTEM", ram / "none-here")  # macOS has no /dev/shm
+    assert engine._new_scratch() is None
+    assert list(ram.iterdir()) == []
+
+
+def test_only_a_folder_the_kit_made_in_memory_is_removed(ram: Path) -> None:
+    elsewhere = ram.parent / "rimac-engine-not-in-memory"
+    elsewhere.mkdir()
+    engine.PID_FILE.with_name("engine-scratch").write_text(str(elsewhere))
+
+    engine.remove_scratch()
+
+    assert elsewhere.exists()
+    assert not engine.PID_FILE.with_name("engine-scratch").exists()
