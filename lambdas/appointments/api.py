@@ -41,7 +41,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from appointments import services
 from appointments.domain import WriteUnconfirmed
 from appointments.messages import AppointmentMessage
-from appointments.ports import AppointmentRepository, AppointmentRequestPublisher
+from appointments.ports import AppointmentRepository, AppointmentRequestPublisher, KeysUnavailable
 from appointments.schemas import (
     DEFAULT_PAGE_SIZE,
     INSURED_ID_PATTERN,
@@ -122,6 +122,9 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     413: _error("Body larger than 8 KiB"),
     415: _error("Body not sent as application/json"),
     500: _error("Something failed on our side: the answer carries the requestId to quote"),
+    503: _error(
+        "The API key could not be checked just now: send the request again after Retry-After seconds"
+    ),
 }
 
 
@@ -172,8 +175,13 @@ def _idempotent(
 
 class ApiKeyCheck(Protocol):
     def client(self, given: str) -> str | None:
-        """The client application this key belongs to, or None for a key that is not valid."""
+        """The client application this key belongs to, or None for a key that is not valid.
+        Raises KeysUnavailable when the keys cannot be read just now."""
         ...
+
+
+# Seconds a caller is asked to wait before sending again a request the API could not take just now.
+RETRY_AFTER_SECONDS = 1
 
 
 @dataclass(frozen=True)
@@ -342,8 +350,9 @@ def create_app(
             409: _error("A request with this Idempotency-Key is still in progress"),
             **ERROR_RESPONSES,
             503: _error(
-                "The store did not confirm the write: the answer names the appointment; the same "
-                "request with the same Idempotency-Key settles it"
+                "The API key could not be checked just now (send again after Retry-After seconds), or "
+                "the store did not confirm the write: then the answer names the appointment, and the "
+                "same request with the same Idempotency-Key settles it"
             ),
         },
     )
@@ -460,6 +469,13 @@ def create_app(
         problem = {"field": "body", "message": "the JSON is nested too deeply"}
         return _json(HTTPStatus.BAD_REQUEST, {"message": "invalid request", "errors": [problem]})
 
+    def keys_unavailable(error: KeysUnavailable) -> Response[dict[str, Any]]:
+        logger.warning("api keys unavailable", request_id=app.current_event.request_context.request_id)
+        message = "the API key could not be checked just now; send the request again in a moment"
+        response = _json(HTTPStatus.SERVICE_UNAVAILABLE, {"message": message})
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
     def unexpected(error: Exception) -> Response[dict[str, Any]]:
         # The detail goes to the log, with the correlation id; the caller gets the request id to
         # quote, never the exception's text (it can name resources and accounts).
@@ -485,6 +501,7 @@ def create_app(
     app.exception_handler(IdempotencyValidationError)(key_reused)
     app.exception_handler(IdempotencyAlreadyInProgressError)(key_in_progress)
     app.exception_handler(RecursionError)(nested_too_deeply)
+    app.exception_handler(KeysUnavailable)(keys_unavailable)
     app.exception_handler(Exception)(unexpected)
 
     return app

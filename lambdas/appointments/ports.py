@@ -15,6 +15,11 @@ from types import TracebackType
 from appointments.domain import Appointment, AppointmentSettled, Country, StatusChange
 
 
+class KeysUnavailable(Exception):
+    """The API keys could not be read (their parameter store did not answer in time): the key
+    given is neither accepted nor refused, and the request can be sent again."""
+
+
 @dataclass(frozen=True)
 class AppointmentPage:
     """Some of an insured's appointments, newest first, and where the next page starts."""

@@ -17,6 +17,10 @@ from typing import cast
 
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters import SSMProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.exceptions import BotoCoreError
+
+from appointments.ports import KeysUnavailable
 
 DB_PARAMETER_NAMES = ("host", "port", "user", "password", "name")
 
@@ -183,6 +187,11 @@ def ssm_api_key(name: str, max_age: int = 60, provider: SSMProvider | None = Non
     get = provider.get if provider is not None else parameters.get_parameter
 
     def read(force: bool) -> str:
-        return str(get(name, decrypt=True, max_age=max_age, force_fetch=force))
+        try:
+            return str(get(name, decrypt=True, max_age=max_age, force_fetch=force))
+        except (GetParameterError, BotoCoreError) as error:  # not answered in time, or at all
+            raise KeysUnavailable(
+                f"the API keys in {name} could not be read: {type(error).__name__}"
+            ) from error
 
     return ApiKey(read)

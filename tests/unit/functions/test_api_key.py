@@ -6,8 +6,17 @@ from __future__ import annotations
 import json
 
 import pytest
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
-from appointments.adapters.ssm import DEFAULT_CLIENT, MIN_KEY_LENGTH, ApiKey, InvalidApiKeys, parse_api_keys
+from appointments.adapters.ssm import (
+    DEFAULT_CLIENT,
+    MIN_KEY_LENGTH,
+    ApiKey,
+    InvalidApiKeys,
+    parse_api_keys,
+    ssm_api_key,
+)
+from appointments.ports import KeysUnavailable
 
 PORTAL_KEY = "portal-key-0123456789abcdef"
 BILLING_KEY = "billing-key-0123456789abcdef"
@@ -160,3 +169,14 @@ def test_wrong_keys_reread_the_store_at_most_once_per_interval() -> None:
     clock.now += 5
     assert key.client("wrong") is None
     assert store.forced_reads == 2
+
+
+def test_a_store_that_does_not_answer_in_time_is_reported_unavailable_never_as_a_wrong_key() -> None:
+    class TimingOut:
+        def get(self, name: str, **_: object) -> str:
+            raise GetParameterError("Read timeout on endpoint URL")
+
+    keys = ssm_api_key("/rimac/api/key", provider=TimingOut())  # type: ignore[arg-type]
+
+    with pytest.raises(KeysUnavailable, match="/rimac/api/key could not be read: GetParameterError"):
+        keys.client("any-key-of-sixteen-characters")

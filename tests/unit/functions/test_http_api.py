@@ -18,6 +18,7 @@ from appointments import api as api_module
 from appointments.adapters.ssm import ApiKey
 from appointments.api import AppointmentsApi, HttpBackend
 from appointments.domain import Appointment, AppointmentRequest, AppointmentStatus, Country
+from appointments.ports import KeysUnavailable
 from appointments.services import new_appointment_id
 from tests.support.events import EVENT_FORMATS, FakeContext, http_event
 from tests.support.fakes import (
@@ -301,6 +302,35 @@ def test_an_unknown_route_gets_404(api: Api) -> None:
 
 
 BODY = {"insuredId": "PE001", "scheduleId": 1, "countryISO": "PE"}
+
+
+@pytest.mark.parametrize("payload_format", sorted(EVENT_FORMATS))
+def test_keys_that_cannot_be_read_just_now_get_503_with_retry_after_and_nothing_is_stored(
+    payload_format: str,
+) -> None:
+    def unreadable(force: bool) -> str:
+        raise KeysUnavailable("the API keys in /k could not be read: ReadTimeoutError")
+
+    api = Api(payload_format)
+    api.api = AppointmentsApi(HttpBackend(api.repository, api.publisher, ApiKey(unreadable), api.idempotency))
+    event = api.make_event(
+        "POST",
+        "/appointments",
+        json.dumps({"insuredId": "PE001", "scheduleId": 1, "countryISO": "PE"}),
+        {"content-type": "application/json", "x-api-key": API_KEY},
+        {},
+    )
+    response = api.api.resolve(event, FakeContext())  # type: ignore[arg-type]
+
+    assert response["statusCode"] == 503
+    headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+    headers |= {k.lower(): v[0] for k, v in (response.get("multiValueHeaders") or {}).items()}
+    assert headers["retry-after"] == "1"
+    assert json.loads(response["body"]) == {
+        "message": "the API key could not be checked just now; send the request again in a moment"
+    }
+    assert api.repository.list_for_insured("PE001").items == []
+    assert api.publisher.published == []
 
 
 def test_no_api_key_gets_401_and_a_wrong_one_403_before_anything_is_read(api: Api) -> None:

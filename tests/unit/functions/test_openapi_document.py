@@ -20,7 +20,7 @@ def test_the_document_names_every_answer_the_api_gives() -> None:
     get = document["paths"]["/appointments/{insuredId}"]["get"]
 
     assert sorted(post["responses"]) == ["202", "400", "401", "403", "409", "413", "415", "422", "500", "503"]
-    assert sorted(get["responses"]) == ["200", "400", "401", "403", "413", "415", "500"]
+    assert sorted(get["responses"]) == ["200", "400", "401", "403", "413", "415", "500", "503"]
     assert document["components"]["securitySchemes"]["apiKey"] == {
         "type": "apiKey",
         "in": "header",
