@@ -32,6 +32,7 @@ from bootstrap.config import (
     API_FLAVOURS,
     DATABASE_TLS_MODES,
     LAMBDA_SOURCE,
+    STATE_DIR,
     KitConfig,
     KitError,
     StackConfig,
@@ -216,6 +217,9 @@ def down() -> None:
     composed = localstack.stop()
     if pid:
         print(f"stopped the local engine (pid {pid})")
+    for other in engine.other_engines():  # one a test session left running (it stops its own)
+        if (stopped := engine.stop_by_pid_file(other)) is not None:
+            print(f"stopped the engine of {other.parent.relative_to(STATE_DIR)} (pid {stopped})")
     if composed:
         print(
             "stopped LocalStack and MySQL (docker compose down: containers, network and MySQL's data removed)"

@@ -253,10 +253,19 @@ def start(config: KitConfig) -> EngineStatus:
     raise KitError(f"the local engine did not answer within {READY_TIMEOUT_SECONDS:.0f} s; see {files.log}")
 
 
+def other_engines() -> list[Path]:
+    """The pid files of the engines started with a state folder of their own under .local/ (the
+    restart test's), each stopped by its session, listed for `make down` in case one was not."""
+    return sorted(STATE_DIR.glob(f"*/*/{PID_FILE.name}"))
+
+
 def stop(config: KitConfig | None = None) -> int | None:
     """Stop the engine this kit started (by its pid file: the config's, the kit's own for None);
     returns its pid, or None if none ran."""
-    pid_file = PID_FILE if config is None else files_of(config).pid
+    return stop_by_pid_file(PID_FILE if config is None else files_of(config).pid)
+
+
+def stop_by_pid_file(pid_file: Path) -> int | None:
     pid = _read_pid(pid_file)
     pid_file.unlink(missing_ok=True)
     if pid is None:

@@ -94,3 +94,15 @@ def test_only_a_folder_the_kit_made_in_memory_is_removed(ram: Path) -> None:
 
     assert elsewhere.exists()
     assert not engine.PID_FILE.with_name("engine-scratch").exists()
+
+
+def test_make_down_finds_an_engine_a_test_session_left_with_a_state_folder_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "STATE_DIR", tmp_path)
+    own = tmp_path / "test-engines" / "restart"
+    own.mkdir(parents=True)
+    (own / "engine.pid").write_text("1")
+    (tmp_path / "engine.pid").write_text("2")  # the kit's own: stopped by engine.stop()
+
+    assert engine.other_engines() == [own / "engine.pid"]
