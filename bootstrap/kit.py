@@ -23,6 +23,13 @@ class Stack:
     api_key: str
     engine_started: bool
 
+    @classmethod
+    def of(
+        cls, config: KitConfig, outputs: dict[str, str], api_key: str, engine_started: bool = False
+    ) -> Stack:
+        """The stack whose outputs these are, with the URLs as the kit and the host reach it."""
+        return cls(outputs, config.api_url(outputs), config.public_api_url(outputs), api_key, engine_started)
+
 
 def resolve(
     environ: Mapping[str, str] | None = None, dotenv: Path = DOTENV
@@ -105,13 +112,7 @@ def up(config: KitConfig, progress: Progress, reason: str = "") -> Stack:
             f"{workers} workers started for {len(functions)} functions (as many as a first burst takes)"
         )
     progress.say(f"Ready in {progress.total():.1f}s.")
-    return Stack(
-        outputs=outputs,
-        api_url=config.api_url(outputs),
-        public_api_url=config.public_api_url(outputs),
-        api_key=api_key,
-        engine_started=started,
-    )
+    return Stack.of(config, outputs, api_key, engine_started=started)
 
 
 def curl_examples(api_url: str) -> list[str]:

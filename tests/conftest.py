@@ -103,14 +103,7 @@ def stack(resolved: tuple[KitConfig, EngineChoice]) -> kit.Stack:
             for spec in STAGES.values():
                 if spec.name != OWN_ENGINE_STAGE:
                     provision_stage(config, spec, kit_zips(config))
-    outputs = stack_outputs(config)
-    return kit.Stack(
-        outputs=outputs,
-        api_url=config.api_url(outputs),
-        public_api_url=config.public_api_url(outputs),
-        api_key=LOCAL_API_KEY.read_text().strip(),
-        engine_started=False,
-    )
+    return kit.Stack.of(config, stack_outputs(config), LOCAL_API_KEY.read_text().strip())
 
 
 @pytest.fixture

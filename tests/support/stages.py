@@ -160,14 +160,7 @@ def provision_stage(kit: KitConfig, spec: StageSpec, zips: list[build.BuiltZip])
 
 
 def staged(config: KitConfig, key: str) -> Stack:
-    outputs = stack_outputs(config)
-    return Stack(
-        outputs=outputs,
-        api_url=config.api_url(outputs),
-        public_api_url=config.public_api_url(outputs),
-        api_key=key,
-        engine_started=False,
-    )
+    return Stack.of(config, stack_outputs(config), key)
 
 
 def provisioned(kit: KitConfig, spec: StageSpec) -> Stack:
