@@ -10,11 +10,15 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
 Pages = list[list[dict[str, Any]]]  # a listing's pages, each the items it held
+# A 503 that carries Retry-After (the API key could not be checked just now: nothing was done) is
+# sent again after that many seconds, as a well-behaved client does, up to this many times.
+RETRY_AFTER_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class AppointmentsApi:
             sent["content-type"] = content_type
         if self.api_key is not None:
             sent["x-api-key"] = self.api_key
+        tries = 0
         while True:
             connection, reused = self._connection()
             try:
@@ -76,6 +81,11 @@ class AppointmentsApi:
                 raise
             if response.will_close:
                 self._drop_connection(connection)
+            retry_after = response.getheader("Retry-After")
+            if response.status == 503 and retry_after is not None and tries < RETRY_AFTER_TRIES:
+                tries += 1
+                time.sleep(float(retry_after))
+                continue
             return Reply(response.status, json.loads(body or b"null"))
 
     def create(self, body: Any, idempotency_key: str | None = None) -> Reply:

@@ -14,7 +14,7 @@ import pytest
 
 from bootstrap import build, config, deploy, engine, kit, localstack, names
 from bootstrap.__main__ import main
-from bootstrap.config import KitConfig, StackConfig
+from bootstrap.config import STATE_DIR, KitConfig, StackConfig
 from bootstrap.progress import Progress
 
 # The REST stage's outputs, as the kit reads them from the stack.
@@ -206,11 +206,29 @@ def test_down_says_what_docker_compose_down_removed(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(engine, "stop", lambda: None)
+    monkeypatch.setattr(engine, "other_engines", list)  # never the engines a running session uses
     monkeypatch.setattr(localstack, "stop", lambda: True)
 
     assert main(["down"]) == 0
     assert capsys.readouterr().out == (
         "stopped LocalStack and MySQL (docker compose down: containers, network and MySQL's data removed)\n"
+    )
+
+
+def test_down_stops_an_engine_a_test_session_left_and_names_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    left = STATE_DIR / "test-engines" / "restart" / "engine.pid"
+    stopped: list[Path] = []
+    monkeypatch.setattr(engine, "stop", lambda: None)
+    monkeypatch.setattr(engine, "other_engines", lambda: [left])
+    monkeypatch.setattr(engine, "stop_by_pid_file", lambda pid_file: stopped.append(pid_file) or 4321)
+    monkeypatch.setattr(localstack, "stop", lambda: False)
+
+    assert main(["down"]) == 0
+    assert stopped == [left]
+    assert capsys.readouterr().out == (
+        "stopped the engine of test-engines/restart (pid 4321)\nno local engine started by `make up` is running\n"
     )
 
 
