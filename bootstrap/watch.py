@@ -1,11 +1,23 @@
 """`make watch`: redeploy a function's code a moment after a saved change, without the stack.
 
 Only the functions whose entry point imports the changed module are rebuilt (the import graph of
-the `appointments` package, read from the source), and each gets UpdateFunctionCode, which restarts
-its warm worker, then one invocation that starts the new worker (bootstrap/warm.py), so the next
-request does not wait for its cold start. A file that does not parse (saved half-typed) is named
-with its line and skipped until the next save. CloudFormation is not involved: the next `make up`
+the `appointments` package, read from the source and kept per file, so a save parses the saved
+file only), each zip in memory: a copy of its dependency part, made once when the watcher starts
+(build.InMemoryZips), with the package as saved. Then, one function after the other and the HTTP
+function first, UpdateFunctionCode, which stops the function's workers, and at once one invocation
+that starts the new worker (bootstrap/warm.py), so that its cold start is not the next request's;
+a line says so as soon as the function is warm. A request sent before that line meets the cold
+start itself: the engine answers nothing while it handles UpdateFunctionCode, then handles the
+waiting request before the warm-up. A file that does not parse (saved half-typed) is named with
+its line and skipped until the next save. CloudFormation is not involved: the next `make up`
 deploys the same code again under its content hash.
+
+Where the time goes on the idle 2-core machine of the README, from the save to the HTTP function
+answering warm with the new code (tests/e2e/test_hot_reload.py: 1.36-1.57 s, median 1.47): the save
+seen within 50 ms, the zip made in 0.02-0.04 s, UpdateFunctionCode 0.3-0.45 s (the 7 MB request; the
+eight workers `make up` started are stopped and their folders deleted), the new worker's cold start
+0.85-1.25 s (the zip extracted, then the handler's imports: powertools, pydantic, boto3 and its
+three clients).
 """
 
 from __future__ import annotations
