@@ -29,7 +29,7 @@ from tests.support.session_cloud import (
     may_hold,
     needs_the_cloud,
 )
-from tests.support.stages import OWN_ENGINE_STAGE, STAGES, OwnStage, kit_zips, provision_stage
+from tests.support.stages import OWN_ENGINE_STAGE, STAGES, OwnStage, kit_zips, provision_shared_stages
 from tests.support.written_secrets import forget_written
 
 CLOUD = pytest.StashKey[SessionCloud]()
@@ -100,9 +100,7 @@ def stack(resolved: tuple[KitConfig, EngineChoice]) -> kit.Stack:
     if os.environ.get(PROVISIONED) != "1":
         with one_at_a_time("stack"):
             kit.up(config, Progress(quiet=True), reason=choice.reason)
-            for spec in STAGES.values():
-                if spec.name != OWN_ENGINE_STAGE:
-                    provision_stage(config, spec, kit_zips(config))
+            provision_shared_stages(config, kit_zips(config))
     return kit.Stack.of(config, stack_outputs(config), LOCAL_API_KEY.read_text().strip())
 
 

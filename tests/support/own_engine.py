@@ -59,7 +59,7 @@ def main() -> int:
     try:
         bring_up(kit_config)
         engine.stop(own_engine(kit_config))
-        bring_up(kit_config)
+        engine.start(own_engine(kit_config))  # loads what it saved: the stage is there as it was
     except Exception as error:  # the test that waits for it names it
         READY.write_text(f"{type(error).__name__}: {error}\n{traceback.format_exc()}")
         return 1

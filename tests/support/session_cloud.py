@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bootstrap import engine, kit, localstack, names
@@ -19,7 +19,14 @@ from bootstrap.engine_choice import EngineChoice
 from bootstrap.progress import Progress
 from tests.support.fixture_plan import FixturePlan, plan_test_stack
 from tests.support.own_engine import READY
-from tests.support.stages import OWN_ENGINE_STAGE, STAGES, kit_zips, own_engine, provision_stage, warm_stages
+from tests.support.stages import (
+    OWN_ENGINE_STAGE,
+    STAGES,
+    kit_zips,
+    own_engine,
+    provision_shared_stages,
+    warm_stages,
+)
 
 PROVISIONED = "RIMAC_TESTS_PROVISIONED"  # set for the workers: the session brought everything up
 # The e2e tests' second front door: `python -m bootstrap deploy` with the REST flavour, the command
@@ -87,12 +94,12 @@ def finish_rest_stage(deploy: subprocess.Popen[str]) -> str:
 
 @dataclass
 class SessionCloud:
+    """What the session started, to stop at its end."""
+
     config: KitConfig
-    stack: kit.Stack
     engine_started: bool = False
     stop_compose: Callable[[], None] | None = None
     own_engine: subprocess.Popen[bytes] | None = None
-    stages: list[str] = field(default_factory=list)
 
     def close(self) -> None:
         if self.own_engine is not None:
@@ -135,7 +142,7 @@ def bring_up(
     say(f"test stack: {plan} ({choice.reason})")
     stop_compose = _start_compose() if plan is FixturePlan.COMPOSE else None
     stack = kit.up(config, Progress(), reason=choice.reason)
-    cloud = SessionCloud(config, stack, engine_started=stack.engine_started, stop_compose=stop_compose)
+    cloud = SessionCloud(config, engine_started=stack.engine_started, stop_compose=stop_compose)
     if config.engine == "ministack" and own:
         READY.parent.mkdir(parents=True, exist_ok=True)
         READY.unlink(missing_ok=True)
@@ -148,14 +155,9 @@ def bring_up(
     rest = deploy_rest_stage(config) if rest_stage and can_deploy else None
     zips = kit_zips(config)
     began = time.monotonic()
-    staged = []
-    for spec in STAGES.values():
-        if spec.name != OWN_ENGINE_STAGE:
-            staged.append(provision_stage(config, spec, zips))
-            cloud.stages.append(spec.name)
-    say(
-        f"{len(cloud.stages)} test stages ready in {time.monotonic() - began:.1f}s: {', '.join(cloud.stages)}"
-    )
+    staged = provision_shared_stages(config, zips)
+    shared = [name for name in STAGES if name != OWN_ENGINE_STAGE]
+    say(f"{len(staged)} test stages ready in {time.monotonic() - began:.1f}s: {', '.join(shared)}")
     if rest is not None:
         staged.append(rest_stack(config, finish_rest_stage(rest)))
     warmed = warm_stages(config, staged)

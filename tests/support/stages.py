@@ -118,16 +118,13 @@ def stage_config(kit: KitConfig, spec: StageSpec) -> KitConfig:
     )
 
 
-def grant_users(kit: KitConfig, spec: StageSpec) -> list[str]:
+def grant_users(kit: KitConfig, spec: StageSpec) -> None:
     """The stage's country users, made when missing and granted what the kit's users have."""
-    made = []
     with admin_connection(kit, autocommit=True) as connection, connection.cursor() as cursor:
         for country in names.COUNTRIES:
             user = mysql_user(spec, country)
             cursor.execute("CREATE USER IF NOT EXISTS %s@'%%' IDENTIFIED BY %s", (user, mysql_password(user)))
             cursor.execute(f"GRANT SELECT, INSERT ON {names.schema(country)}.* TO %s@'%%'", (user,))
-            made.append(user)
-    return made
 
 
 def api_key(spec: StageSpec) -> str:
@@ -163,9 +160,9 @@ def staged(config: KitConfig, key: str) -> Stack:
     return Stack.of(config, stack_outputs(config), key)
 
 
-def provisioned(kit: KitConfig, spec: StageSpec) -> Stack:
-    """The stage as the provisioning left it (its outputs read from the engine)."""
-    return staged(stage_config(kit, spec), api_key(spec))
+def provision_shared_stages(kit: KitConfig, zips: list[build.BuiltZip]) -> list[Stack]:
+    """Every stage on the kit's engine (the restart test's has an engine of its own), in turn."""
+    return [provision_stage(kit, spec, zips) for spec in STAGES.values() if spec.name != OWN_ENGINE_STAGE]
 
 
 def warm_stages(kit: KitConfig, stacks: list[Stack]) -> int:
@@ -197,7 +194,9 @@ class OwnStage:
 
     @classmethod
     def of(cls, kit: KitConfig, spec: StageSpec) -> OwnStage:
-        return cls(spec, stage_config(kit, spec), provisioned(kit, spec))
+        """The stage as the provisioning left it (its outputs read from the engine)."""
+        config = stage_config(kit, spec)
+        return cls(spec, config, staged(config, api_key(spec)))
 
     @cached_property
     def api(self) -> AppointmentsApi:
