@@ -55,6 +55,7 @@ CALLBACK_DEAD_LETTER_QUEUE_URL = "CallbackDeadLetterQueueUrl"
 HTTP_FUNCTION_NAME = "HttpFunctionName"
 CALLBACK_FUNCTION_NAME = "CallbackFunctionName"
 RECONCILER_FUNCTION_NAME = "ReconcilerFunctionName"
+RECONCILER_SCHEDULE_NAME = "ReconcilerScheduleName"
 
 
 def queue_output(country: str) -> str:

@@ -24,7 +24,7 @@ import pytest
 from bootstrap import names
 from tests.support.counts import dead_letter_depths, stored_rows, stored_rows_per_country
 from tests.support.faults import FaultRig
-from tests.support.functions import environment_changed
+from tests.support.functions import environment_changed, schedule_paused
 from tests.support.kit_cli import kit_command
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_idempotency_key, random_insured_id, random_schedule_id
@@ -50,58 +50,68 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
     dlq_before = dead_letter_depths(rig.sqs, rig.stack.outputs)
     started_ms = int(time.time() * 1000)
 
-    with environment_changed(lambda_client, http, TOPIC_ARN=rig.stack.outputs[names.TOPIC_ARN] + "-missing"):
-        first = [rig.api.create(body, idempotency_key=key) for body, key in zip(bodies, keys, strict=True)]
-        retried = [rig.api.create(body, idempotency_key=key) for body, key in zip(bodies, keys, strict=True)]
-        rig.report(
-            f"topic refused: sent {len(bodies)}, answered {[r.status for r in first]}, retried with the same keys"
+    # The test invokes the reconciler itself; a scheduled run beside it would hand the same
+    # appointments over a second time
+    schedule = rig.stack.outputs[names.RECONCILER_SCHEDULE_NAME]
+    with schedule_paused(rig.kit_config.client("events"), schedule):
+        with environment_changed(
+            lambda_client, http, TOPIC_ARN=rig.stack.outputs[names.TOPIC_ARN] + "-missing"
+        ):
+            first = [
+                rig.api.create(body, idempotency_key=key) for body, key in zip(bodies, keys, strict=True)
+            ]
+            retried = [
+                rig.api.create(body, idempotency_key=key) for body, key in zip(bodies, keys, strict=True)
+            ]
+            rig.report(
+                f"topic refused: sent {len(bodies)}, answered {[r.status for r in first]}, retried with the same keys"
+            )
+            assert [r.status for r in first] == [202] * len(bodies)
+            assert [r.body for r in retried] == [r.body for r in first]
+            ids = [r.body["appointmentId"] for r in first]
+            during = rig.api.statuses(insured)
+            rig.report(f"while refused: {len(during)} appointments listed, {sorted(set(during.values()))}")
+            assert set(during) == set(ids)
+            assert set(during.values()) == {"pending"}
+            waiting = kit_command(rig.kit_config, "trace", ids[0]).splitlines()[-1].strip()
+            rig.report(f"make trace on one of them: {waiting}")
+            assert waiting.startswith("stopped: status pending, in the outbox")
+
+        reply = lambda_client.invoke(
+            FunctionName=reconciler, Payload=json.dumps({"olderThanSeconds": 0}).encode()
         )
-        assert [r.status for r in first] == [202] * len(bodies)
-        assert [r.body for r in retried] == [r.body for r in first]
-        ids = [r.body["appointmentId"] for r in first]
-        during = rig.api.statuses(insured)
-        rig.report(f"while refused: {len(during)} appointments listed, {sorted(set(during.values()))}")
-        assert set(during) == set(ids)
-        assert set(during.values()) == {"pending"}
-        waiting = kit_command(rig.kit_config, "trace", ids[0]).splitlines()[-1].strip()
-        rig.report(f"make trace on one of them: {waiting}")
-        assert waiting.startswith("stopped: status pending, in the outbox")
+        handed = json.loads(reply["Payload"].read())
+        rig.report(
+            f"topic healed; the reconciler handed over {len(set(ids) & set(handed['handedOver']))} of ours"
+        )
+        assert set(ids) <= set(handed["handedOver"])
 
-    reply = lambda_client.invoke(
-        FunctionName=reconciler, Payload=json.dumps({"olderThanSeconds": 0}).encode()
-    )
-    handed = json.loads(reply["Payload"].read())
-    rig.report(
-        f"topic healed; the reconciler handed over {len(set(ids) & set(handed['handedOver']))} of ours"
-    )
-    assert set(ids) <= set(handed["handedOver"])
-
-    wait_for(
-        lambda: set(rig.api.statuses(insured).values()) == {"completed"},
-        timeout=rig.deadlines.burst,
-        describe="every accepted appointment completed",
-    )
-    listed = rig.api.statuses(insured)
-    rows = stored_rows_per_country(rig.mysql_admin, ids)
-    told = wait_all_told(rig.kit_config, rig.stack.outputs, started_ms, ids, timeout=rig.deadlines.flow)
-    insured_rows = mysql_rows(rig.mysql_admin, insured)
-    dlq_after = dead_letter_depths(rig.sqs, rig.stack.outputs)
-    rig.report(
-        f"sent {len(ids)}, listed {len(listed)}, completed {list(listed.values()).count('completed')}, "
-        f"MySQL rows {rows} ({sum(insured_rows.values())} of the insured), {told.summary()}, "
-        f"DLQ {dlq_before} -> {dlq_after}"
-    )
-    assert len(listed) == len(ids)
-    assert Counter(rows) == Counter(body["countryISO"] for body in bodies)
-    assert insured_rows == Counter(
-        {(table_of(b["countryISO"]), i): 1 for b, i in zip(bodies, ids, strict=True)}
-    )
-    # One hand-over each: a second would be harmless (the stored outcome announced again, the
-    # callback finding it settled), but it would show the reconciler publishing what SNS had.
-    assert told.announced == Counter(dict.fromkeys(ids, 1))
-    assert told.callbacks == {i: ["appointment settled"] for i in ids}
-    assert dlq_after == dlq_before
-    assert "by the reconciler" in kit_command(rig.kit_config, "trace", ids[0])
+        wait_for(
+            lambda: set(rig.api.statuses(insured).values()) == {"completed"},
+            timeout=rig.deadlines.burst,
+            describe="every accepted appointment completed",
+        )
+        listed = rig.api.statuses(insured)
+        rows = stored_rows_per_country(rig.mysql_admin, ids)
+        told = wait_all_told(rig.kit_config, rig.stack.outputs, started_ms, ids, timeout=rig.deadlines.flow)
+        insured_rows = mysql_rows(rig.mysql_admin, insured)
+        dlq_after = dead_letter_depths(rig.sqs, rig.stack.outputs)
+        rig.report(
+            f"sent {len(ids)}, listed {len(listed)}, completed {list(listed.values()).count('completed')}, "
+            f"MySQL rows {rows} ({sum(insured_rows.values())} of the insured), {told.summary()}, "
+            f"DLQ {dlq_before} -> {dlq_after}"
+        )
+        assert len(listed) == len(ids)
+        assert Counter(rows) == Counter(body["countryISO"] for body in bodies)
+        assert insured_rows == Counter(
+            {(table_of(b["countryISO"]), i): 1 for b, i in zip(bodies, ids, strict=True)}
+        )
+        # One hand-over each: a second would be harmless (the stored outcome announced again, the
+        # callback finding it settled), but it would show the reconciler publishing what SNS had.
+        assert told.announced == Counter(dict.fromkeys(ids, 1))
+        assert told.callbacks == {i: ["appointment settled"] for i in ids}
+        assert dlq_after == dlq_before
+        assert "by the reconciler" in kit_command(rig.kit_config, "trace", ids[0])
 
 
 @contextmanager
