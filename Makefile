@@ -105,7 +105,7 @@ openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the routes and 
 	@echo "wrote docs/openapi.json"
 
 asyncapi: $(VENV)/.installed ## Regenerate docs/asyncapi.json from the message models and resource names
-	@$(PY) -c "from bootstrap.asyncapi import asyncapi_document; print(asyncapi_document(), end='')" > docs/asyncapi.json
+	@$(PY) -m bootstrap asyncapi > docs/asyncapi.json
 	@echo "wrote docs/asyncapi.json"
 
 watch: $(VENV)/.installed ## Redeploy a function's code about a second after you save a change to it
@@ -128,7 +128,7 @@ redrive: $(VENV)/.installed ## Move DLQ messages back to their queues once the c
 awslocal: $(VENV)/.installed ## Run the AWS CLI against the local engine: make awslocal ARGS="sqs list-queues"
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" LOCALSTACK_HOST="127.0.0.1:$${ENGINE_PORT:-4566}" \
 	  AWS_DEFAULT_REGION="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-us-east-1}}" \
-	  DISABLE_DEPRECATION_NOTICE=1 $(PY) -m bootstrap.awslocal $(VENV)/bin/awslocal
+	  DISABLE_DEPRECATION_NOTICE=1 $(PY) -m bootstrap.engines.awslocal $(VENV)/bin/awslocal
 
 bench: up ## Benchmark: N appointments through the API, ours vs a no-op chain (COUNT=1000 CONCURRENCY=8)
 	@$(PY) -m bench.flow --count "$${COUNT:-1000}" --concurrency "$${CONCURRENCY:-8}"
@@ -146,12 +146,12 @@ lint: $(VENV)/.installed $(SCAN_VENV)/.installed ## ruff (lint and format), mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/cfn-lint bootstrap/template.yaml
+	$(VENV)/bin/cfn-lint bootstrap/stack/template.yaml
 	@mkdir -p build/scan && sed '/^  ApiFlavour:/,/^  [A-Za-z]*:$$/ s/^    Default: http$$/    Default: rest/' \
-	  bootstrap/template.yaml > build/scan/template-rest.yaml
-	@! cmp -s bootstrap/template.yaml build/scan/template-rest.yaml || { echo "lint: ApiFlavour's default is no longer http; fix the Makefile's rest copy"; exit 1; }
+	  bootstrap/stack/template.yaml > build/scan/template-rest.yaml
+	@! cmp -s bootstrap/stack/template.yaml build/scan/template-rest.yaml || { echo "lint: ApiFlavour's default is no longer http; fix the Makefile's rest copy"; exit 1; }
 	$(SCAN_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-download \
-	  --file bootstrap/template.yaml --file build/scan/template-rest.yaml
+	  --file bootstrap/stack/template.yaml --file build/scan/template-rest.yaml
 
 unit: $(VENV)/.installed ## Unit tests: domain, services, handlers with in-memory fakes (no network)
 	$(PY) -m pytest tests/unit

@@ -55,9 +55,10 @@ from appointments.domain import Appointment, AppointmentRequest, Country
 from appointments.services import new_appointment_id
 from bench import report
 from bench.flow import RESULTS_DIR, machine
-from bootstrap import kit, names
+from bootstrap import names
 from bootstrap.config import KitConfig, KitError
-from bootstrap.stack_queries import admin_connection, api_key, stack_outputs
+from bootstrap.dev import kit
+from bootstrap.stack.queries import admin_connection, api_key, stack_outputs
 from tests.support.api_client import AppointmentsApi
 from tests.support.counts import dead_letter_depths
 from tests.support.random_refs import random_schedule_id, random_suffix

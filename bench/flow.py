@@ -37,9 +37,11 @@ from typing import Any
 
 from bench import baseline, cold_start, report
 from bench.memory import MemorySampler, engine_pid
-from bootstrap import engine, kit, names
+from bootstrap import names
 from bootstrap.config import KitConfig, KitError
-from bootstrap.stack_queries import admin_connection, api_key, stack_outputs
+from bootstrap.dev import kit
+from bootstrap.engines import ministack
+from bootstrap.stack.queries import admin_connection, api_key, stack_outputs
 from tests.support.api_client import AppointmentsApi
 from tests.support.counts import dead_letter_depths, stored_rows_per_country
 from tests.support.random_refs import random_schedule_id, random_suffix
@@ -265,8 +267,8 @@ def machine() -> dict[str, Any]:
         "cpu": model,
         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "os": platform.platform(terse=True),
-        "engine": f"ministack {engine.engine_version()}",
-        "engine_python": engine.engine_python_version(),
+        "engine": f"ministack {ministack.engine_version()}",
+        "engine_python": ministack.engine_python_version(),
         "bench_python": platform.python_version(),
     }
 

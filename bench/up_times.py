@@ -22,7 +22,7 @@ import time
 from bench.flow import RESULTS_DIR
 from bench.report import save_named
 from bootstrap.config import STATE_DIR
-from bootstrap.engine import PERSISTED_S3, PERSISTED_STATE
+from bootstrap.engines.ministack import PERSISTED_S3, PERSISTED_STATE
 
 
 def timed(*command: str) -> float:

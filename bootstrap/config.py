@@ -14,7 +14,7 @@ from appointments.domain import Country
 from bootstrap import names
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "bootstrap" / "template.yaml"
+TEMPLATE = ROOT / "bootstrap" / "stack" / "template.yaml"
 MYSQL_INIT = ROOT / "mysql-init"
 MIGRATIONS = MYSQL_INIT / "migrations"  # the country schemas, in order: what a real server gets too
 MYSQL_LOCAL_USERS = MYSQL_INIT / "local"  # the local kit's users, whose passwords are in the repository

@@ -58,6 +58,14 @@ RECONCILER_FUNCTION_NAME = "ReconcilerFunctionName"
 RECONCILER_SCHEDULE_NAME = "ReconcilerScheduleName"
 
 
+def log_group(function_name: str) -> str:
+    """The CloudWatch Logs group a Lambda function writes to (AWS's name for it, the engine's too)."""
+    return f"{LOG_GROUP_PREFIX}{function_name}"
+
+
+LOG_GROUP_PREFIX = "/aws/lambda/"
+
+
 def queue_output(country: str) -> str:
     return f"{_logical(country)}QueueUrl"
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pymysql
 import pytest
 
-from bootstrap import kit
 from bootstrap.config import LOCAL_API_KEY, KitConfig, KitError
-from bootstrap.engine_choice import EngineChoice
+from bootstrap.dev import kit
+from bootstrap.engines.choice import EngineChoice
 from bootstrap.progress import Progress
-from bootstrap.stack_queries import admin_connection, stack_outputs
+from bootstrap.stack.queries import admin_connection, stack_outputs
 from tests.support import xdist_groups
 from tests.support.deadlines import Deadlines, deadlines_for
 from tests.support.one_at_a_time import in_xdist_worker, one_at_a_time

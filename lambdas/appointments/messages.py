@@ -18,7 +18,7 @@ so a versioned detail-type would lose the events of a newer processor during a r
 instead of leaving them in a DLQ, and every new major would need the rule edited. In the body it
 also travels with the message wherever it goes (a queue, a DLQ, `make redrive`).
 
-docs/asyncapi.json describes these models (bootstrap/asyncapi.py, `make asyncapi`).
+docs/asyncapi.json describes these models (bootstrap/contracts/asyncapi.py, `make asyncapi`).
 """
 
 from __future__ import annotations

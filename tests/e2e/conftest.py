@@ -9,9 +9,10 @@ import os
 
 import pytest
 
-from bootstrap import engine, names
+from bootstrap import names
 from bootstrap.config import KitConfig
-from bootstrap.kit import Stack
+from bootstrap.dev.kit import Stack
+from bootstrap.engines import ministack
 from tests.support.api_client import AppointmentsApi
 from tests.support.one_at_a_time import one_at_a_time
 from tests.support.prerequisites import missing
@@ -20,7 +21,7 @@ from tests.support.session_cloud import PROVISIONED, REST_DEPLOYED, deploy_rest_
 
 @pytest.fixture(scope="session")
 def deployed_rest_api(kit_config: KitConfig, stack: Stack) -> str:
-    if kit_config.engine == "ministack" and (version := engine.engine_python_version()) != "3.12":
+    if kit_config.engine == "ministack" and (version := ministack.engine_python_version()) != "3.12":
         missing(
             f"the engine on Python 3.12 (deploy builds the AWS python3.12 zips; this engine runs {version})",
             "install a Python 3.12 on PATH or under pyenv (`pyenv install 3.12`), remove .engine-venv, run `make up`",

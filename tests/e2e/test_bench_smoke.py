@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import kit
 from bootstrap.config import ROOT
+from bootstrap.dev import kit
 from tests.support.stages import UNDER_LOAD
 
 # A burst through both chains: never beside the other bursts (chaos, the engine restart).

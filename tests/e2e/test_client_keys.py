@@ -16,7 +16,7 @@ import pytest
 from appointments.adapters.ssm import RECHECK_SECONDS
 from bootstrap import names
 from bootstrap.config import KitConfig
-from bootstrap.stack_queries import events_since, stack_outputs
+from bootstrap.stack.queries import function_logs, stack_outputs
 from tests.support.api_client import AppointmentsApi, Reply
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_idempotency_key, random_insured_id, random_schedule_id
@@ -53,14 +53,10 @@ def key_parameter(stage: OwnStage) -> Iterator[Callable[[str], None]]:
 
 
 def http_log_lines(kit_config: KitConfig, since_ms: int) -> list[dict[str, Any]]:
-    group = f"/aws/lambda/{stack_outputs(kit_config)[names.HTTP_FUNCTION_NAME]}"
-    lines = []
-    for event in events_since(kit_config.client("logs"), group, since_ms):
-        try:
-            lines.append(json.loads(event["message"]))
-        except ValueError:
-            continue  # START, END and REPORT lines
-    return lines
+    http = stack_outputs(kit_config)[names.HTTP_FUNCTION_NAME]
+    return [
+        e.fields for e in function_logs(kit_config.client("logs"), http, since_ms) if e.fields is not None
+    ]
 
 
 def test_two_named_keys_are_both_accepted_the_log_names_the_client_and_a_removed_key_is_refused(

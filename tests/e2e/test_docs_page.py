@@ -20,7 +20,7 @@ from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bootstrap.config import STATE_DIR
-from bootstrap.kit import Stack
+from bootstrap.dev.kit import Stack
 from tests.support.api_client import AppointmentsApi
 from tests.support.prerequisites import missing
 from tests.support.random_refs import random_insured_id, random_schedule_id

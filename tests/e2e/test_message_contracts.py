@@ -20,7 +20,7 @@ from appointments.domain import Appointment
 from appointments.messages import AppointmentMessage
 from bootstrap import names
 from bootstrap.config import KitConfig
-from bootstrap.kit import Stack
+from bootstrap.dev.kit import Stack
 from tests.support.api_client import AppointmentsApi
 from tests.support.appointments import appointment
 from tests.support.contracts import committed_document, contract_errors

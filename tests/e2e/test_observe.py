@@ -8,7 +8,8 @@ import pytest
 
 from bootstrap import names
 from bootstrap.config import KitConfig
-from bootstrap.kit import Stack
+from bootstrap.dev.kit import Stack
+from bootstrap.stack.queries import function_logs
 from tests.support.api_client import AppointmentsApi
 from tests.support.deadlines import Deadlines
 from tests.support.kit_cli import kit_command
@@ -107,10 +108,8 @@ def test_every_functions_log_lines_for_an_appointment_carry_its_correlation_id(
         names.processor_function_output("PE"),
         names.CALLBACK_FUNCTION_NAME,
     ):
-        events = logs.filter_log_events(
-            logGroupName=f"/aws/lambda/{stack.outputs[key]}", filterPattern=f'"{appointment_id}"'
-        )["events"]
-        lines = [json.loads(event["message"]) for event in events if event["message"].startswith("{")]
+        events = function_logs(logs, stack.outputs[key], containing=appointment_id)
+        lines = [event.fields for event in events if event.fields is not None]
         carried[key] = {
             line.get("correlation_id") for line in lines if line.get("appointment_id") == appointment_id
         }

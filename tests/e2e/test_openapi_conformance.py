@@ -19,7 +19,7 @@ from appointments.api import IDEMPOTENCY_KEY_PATTERN
 from appointments.schemas import MAX_SCHEDULE_ID, PAGE_TOKEN_PATTERN, encode_page_token
 from appointments.services import new_appointment_id
 from bootstrap.config import ROOT
-from bootstrap.kit import Stack
+from bootstrap.dev.kit import Stack
 from tests.support.random_refs import random_idempotency_key, random_schedule_id
 
 schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.json")

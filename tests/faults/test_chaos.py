@@ -31,9 +31,9 @@ import pytest
 
 from bootstrap import names
 from bootstrap.config import KitConfig
-from bootstrap.kit import Stack
-from bootstrap.redrive import redrive
-from bootstrap.stack_queries import queue_depth
+from bootstrap.dev.kit import Stack
+from bootstrap.ops.redrive import redrive
+from bootstrap.stack.queries import queue_depth
 from tests.support.api_client import AppointmentsApi
 from tests.support.counts import dead_letter_depths
 from tests.support.functions import environment_changed

@@ -12,9 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bootstrap import engine, names
+from bootstrap import names
 from bootstrap.config import LOCAL_API_KEY, STATE_DIR
-from bootstrap.stack_queries import queue_depth, stack_outputs
+from bootstrap.engines import ministack
+from bootstrap.stack.queries import queue_depth, stack_outputs
 from tests.support.counts import stored_rows
 from tests.support.faults import FaultRig
 from tests.support.polling import wait_for
@@ -53,7 +54,7 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
             name: tuple(queue_depth(rig.sqs, rig.stack.outputs[pair.queue_output]))
             for name, pair in names.QUEUES.items()
         }
-        stopped = engine.stop(rig.kit_config)
+        stopped = ministack.stop(rig.kit_config)
         stopped_ms = int(time.time() * 1000)
         try:
             assert stopped is not None, (
@@ -67,7 +68,7 @@ def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
             assert pending > 0, "nothing was in flight when the engine stopped: the restart proved nothing"
         finally:
             # Whatever the checks above found, the engine comes back, with what it saved.
-            again = engine.start(rig.kit_config)
+            again = ministack.start(rig.kit_config)
             outputs_again = stack_outputs(rig.kit_config)
     rig.report(
         f"started again: engine started={again.started}, same API={outputs_again == rig.stack.outputs}"
@@ -128,7 +129,7 @@ def test_what_the_engine_saved_is_readable_by_this_user_alone(
     again as it came up), whatever order the tests run in."""
     if stage.config.engine != "ministack" or not stage.config.persist:
         pytest.skip("only the Docker-free engine with PERSIST=1 saves its state in .local/")
-    files = engine.files_of(stage.config)
+    files = ministack.files_of(stage.config)
     secrets = [STATE_DIR, LOCAL_API_KEY, files.folder, files.log, files.pid]
     for folder in (files.state, files.s3):
         secrets += [folder, *folder.rglob("*")] if folder.exists() else []

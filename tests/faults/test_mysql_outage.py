@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from bootstrap import names
-from bootstrap.stack_queries import peek
+from bootstrap.stack.queries import peek
 from tests.support.api_client import AppointmentsApi
 from tests.support.counts import stored_rows
 from tests.support.faults import FaultRig, holds

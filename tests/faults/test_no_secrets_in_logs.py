@@ -10,8 +10,8 @@ import pytest
 
 from bootstrap import names
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
-from bootstrap.kit import Stack
-from bootstrap.stack_queries import events_since
+from bootstrap.dev.kit import Stack
+from bootstrap.stack.queries import function_logs
 from tests.support import stages
 from tests.support.api_client import AppointmentsApi
 from tests.support.deadlines import Deadlines
@@ -25,7 +25,8 @@ FUNCTIONS = tuple(function.output for function in names.FUNCTIONS)
 
 
 def function_log_lines(logs: Any, group: str) -> list[str]:
-    return [event["message"] for event in events_since(logs, group, start=0)]
+    function = group.removeprefix(names.LOG_GROUP_PREFIX)
+    return [event.message for event in function_logs(logs, function)]
 
 
 def test_no_password_or_api_key_appears_in_any_function_log(
@@ -50,11 +51,13 @@ def test_no_password_or_api_key_appears_in_any_function_log(
     logs = kit_config.client("logs")
     groups = [
         group["logGroupName"]
-        for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix="/aws/lambda/")
+        for page in logs.get_paginator("describe_log_groups").paginate(
+            logGroupNamePrefix=names.LOG_GROUP_PREFIX
+        )
         for group in page["logGroups"]
     ]
     lines = {group: function_log_lines(logs, group) for group in groups}
-    ours = {name: lines.get(f"/aws/lambda/{stack.outputs[name]}", []) for name in FUNCTIONS}
+    ours = {name: lines.get(names.log_group(stack.outputs[name]), []) for name in FUNCTIONS}
 
     stage_passwords = [
         stages.mysql_password(stages.mysql_user(spec, country))

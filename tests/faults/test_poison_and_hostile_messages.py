@@ -15,7 +15,7 @@ from appointments.adapters.dynamodb import DynamoAppointmentRepository
 from appointments.domain import Appointment, Country
 from appointments.messages import AppointmentMessage
 from bootstrap import names
-from bootstrap.stack_queries import peek, waiting_messages
+from bootstrap.stack.queries import peek, waiting_messages
 from tests.support.appointments import appointment
 from tests.support.deadlines import Deadlines
 from tests.support.faults import holds

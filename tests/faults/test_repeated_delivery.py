@@ -13,7 +13,7 @@ import pytest
 
 from bootstrap import names
 from bootstrap.config import KitConfig
-from bootstrap.kit import Stack
+from bootstrap.dev.kit import Stack
 from tests.support.counts import dead_letter_depths
 from tests.support.faults import FaultRig
 from tests.support.polling import wait_for

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bootstrap import kit
 from bootstrap.config import KitConfig
+from bootstrap.dev import kit
 from tests.support.queues import throwaway_queue
 from tests.support.random_refs import random_insured_id
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bootstrap import names
 from bootstrap.config import KitConfig
-from bootstrap.kit import Stack
+from bootstrap.dev.kit import Stack
 
 BIN = Path(sys.executable).parent
 

@@ -12,7 +12,7 @@ import pytest
 from appointments.adapters.dynamodb import DynamoAppointmentRepository, _to_item, new_item
 from appointments.domain import Appointment, Country
 from bootstrap import names
-from bootstrap.kit import Stack
+from bootstrap.dev.kit import Stack
 from tests.support.appointments import appointment
 from tests.support.random_refs import random_schedule_id
 

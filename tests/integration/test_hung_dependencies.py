@@ -33,7 +33,7 @@ from appointments.domain import (
 )
 from bootstrap import names
 from bootstrap.config import KitConfig
-from bootstrap.kit import Stack
+from bootstrap.dev.kit import Stack
 from tests.support.silent_server import silent_server
 
 FUNCTION_TIMEOUT_SECONDS = 10  # the template's, for the HTTP function and the processors

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import engine, provision
 from bootstrap.config import KitConfig, KitError
-from bootstrap.kit import Stack
+from bootstrap.dev.kit import Stack
+from bootstrap.engines import ministack
+from bootstrap.stack import database, provision
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def test_a_port_taken_by_another_program_is_named_with_the_way_out(
     config = dataclasses.replace(kit_config, engine_port=busy_port, engine_url=None)
 
     with pytest.raises(KitError) as raised:
-        engine.start(config)
+        ministack.start(config)
 
     message = str(raised.value)
     assert f"port {busy_port} is taken by a program that is not the local engine" in message
@@ -48,7 +49,7 @@ def test_a_missing_mysql_is_named_with_the_way_out(kit_config: KitConfig, closed
     config = dataclasses.replace(kit_config, mysql_port=closed_port)
 
     with pytest.raises(KitError) as raised:
-        provision.check_mysql(config)
+        database.check_mysql(config)
 
     message = str(raised.value)
     assert f"MySQL is not answering on 127.0.0.1:{closed_port}" in message

@@ -16,7 +16,7 @@ from appointments.adapters.ssm import DB_PARAMETER_NAMES, MissingDbParameter, My
 from appointments.domain import Appointment, Country, StoreUnavailable
 from bootstrap import names
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
-from bootstrap.kit import Stack
+from bootstrap.dev.kit import Stack
 from tests.support.appointments import appointment
 from tests.support.silent_server import silent_server
 

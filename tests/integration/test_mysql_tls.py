@@ -22,8 +22,9 @@ from pymysql.constants import ER
 from appointments.adapters.mysql import MySqlCountryUnitOfWork
 from appointments.adapters.ssm import MySqlSettings
 from appointments.domain import Appointment, Country, StoreUnavailable
-from bootstrap import names, provision
+from bootstrap import names
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
+from bootstrap.stack import database
 from tests.support.appointments import appointment
 from tests.support.certificates import Authority
 from tests.support.prerequisites import missing
@@ -102,8 +103,8 @@ def tls_mysql(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsMySql]:
             time.sleep(0.2)
         # The schemas and country users the kit makes, then the RDS rule: this user only over TLS.
         on_this_server = replace(KitConfig.from_env({}), mysql_port=port, mysql_password="")
-        provision.migrate_local(on_this_server)
-        provision.apply_mysql_init(on_this_server)
+        database.migrate_local(on_this_server)
+        database.apply_mysql_init(on_this_server)
         admin = pymysql.connect(host="127.0.0.1", port=port, user="root", autocommit=True)
         with admin, admin.cursor() as cursor:
             cursor.execute(f"ALTER USER '{PE.user}'@'%' REQUIRE SSL")

@@ -28,7 +28,7 @@ from appointments.ports import AppointmentRepository, CountryUnitOfWork
 from appointments.services import new_appointment_id
 from bootstrap import names
 from bootstrap.config import KitConfig
-from bootstrap.kit import Stack
+from bootstrap.dev.kit import Stack
 from tests.support.appointments import appointment
 from tests.support.fakes import InMemoryAppointmentRepository, InMemoryCountryUnitOfWork
 

@@ -18,10 +18,11 @@ import pymysql
 import pytest
 
 from appointments.adapters.mysql import SLOT_KEY
-from bootstrap import migrations, names
+from bootstrap import names
 from bootstrap.config import MIGRATIONS, ROOT, KitConfig, KitError
-from bootstrap.kit import Stack
-from bootstrap.stack_queries import admin_connection
+from bootstrap.dev.kit import Stack
+from bootstrap.stack import migrations
+from bootstrap.stack.queries import admin_connection
 from tests.support.random_refs import random_insured_id, random_schedule_id
 
 # The appointments table as the first version of the kit created it (mysql-init/, November 2026):

@@ -13,7 +13,7 @@ from appointments.domain import Country
 from appointments.messages import AppointmentMessage
 from appointments.services import new_appointment_id
 from bootstrap import names
-from bootstrap.kit import Stack
+from bootstrap.dev.kit import Stack
 from tests.support.appointments import appointment
 from tests.support.queues import receive_one, throwaway_queue
 

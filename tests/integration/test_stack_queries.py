@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bootstrap.stack_queries import QueueDepth, peek, queue_depth
+from bootstrap.stack.queries import QueueDepth, peek, queue_depth
 from tests.support.queues import throwaway_queue
 
 WAITING = 25  # more than one receive shows

@@ -9,7 +9,7 @@ from typing import Any
 import pymysql
 
 from bootstrap import names
-from bootstrap.stack_queries import queue_depth
+from bootstrap.stack.queries import queue_depth
 
 
 def stored_rows(admin: pymysql.connections.Connection, country: str, appointment_ids: Sequence[str]) -> int:

@@ -22,7 +22,7 @@ class FakeContext:
         return 10_000
 
 
-# The routes of bootstrap/template.yaml (tests/unit/kit/test_template.py holds it to them). API
+# The routes of bootstrap/stack/template.yaml (tests/unit/kit/test_template.py holds it to them). API
 # Gateway tells the function which one a request matched: the HTTP API's routeKey, the REST API's
 # resource.
 TEMPLATE_ROUTES = (("POST", "/appointments"), ("GET", "/appointments/{insuredId}"), ("GET", "/docs"))

@@ -13,7 +13,7 @@ import pymysql
 
 from bootstrap import names
 from bootstrap.config import KitConfig
-from bootstrap.kit import Stack
+from bootstrap.dev.kit import Stack
 from tests.support.api_client import AppointmentsApi
 from tests.support.deadlines import Deadlines
 from tests.support.stages import OwnStage

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bootstrap.engine_choice import EngineChoice
+from bootstrap.engines.choice import EngineChoice
 
 
 class FixturePlan(StrEnum):

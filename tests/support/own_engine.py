@@ -12,9 +12,11 @@ import sys
 import time
 import traceback
 
-from bootstrap import engine, kit, provision
 from bootstrap.config import KitConfig, KitError
-from bootstrap.kit import Stack
+from bootstrap.dev import kit
+from bootstrap.dev.kit import Stack
+from bootstrap.engines import ministack
+from bootstrap.stack import artifacts
 from tests.support.stages import (
     OWN_ENGINE_STAGE,
     OWN_ENGINE_STATE,
@@ -31,9 +33,9 @@ READY_WITHIN_SECONDS = 180.0
 def bring_up(kit_config: KitConfig) -> Stack:
     """The own engine started (when it is not running) and its stage provisioned; no-ops when done."""
     config = own_engine(kit_config)
-    engine.start(config)
+    ministack.start(config)
     zips = kit_zips(kit_config)
-    provision.upload_artifacts(config, zips)
+    artifacts.upload_artifacts(config, zips)
     return provision_stage(kit_config, STAGES[OWN_ENGINE_STAGE], zips)
 
 
@@ -58,8 +60,8 @@ def main() -> int:
     kit_config, _ = kit.resolve()
     try:
         bring_up(kit_config)
-        engine.stop(own_engine(kit_config))
-        engine.start(own_engine(kit_config))  # loads what it saved: the stage is there as it was
+        ministack.stop(own_engine(kit_config))
+        ministack.start(own_engine(kit_config))  # loads what it saved: the stage is there as it was
     except Exception as error:  # the test that waits for it names it
         READY.write_text(f"{type(error).__name__}: {error}\n{traceback.format_exc()}")
         return 1

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bootstrap import engine, kit, localstack, names
+from bootstrap import names
 from bootstrap.config import COMPOSE_FILE, ROOT, STATE_DIR, KitConfig, KitError, private_dir, with_dotenv
-from bootstrap.engine_choice import EngineChoice
+from bootstrap.dev import kit
+from bootstrap.engines import localstack, ministack
+from bootstrap.engines.choice import EngineChoice
 from bootstrap.progress import Progress
 from tests.support.fixture_plan import FixturePlan, plan_test_stack
 from tests.support.own_engine import READY
@@ -104,9 +106,9 @@ class SessionCloud:
     def close(self) -> None:
         if self.own_engine is not None:
             self.own_engine.wait(timeout=240)
-            engine.stop(own_engine(self.config))
+            ministack.stop(own_engine(self.config))
         if self.engine_started:
-            engine.stop()
+            ministack.stop()
         if self.stop_compose is not None:
             self.stop_compose()
 
@@ -137,7 +139,7 @@ def bring_up(
     own: bool = True,
     rest_stage: bool = True,
 ) -> SessionCloud:
-    running = localstack.is_ready(config) if config.engine == "localstack" else engine.is_ready(config)
+    running = localstack.is_ready(config) if config.engine == "localstack" else ministack.is_ready(config)
     plan = plan_test_stack(choice, running)
     say(f"test stack: {plan} ({choice.reason})")
     stop_compose = _start_compose() if plan is FixturePlan.COMPOSE else None
@@ -151,7 +153,7 @@ def bring_up(
             [sys.executable, "-m", "tests.support.own_engine"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
         )
         say(f"restart test's engine: starting in the background on port {own_engine(config).engine_port}")
-    can_deploy = config.engine != "ministack" or engine.engine_python_version() == "3.12"
+    can_deploy = config.engine != "ministack" or ministack.engine_python_version() == "3.12"
     rest = deploy_rest_stage(config) if rest_stage and can_deploy else None
     zips = kit_zips(config)
     began = time.monotonic()

@@ -19,10 +19,12 @@ from functools import cached_property
 
 import pytest
 
-from bootstrap import build, engine, names, provision, warm
+from bootstrap import build, names
 from bootstrap.config import STATE_DIR, KitConfig, open_private, private_dir
-from bootstrap.kit import Stack
-from bootstrap.stack_queries import admin_connection, stack_outputs
+from bootstrap.dev.kit import Stack
+from bootstrap.engines import ministack
+from bootstrap.stack import parameters, provision, warm
+from bootstrap.stack.queries import admin_connection, stack_outputs
 from tests.support.api_client import AppointmentsApi
 
 STAGE_KEYS = STATE_DIR / "test-stages"
@@ -133,7 +135,7 @@ def api_key(spec: StageSpec) -> str:
     if kept.exists():
         return kept.read_text().strip()
     private_dir(STAGE_KEYS)
-    key = provision.new_api_key()
+    key = parameters.new_api_key()
     with open_private(kept) as out:
         out.write(key + "\n")
     return key
@@ -146,10 +148,10 @@ def provision_stage(kit: KitConfig, spec: StageSpec, zips: list[build.BuiltZip])
     ssm = config.client("ssm")
     for country in names.COUNTRIES:
         user = mysql_user(spec, country)
-        values = provision.connection_parameter_values(
+        values = parameters.connection_parameter_values(
             kit.lambda_mysql_host, kit.lambda_mysql_port, user, mysql_password(user), names.schema(country)
         )
-        provision.put_country_parameters(ssm, config.db_parameters_prefix, country, values)
+        parameters.put_country_parameters(ssm, config.db_parameters_prefix, country, values)
     key = api_key(spec)
     ssm.put_parameter(Name=config.api_key_parameter, Value=key, Type="SecureString", Overwrite=True)
     provision.deploy_stack(config, provision.stack_parameters(config, zips))
@@ -181,7 +183,7 @@ def warm_stages(kit: KitConfig, stacks: list[Stack]) -> int:
 
 def kit_zips(kit: KitConfig) -> list[build.BuiltZip]:
     """The zips the kit's stack runs (built by its `make up`, found by their content hash)."""
-    return build.build(engine.zip_target(kit))
+    return build.build(ministack.zip_target(kit))
 
 
 @dataclass(frozen=True)

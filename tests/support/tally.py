@@ -9,7 +9,6 @@ schemas). The DLQs' depths are in tests/support/counts.py.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -18,9 +17,10 @@ from typing import Any, TypeVar
 
 import pymysql
 
-from bootstrap import names, warm
+from bootstrap import names
 from bootstrap.config import KitConfig
-from bootstrap.stack_queries import events_since
+from bootstrap.stack import warm
+from bootstrap.stack.queries import function_logs
 from tests.support.polling import wait_for
 
 TABLES = ("appointments", "appointment_rejections")
@@ -50,20 +50,9 @@ def outputs_for(kit_config: KitConfig, api_url: str) -> dict[str, str]:
 
 def log_lines(kit_config: KitConfig, function: str, since_ms: int) -> list[dict[str, Any]]:
     """The function's structured log lines from `since_ms` on (none when it never ran)."""
-    logs = kit_config.client("logs")
-    try:
-        events = events_since(logs, f"/aws/lambda/{function}", since_ms)
-    except logs.exceptions.ResourceNotFoundException:
-        return []
-    lines = []
-    for event in events:
-        try:
-            line = json.loads(event["message"])
-        except ValueError:
-            continue
-        if isinstance(line, dict):
-            lines.append(line)
-    return lines
+    return [
+        e.fields for e in function_logs(kit_config.client("logs"), function, since_ms) if e.fields is not None
+    ]
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def test_a_plain_key_of_16_characters_is_long_enough() -> None:
 
 
 def test_the_key_the_kit_makes_is_long_enough() -> None:
-    from bootstrap.provision import new_api_key
+    from bootstrap.stack.parameters import new_api_key
 
     key = new_api_key()
 

@@ -12,8 +12,8 @@ from appointments.adapters.eventbridge import EventBridgeSettledPublisher
 from appointments.adapters.sns import SnsAppointmentPublisher
 from appointments.domain import Appointment, AppointmentRequest, Country, SlotOutcome
 from bootstrap import names
-from bootstrap.asyncapi import asyncapi_document
 from bootstrap.config import ROOT
+from bootstrap.contracts.asyncapi import asyncapi_document
 from tests.support.contracts import committed_document, contract_errors
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)

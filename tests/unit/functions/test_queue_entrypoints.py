@@ -149,7 +149,7 @@ def test_the_callback_reports_exactly_the_unknown_and_the_malformed_records(call
 def test_an_empty_batch_the_warm_up_sends_touches_nothing(
     processor: ModuleType, callback: ModuleType
 ) -> None:
-    from bootstrap.warm import EMPTY_BATCH
+    from bootstrap.stack.warm import EMPTY_BATCH
 
     assert processor.lambda_handler(EMPTY_BATCH, FakeContext()) == {"batchItemFailures": []}
     assert callback.lambda_handler(EMPTY_BATCH, FakeContext()) == {"batchItemFailures": []}

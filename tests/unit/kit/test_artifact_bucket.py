@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from bootstrap import provision
 from bootstrap.build import BuiltZip
 from bootstrap.config import KitError, StackConfig
-from bootstrap.provision import BucketState
+from bootstrap.stack import artifacts
+from bootstrap.stack.artifacts import BucketState
 
 ACCOUNT = "111122223333"
 ZIPS = [
@@ -91,18 +91,18 @@ def on_aws(s3: FakeS3) -> StackWithFakeS3:
 def test_headbucket_with_the_expected_owner_says_whose_the_bucket_is(
     head_status: int | None, state: BucketState
 ) -> None:
-    assert provision.artifact_bucket_state(head_status) is state
+    assert artifacts.artifact_bucket_state(head_status) is state
 
 
 def test_any_other_answer_to_headbucket_stops_the_upload() -> None:
     with pytest.raises(KitError, match="HTTP 301"):
-        provision.artifact_bucket_state(301)
+        artifacts.artifact_bucket_state(301)
 
 
 def test_every_s3_call_names_this_account_as_the_owner() -> None:
     s3 = FakeS3(BucketState.MISSING)
 
-    assert provision.upload_artifacts(on_aws(s3), ZIPS) == len(ZIPS)
+    assert artifacts.upload_artifacts(on_aws(s3), ZIPS) == len(ZIPS)
 
     for name, arguments in s3.calls:
         if name == "create_bucket":  # CreateBucket takes no owner: the bucket is made by this account
@@ -115,7 +115,7 @@ def test_a_bucket_of_another_account_is_refused_before_any_code_is_sent() -> Non
     s3 = FakeS3(BucketState.FOREIGN)
 
     with pytest.raises(KitError, match=f"artifacts exists and is not account {ACCOUNT}'s"):
-        provision.upload_artifacts(on_aws(s3), ZIPS)
+        artifacts.upload_artifacts(on_aws(s3), ZIPS)
     assert [name for name, _ in s3.calls] == ["head_bucket"]
 
 
@@ -128,14 +128,14 @@ def test_a_bucket_taken_by_someone_else_between_the_check_and_the_create_is_refu
     s3.create_bucket = taken  # type: ignore[method-assign]
 
     with pytest.raises(KitError, match="is not account"):
-        provision.upload_artifacts(on_aws(s3), ZIPS)
+        artifacts.upload_artifacts(on_aws(s3), ZIPS)
     assert "upload_file" not in [name for name, _ in s3.calls]
 
 
 def test_a_bucket_the_kit_makes_blocks_public_access_and_keeps_versions() -> None:
     s3 = FakeS3(BucketState.MISSING)
 
-    provision.upload_artifacts(on_aws(s3), ZIPS)
+    artifacts.upload_artifacts(on_aws(s3), ZIPS)
 
     calls = dict(s3.calls)
     assert calls["create_bucket"]["CreateBucketConfiguration"] == {"LocationConstraint": "eu-west-1"}
@@ -153,7 +153,7 @@ def test_a_bucket_the_kit_makes_blocks_public_access_and_keeps_versions() -> Non
 def test_a_bucket_that_is_ours_already_is_left_as_it_is_and_only_new_zips_are_sent() -> None:
     s3 = FakeS3(BucketState.OURS, stored=(ZIPS[0].s3_key,))
 
-    assert provision.upload_artifacts(on_aws(s3), ZIPS) == 1
+    assert artifacts.upload_artifacts(on_aws(s3), ZIPS) == 1
     assert [name for name, _ in s3.calls if name.startswith(("create", "put_"))] == []
 
 
@@ -161,7 +161,7 @@ def test_a_local_engine_gets_the_same_calls_with_its_own_account() -> None:
     s3 = FakeS3(BucketState.MISSING)
     local = StackWithFakeS3(engine_url="http://127.0.0.1:4566", region="us-east-1", s3=s3)
 
-    assert provision.upload_artifacts(local, ZIPS) == len(ZIPS)
+    assert artifacts.upload_artifacts(local, ZIPS) == len(ZIPS)
     assert "CreateBucketConfiguration" not in dict(s3.calls)["create_bucket"]  # us-east-1 takes none
     assert [name for name, _ in s3.calls if name.startswith("put_")] == [
         "put_public_access_block",

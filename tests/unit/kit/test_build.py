@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from bootstrap import build
-from bootstrap.build import _files, _write_zip
+from bootstrap.build import bytecode, zips
+from bootstrap.build.archive import write_zip
+from bootstrap.build.manifest import zip_entries
 
 
 def make_tree(root: Path) -> None:
@@ -36,9 +38,9 @@ def make_tree(root: Path) -> None:
 
 def test_the_same_files_give_byte_identical_zips(tmp_path: Path) -> None:
     make_tree(tmp_path / "src")
-    first = _write_zip(tmp_path / "a.zip", list(_files(tmp_path / "src", ())))
+    first = write_zip(tmp_path / "a.zip", list(zip_entries(tmp_path / "src", ())))
     os.utime(tmp_path / "src" / "pkg" / "__init__.py", (0, 0))
-    second = _write_zip(tmp_path / "b.zip", list(_files(tmp_path / "src", ())))
+    second = write_zip(tmp_path / "b.zip", list(zip_entries(tmp_path / "src", ())))
 
     assert first == second
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
@@ -47,9 +49,9 @@ def test_the_same_files_give_byte_identical_zips(tmp_path: Path) -> None:
 def test_bytecode_and_excluded_packages_stay_out(tmp_path: Path) -> None:
     make_tree(tmp_path / "src")
 
-    _write_zip(
+    write_zip(
         tmp_path / "a.zip",
-        list(_files(tmp_path / "src", ("pymysql", "PyMySQL", "_cffi_backend", "python_ulid"))),
+        list(zip_entries(tmp_path / "src", ("pymysql", "PyMySQL", "_cffi_backend", "python_ulid"))),
     )
 
     assert zipfile.ZipFile(tmp_path / "a.zip").namelist() == ["pkg/__init__.py"]
@@ -59,7 +61,8 @@ def test_the_installers_records_stay_out_and_the_packages_metadata_rides_along(t
     make_tree(tmp_path / "src")
 
     names = [
-        arcname for arcname, _ in _files(tmp_path / "src", ("pymysql", "PyMySQL", "pkg", "_cffi_backend"))
+        arcname
+        for arcname, _ in zip_entries(tmp_path / "src", ("pymysql", "PyMySQL", "pkg", "_cffi_backend"))
     ]
 
     assert names == ["python_ulid-4.1.0.dist-info/METADATA"]
@@ -69,8 +72,8 @@ def test_where_the_kit_is_checked_out_changes_no_byte_of_a_zip(tmp_path: Path) -
     make_tree(tmp_path / "here")
     make_tree(tmp_path / "elsewhere")
 
-    here = _write_zip(tmp_path / "a.zip", list(_files(tmp_path / "here", ())))
-    elsewhere = _write_zip(tmp_path / "b.zip", list(_files(tmp_path / "elsewhere", ())))
+    here = write_zip(tmp_path / "a.zip", list(zip_entries(tmp_path / "here", ())))
+    elsewhere = write_zip(tmp_path / "b.zip", list(zip_entries(tmp_path / "elsewhere", ())))
 
     assert here == elsewhere
 
@@ -91,7 +94,7 @@ def module_tree(root: Path) -> list[tuple[str, Path]]:
     )
     (package / "used.py").write_text("X = 'used'\n")
     (package / "unused.py").write_text("Y = 'never imported'\n")
-    return list(_files(root, ()))
+    return list(zip_entries(root, ()))
 
 
 def this_python() -> build.Target:
@@ -102,12 +105,12 @@ def this_python() -> build.Target:
 def test_bytecode_rides_along_for_what_the_cold_start_imports_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(build, "BUILD_DIR", tmp_path / "build")
+    monkeypatch.setattr(bytecode, "BUILD_DIR", tmp_path / "build")
     sources = module_tree(tmp_path / "src")
     function = build.FunctionZip("probe", "probed.handler")
     target = this_python()
 
-    compiled = dict(build._bytecode(function, sources, target, (tmp_path / "src",)))
+    compiled = dict(bytecode.cold_start_bytecode(function, sources, target, (tmp_path / "src",)))
 
     tag = sys.implementation.cache_tag
     assert sorted(compiled) == [
@@ -123,13 +126,13 @@ def test_bytecode_rides_along_for_what_the_cold_start_imports_only(
 def test_the_bytecode_in_the_zip_is_what_runs_without_checking_the_source(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(build, "BUILD_DIR", tmp_path / "build")
+    monkeypatch.setattr(bytecode, "BUILD_DIR", tmp_path / "build")
     sources = module_tree(tmp_path / "src")
     target = this_python()
-    sources += build._bytecode(
+    sources += bytecode.cold_start_bytecode(
         build.FunctionZip("probe", "probed.handler"), sources, target, (tmp_path / "src",)
     )
-    _write_zip(tmp_path / "f.zip", sources)
+    write_zip(tmp_path / "f.zip", sources)
     zipfile.ZipFile(tmp_path / "f.zip").extractall(tmp_path / "task")
     # Changed source, unchanged bytecode: the bytecode is what runs (it is not checked).
     (tmp_path / "task" / "probed" / "used.py").write_text("X = 'source'\n")
@@ -148,13 +151,15 @@ def test_the_bytecode_in_the_zip_is_what_runs_without_checking_the_source(
 def test_no_bytecode_for_another_python_than_the_target(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(build, "BUILD_DIR", tmp_path / "build")
+    monkeypatch.setattr(bytecode, "BUILD_DIR", tmp_path / "build")
     sources = module_tree(tmp_path / "src")
 
     other = build.Target(version="2.7")
 
     assert (
-        build._bytecode(build.FunctionZip("probe", "probed.handler"), sources, other, (tmp_path / "src",))
+        bytecode.cold_start_bytecode(
+            build.FunctionZip("probe", "probed.handler"), sources, other, (tmp_path / "src",)
+        )
         == []
     )
 
@@ -162,12 +167,14 @@ def test_no_bytecode_for_another_python_than_the_target(
 def test_a_change_in_our_code_changes_the_fingerprint(tmp_path: Path) -> None:
     sources = module_tree(tmp_path / "src")
     function = build.FunctionZip("probe", "probed.handler")
-    before = build._fingerprint(function, sources, tmp_path)
+    before = zips.inputs_fingerprint(function, sources, tmp_path)
 
     (tmp_path / "src" / "probed" / "used.py").write_text("X = 'changed'\n")
 
-    assert build._fingerprint(function, sources, tmp_path) != before
-    assert build._fingerprint(function, sources, tmp_path) == build._fingerprint(function, sources, tmp_path)
+    assert zips.inputs_fingerprint(function, sources, tmp_path) != before
+    assert zips.inputs_fingerprint(function, sources, tmp_path) == zips.inputs_fingerprint(
+        function, sources, tmp_path
+    )
 
 
 LINUX_X86 = build.Host("Linux", "x86_64", "glibc", "cpython-312")
@@ -209,7 +216,7 @@ def test_a_native_target_needs_only_the_same_python_whatever_the_machine() -> No
 def test_a_build_that_cannot_probe_ships_no_bytecode_and_never_runs_the_probe(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(build, "BUILD_DIR", tmp_path / "build")
+    monkeypatch.setattr(bytecode, "BUILD_DIR", tmp_path / "build")
     monkeypatch.setattr(
         build.Host, "this_one", classmethod(lambda cls: build.Host("Darwin", "arm64", "", "cpython-312"))
     )
@@ -217,16 +224,21 @@ def test_a_build_that_cannot_probe_ships_no_bytecode_and_never_runs_the_probe(
     def no_probe(*args: object) -> set[Path]:
         raise AssertionError("the import probe ran on a host that cannot load the wheels")
 
-    monkeypatch.setattr(build, "_imported_at_cold_start", no_probe)
+    monkeypatch.setattr(bytecode, "_imported_at_cold_start", no_probe)
     sources = module_tree(tmp_path / "src")
 
-    assert build._bytecode(build.FunctionZip("probe", "probed.handler"), sources, build.AWS_TARGET, ()) == []
+    assert (
+        bytecode.cold_start_bytecode(
+            build.FunctionZip("probe", "probed.handler"), sources, build.AWS_TARGET, ()
+        )
+        == []
+    )
 
 
 def test_whether_bytecode_rides_along_is_part_of_the_fingerprint(tmp_path: Path) -> None:
     sources = module_tree(tmp_path / "src")
     function = build.FunctionZip("probe", "probed.handler")
 
-    assert build._fingerprint(function, sources, tmp_path, None) != build._fingerprint(
+    assert zips.inputs_fingerprint(function, sources, tmp_path, None) != zips.inputs_fingerprint(
         function, sources, tmp_path, "Darwin arm64 cannot load the functions' manylinux x86_64 wheels"
     )

@@ -14,9 +14,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from bootstrap import awslocal, build, deploy, kit, observe
+from bootstrap import build
 from bootstrap.__main__ import main
 from bootstrap.config import ROOT, KitConfig, StackConfig
+from bootstrap.dev import kit
+from bootstrap.engines import awslocal
+from bootstrap.ops import observe
+from bootstrap.stack import deploy
 
 
 @pytest.fixture
@@ -232,7 +236,7 @@ TARGETS: dict[str, tuple[list[str], Callable[[str], list[list[str]]]]] = {
     "logs": (["JSON"], lambda v: [["-m", "bootstrap", "logs", "--json"]]),
     "awslocal": (
         ["ARGS", "ENGINE_PORT", "AWS_REGION"],
-        lambda v: [["-m", "bootstrap.awslocal", ".venv/bin/awslocal"]],
+        lambda v: [["-m", "bootstrap.engines.awslocal", ".venv/bin/awslocal"]],
     ),
     "integration": (
         ["TEST_WORKERS"],
@@ -398,7 +402,7 @@ def test_a_new_appointment_id_has_the_shape_trace_accepts() -> None:
 @pytest.mark.parametrize("given", [[], ["--rest-api-logs-role", "existing"]])
 def test_a_deploy_sets_the_account_logs_role_unless_told_the_account_has_one(given: list[str]) -> None:
     from bootstrap.__main__ import deploy_config, parser
-    from bootstrap.provision import stack_parameters
+    from bootstrap.stack.provision import stack_parameters
 
     args = parser().parse_args(
         ["deploy", "--stage", "dev", "--api-flavour", "rest", "--region", "eu-west-1", *given]

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bootstrap import localstack as bootstrap_localstack
-from bootstrap import provision
 from bootstrap.config import ROOT
+from bootstrap.engines import localstack as bootstrap_localstack
+from bootstrap.stack import database
 from tests.support.documents import interpolate, load_yaml, validate
 
 
@@ -75,7 +75,7 @@ def test_mysql_is_initialised_with_every_script_the_kit_applies_in_the_same_orde
         )
         if target.startswith("/docker-entrypoint-initdb.d/")
     }
-    scripts = [f"./{script.relative_to(ROOT)}" for script in provision.mysql_init_scripts()]
+    scripts = [f"./{script.relative_to(ROOT)}" for script in database.mysql_init_scripts()]
 
     assert list(mounted) == scripts
     assert sorted(mounted.values()) == list(mounted.values())

@@ -11,9 +11,9 @@ import pytest
 
 from appointments.adapters.mysql import MySqlCountryUnitOfWork
 from appointments.settings import ProcessorSettings, SettingsError, load_settings
-from bootstrap import deploy
 from bootstrap.config import KitConfig, KitError, StackConfig
 from bootstrap.progress import Progress
+from bootstrap.stack import deploy
 from tests.support.certificates import Authority
 
 PROCESSOR_ENVIRONMENT = {

@@ -10,8 +10,9 @@ import pymysql
 import pytest
 
 from appointments.adapters.ssm import DB_PARAMETER_NAMES
-from bootstrap import db_users, names
+from bootstrap import names
 from bootstrap.config import KitError
+from bootstrap.stack import db_users
 
 PASSWORD = "generated-Password_1"  # noqa: S105 (a stand-in for secrets.token_urlsafe)
 

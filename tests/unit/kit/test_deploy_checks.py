@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from bootstrap import build, deploy, names
+from bootstrap import build, names
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitError, StackConfig
 from bootstrap.progress import Progress
+from bootstrap.stack import deploy
 
 PREFIX = names.DEFAULT_DB_PARAMETERS_PREFIX
 API_KEY = "generated-api-key-0123456789"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import localstack
 from bootstrap.config import KitConfig, KitError
-from bootstrap.engine_choice import EngineChoice, choose_engine
+from bootstrap.engines import localstack
+from bootstrap.engines.choice import EngineChoice, choose_engine
 from tests.support.fixture_plan import FixturePlan, plan_test_stack
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import engine
+from bootstrap.engines import ministack
 
 
 def fake_engine(directory: Path) -> subprocess.Popen[bytes]:
@@ -22,25 +22,25 @@ def fake_engine(directory: Path) -> subprocess.Popen[bytes]:
 
 
 def test_down_stops_the_engine_named_in_the_pid_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "PID_FILE", tmp_path / "engine.pid")
+    monkeypatch.setattr(ministack, "PID_FILE", tmp_path / "engine.pid")
     process = fake_engine(tmp_path)
-    engine.PID_FILE.write_text(str(process.pid))
+    ministack.PID_FILE.write_text(str(process.pid))
 
-    assert engine.stop() == process.pid
+    assert ministack.stop() == process.pid
 
     with pytest.raises(ProcessLookupError):
         os.kill(process.pid, 0)
-    assert not engine.PID_FILE.exists()
+    assert not ministack.PID_FILE.exists()
 
 
 def test_down_leaves_alone_a_process_that_reused_the_pid(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(engine, "PID_FILE", tmp_path / "engine.pid")
+    monkeypatch.setattr(ministack, "PID_FILE", tmp_path / "engine.pid")
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
-    engine.PID_FILE.write_text(str(other.pid))
+    ministack.PID_FILE.write_text(str(other.pid))
     try:
-        assert engine.stop() is None
+        assert ministack.stop() is None
         assert other.poll() is None
     finally:
         other.kill()
@@ -52,22 +52,22 @@ def ram(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A RAM filesystem with room, and a pid file of the test's own."""
     folder = tmp_path / "shm"
     folder.mkdir()
-    monkeypatch.setattr(engine, "RAM_FILESYSTEM", folder)
-    monkeypatch.setattr(engine, "RAM_ROOM_NEEDED", 0)
-    monkeypatch.setattr(engine, "PID_FILE", tmp_path / "engine.pid")
+    monkeypatch.setattr(ministack, "RAM_FILESYSTEM", folder)
+    monkeypatch.setattr(ministack, "RAM_ROOM_NEEDED", 0)
+    monkeypatch.setattr(ministack, "PID_FILE", tmp_path / "engine.pid")
     return folder
 
 
 def test_the_engine_works_in_a_folder_of_its_own_in_memory_and_down_removes_it(ram: Path) -> None:
-    scratch = engine._new_scratch()
+    scratch = ministack._new_scratch()
     assert scratch is not None
     assert scratch.parent == ram
     assert scratch.stat().st_mode & 0o777 == 0o700
     (scratch / "ministack-lambda-http-x" / "code").mkdir(parents=True)  # a worker's code folder
     process = fake_engine(ram.parent)
-    engine.PID_FILE.write_text(str(process.pid))
+    ministack.PID_FILE.write_text(str(process.pid))
 
-    assert engine.stop() == process.pid
+    assert ministack.stop() == process.pid
 
     assert not scratch.exists()
     assert list(ram.iterdir()) == []
@@ -76,33 +76,33 @@ def test_the_engine_works_in_a_folder_of_its_own_in_memory_and_down_removes_it(r
 def test_without_room_in_memory_the_engine_keeps_the_systems_temporary_folder(
     ram: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(engine, "RAM_ROOM_NEEDED", 1 << 62)
-    assert engine._new_scratch() is None
+    monkeypatch.setattr(ministack, "RAM_ROOM_NEEDED", 1 << 62)
+    assert ministack._new_scratch() is None
 
-    monkeypatch.setattr(engine, "RAM_ROOM_NEEDED", 0)
-    monkeypatch.setattr(engine, "RAM_FILESYSTEM", ram / "none-here")  # macOS has no /dev/shm
-    assert engine._new_scratch() is None
+    monkeypatch.setattr(ministack, "RAM_ROOM_NEEDED", 0)
+    monkeypatch.setattr(ministack, "RAM_FILESYSTEM", ram / "none-here")  # macOS has no /dev/shm
+    assert ministack._new_scratch() is None
     assert list(ram.iterdir()) == []
 
 
 def test_only_a_folder_the_kit_made_in_memory_is_removed(ram: Path) -> None:
     elsewhere = ram.parent / "rimac-engine-not-in-memory"
     elsewhere.mkdir()
-    engine.PID_FILE.with_name("engine-scratch").write_text(str(elsewhere))
+    ministack.PID_FILE.with_name("engine-scratch").write_text(str(elsewhere))
 
-    engine.remove_scratch()
+    ministack.remove_scratch()
 
     assert elsewhere.exists()
-    assert not engine.PID_FILE.with_name("engine-scratch").exists()
+    assert not ministack.PID_FILE.with_name("engine-scratch").exists()
 
 
 def test_make_down_finds_an_engine_a_test_session_left_with_a_state_folder_of_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(engine, "STATE_DIR", tmp_path)
+    monkeypatch.setattr(ministack, "STATE_DIR", tmp_path)
     own = tmp_path / "test-engines" / "restart"
     own.mkdir(parents=True)
     (own / "engine.pid").write_text("1")
-    (tmp_path / "engine.pid").write_text("2")  # the kit's own: stopped by engine.stop()
+    (tmp_path / "engine.pid").write_text("2")  # the kit's own: stopped by ministack.stop()
 
-    assert engine.other_engines() == [own / "engine.pid"]
+    assert ministack.other_engines() == [own / "engine.pid"]

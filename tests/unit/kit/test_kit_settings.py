@@ -12,10 +12,13 @@ from typing import Any
 
 import pytest
 
-from bootstrap import build, config, deploy, engine, kit, localstack, names
+from bootstrap import build, config, names
 from bootstrap.__main__ import main
 from bootstrap.config import STATE_DIR, KitConfig, StackConfig
+from bootstrap.dev import kit
+from bootstrap.engines import localstack, ministack
 from bootstrap.progress import Progress
+from bootstrap.stack import deploy
 
 # The REST stage's outputs, as the kit reads them from the stack.
 OUTPUTS = {names.API_ID: "abc123", names.API_STAGE: "local"}
@@ -205,8 +208,8 @@ def test_a_failed_start_prefers_the_exit_code_compose_ps_reports() -> None:
 def test_down_says_what_docker_compose_down_removed(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(engine, "stop", lambda: None)
-    monkeypatch.setattr(engine, "other_engines", list)  # never the engines a running session uses
+    monkeypatch.setattr(ministack, "stop", lambda: None)
+    monkeypatch.setattr(ministack, "other_engines", list)  # never the engines a running session uses
     monkeypatch.setattr(localstack, "stop", lambda: True)
 
     assert main(["down"]) == 0
@@ -220,9 +223,9 @@ def test_down_stops_an_engine_a_test_session_left_and_names_it(
 ) -> None:
     left = STATE_DIR / "test-engines" / "restart" / "engine.pid"
     stopped: list[Path] = []
-    monkeypatch.setattr(engine, "stop", lambda: None)
-    monkeypatch.setattr(engine, "other_engines", lambda: [left])
-    monkeypatch.setattr(engine, "stop_by_pid_file", lambda pid_file: stopped.append(pid_file) or 4321)
+    monkeypatch.setattr(ministack, "stop", lambda: None)
+    monkeypatch.setattr(ministack, "other_engines", lambda: [left])
+    monkeypatch.setattr(ministack, "stop_by_pid_file", lambda pid_file: stopped.append(pid_file) or 4321)
     monkeypatch.setattr(localstack, "stop", lambda: False)
 
     assert main(["down"]) == 0

@@ -32,7 +32,9 @@ def test_make_lint_scans_the_template_of_both_api_flavours_from_its_own_virtuale
     assert "--require-hashes --compile-bytecode requirements/scan.txt" in lint
     [scan] = [line for line in lint.splitlines() if "bin/checkov" in line]
     assert scan.startswith(f"{SCAN_VENV}/bin/checkov --quiet --compact --framework cloudformation")
-    assert "--file bootstrap/template.yaml --file build/scan/template-rest.yaml" in lint.replace("\\\n  ", "")
+    assert "--file bootstrap/stack/template.yaml --file build/scan/template-rest.yaml" in lint.replace(
+        "\\\n  ", ""
+    )
 
 
 def test_the_scanners_virtualenv_is_ignored_and_cleaned() -> None:

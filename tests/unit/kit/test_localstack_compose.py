@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import localstack
 from bootstrap.config import KitError
+from bootstrap.engines import localstack
 
 LOCALSTACK_EXITED = {
     "ID": "3f2a9c",

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from appointments.adapters.mysql import SLOT_KEY, MySqlCountryUnitOfWork
-from bootstrap import migrations
 from bootstrap.config import MIGRATIONS, KitError
+from bootstrap.stack import migrations
 
 NUMBERED = re.compile(r"(\d{4})_[a-z0-9_]+")
 

@@ -12,7 +12,7 @@ import pytest
 
 from appointments.adapters.ssm import DB_PARAMETER_NAMES
 from appointments.domain import Country
-from bootstrap import names, observe, provision
+from bootstrap import names
 from bootstrap.config import (
     LOCAL_COUNTRY_DATABASES,
     MIGRATIONS,
@@ -20,6 +20,8 @@ from bootstrap.config import (
     KitConfig,
     KitError,
 )
+from bootstrap.ops import observe
+from bootstrap.stack import parameters
 from tests.support.template import load_template
 
 STAGE = "${Stage}"  # as the template writes it
@@ -157,7 +159,7 @@ def test_the_kit_writes_every_database_parameter_the_processor_reads() -> None:
     config = KitConfig.from_env({})
 
     for database in LOCAL_COUNTRY_DATABASES:
-        assert set(provision.db_parameter_values(config, database)) == set(DB_PARAMETER_NAMES)
+        assert set(parameters.db_parameter_values(config, database)) == set(DB_PARAMETER_NAMES)
         assert list(names.db_parameter_names("/p", database.country)) == list(DB_PARAMETER_NAMES)
 
 
@@ -190,7 +192,7 @@ def test_a_country_is_named_in_either_case_and_an_unknown_one_is_refused() -> No
 
 
 def test_make_up_warms_as_many_queue_workers_as_each_mapping_runs_at_once() -> None:
-    from bootstrap import warm
+    from bootstrap.stack import warm
 
     template = load_template()
     mappings = [

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bootstrap import pin_images
 from bootstrap.config import KitError
+from bootstrap.engines import pin_images
 from tests.support.documents import interpolate, load_yaml, validate
 
 # `docker buildx imagetools inspect alpine`, as docs.docker.com shows it (cut after two platforms).

@@ -13,7 +13,7 @@ from aws_lambda_powertools.shared.constants import TRACER_CAPTURE_ERROR_ENV, TRA
 from appointments.services import RESERVED_SECONDS
 from bootstrap import names
 from bootstrap.config import KitError, StackConfig
-from bootstrap.provision import stack_parameters
+from bootstrap.stack.provision import stack_parameters
 from tests.support.template import load_template
 
 
@@ -330,7 +330,7 @@ IAM_NAME_PROPERTIES = {
 def test_the_deploy_asks_only_for_the_capabilities_the_template_needs(
     resources: dict[str, dict[str, Any]],
 ) -> None:
-    from bootstrap.provision import CAPABILITIES
+    from bootstrap.stack.provision import CAPABILITIES
 
     iam = {name: body for name, body in resources.items() if body["Type"].startswith("AWS::IAM::")}
     named = [

@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 
-from bootstrap import build, names, watch
+from bootstrap import build, names
+from bootstrap.build import bytecode, manifest
+from bootstrap.build import zips as build_zips
 from bootstrap.config import LAMBDA_SOURCE
+from bootstrap.dev import watch
 
 OUTPUTS = {function.output: f"fn-{function.output}" for function in names.FUNCTIONS}
 
@@ -173,8 +176,8 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (folder / package / "__init__.py").write_text(text)
     (folder / "wrapt-1.0.dist-info").mkdir()
     (folder / "wrapt-1.0.dist-info" / "METADATA").write_text("Name: wrapt\n")
-    monkeypatch.setattr(build, "_install_dependencies", lambda target: folder)
-    monkeypatch.setattr(build, "BUILD_DIR", tmp_path / "build")  # no bytecode `make build` left
+    monkeypatch.setattr(build_zips, "install_dependencies", lambda target: folder)
+    monkeypatch.setattr(bytecode, "BUILD_DIR", tmp_path / "build")  # no bytecode `make build` left
     return folder
 
 
@@ -217,8 +220,8 @@ def test_an_in_memory_zip_holds_what_the_built_zip_of_the_function_holds(tmp_pat
     zips = build.InMemoryZips(build.AWS_TARGET)
 
     for function in build.FUNCTIONS:
-        expected = list(build._files(source, ())) + list(
-            build._files(site, function.excluded, function.excluded_folders)
+        expected = list(manifest.zip_entries(source, ())) + list(
+            manifest.zip_entries(site, function.excluded, function.excluded_folders)
         )
         assert set(contents(zips.zip(function.name, source))) == {arcname for arcname, _ in expected}
     assert "pymysql/__init__.py" not in contents(zips.zip(names.HTTP_ZIP, source))
@@ -234,7 +237,7 @@ def test_a_new_dependency_folder_gives_a_new_part(
     relocked = tmp_path / "deps-relocked"
     shutil.copytree(site, relocked)
     (relocked / "wrapt" / "__init__.py").write_text("A = 'relocked'\n")
-    monkeypatch.setattr(build, "_install_dependencies", lambda target: relocked)
+    monkeypatch.setattr(build_zips, "install_dependencies", lambda target: relocked)
 
     assert contents(zips.zip(names.HTTP_ZIP, source))["wrapt/__init__.py"] == b"A = 'relocked'\n"
 
@@ -242,13 +245,13 @@ def test_a_new_dependency_folder_gives_a_new_part(
 def test_a_changed_module_rides_without_the_bytecode_of_its_old_source(
     tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(build, "why_no_bytecode", lambda host, target: None)
+    monkeypatch.setattr(bytecode, "why_no_bytecode", lambda host, target: None)
     source = small_package(tmp_path / "lambdas")
     api = source / "appointments" / "api.py"
     cache = tmp_path / "build" / "pyc" / build.AWS_TARGET.cache_tag
     cache.mkdir(parents=True)
     # what `make build` compiled for api.py as it was
-    (cache / f"{build._bytecode_key('appointments/api.py', api.read_bytes())}.pyc").write_bytes(b"old")
+    (cache / f"{bytecode.bytecode_key('appointments/api.py', api.read_bytes())}.pyc").write_bytes(b"old")
     zips = build.InMemoryZips(build.AWS_TARGET)
     compiled = f"appointments/__pycache__/api.{build.AWS_TARGET.cache_tag}.pyc"
 

@@ -5,7 +5,7 @@ the `appointments` package, read from the source and kept per file, so a save pa
 file only), each zip in memory: a copy of its dependency part, made once when the watcher starts
 (build.InMemoryZips), with the package as saved. Then, one function after the other and the HTTP
 function first, UpdateFunctionCode, which stops the function's workers, and at once one invocation
-that starts the new worker (bootstrap/warm.py), so that its cold start is not the next request's;
+that starts the new worker (bootstrap/stack/warm.py), so that its cold start is not the next request's;
 a line says so as soon as the function is warm. A request sent before that line meets the cold
 start itself: the engine answers nothing while it handles UpdateFunctionCode, then handles the
 waiting request before the warm-up. A file that does not parse (saved half-typed) is named with
@@ -30,9 +30,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bootstrap import build, engine, names, warm
+from bootstrap import build, names
 from bootstrap.config import LAMBDA_SOURCE, KitConfig
-from bootstrap.stack_queries import stack_outputs
+from bootstrap.engines import ministack
+from bootstrap.stack import warm
+from bootstrap.stack.queries import stack_outputs
 
 PACKAGE = "appointments"
 POLL_SECONDS = 0.05  # a look at the package's files takes about a millisecond
@@ -164,7 +166,7 @@ def reload(
 
 def watch(config: KitConfig, source: Path = LAMBDA_SOURCE) -> None:
     outputs = stack_outputs(config)
-    zips = build.InMemoryZips(engine.zip_target(config))
+    zips = build.InMemoryZips(ministack.zip_target(config))
     # What a save never changes, made before the first: each zip's dependency part, the import graph.
     print("making each zip's dependency part, once (a few seconds) ...", flush=True)
     for zip_name in names.ZIPS:

@@ -17,9 +17,10 @@ from typing import Any
 import pymysql
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bootstrap import names, provision
+from bootstrap import names
 from bootstrap.config import KitError, StackConfig
-from bootstrap.stack_queries import admin_tls
+from bootstrap.stack import parameters
+from bootstrap.stack.queries import admin_tls
 
 PASSWORD_BYTES = 24  # token_urlsafe: 32 characters of A-Z a-z 0-9 - _
 ANY_HOST = "%"
@@ -76,9 +77,9 @@ def create_users(
                 # a syntax error quotes the statement from where it failed: keep the password out
                 said = str(error.args[-1]).replace(password, "<password>")
                 raise KitError(f"MySQL refused {user}@'{user_host}': {said}") from None
-        values = provision.connection_parameter_values(functions_host, port, user, password, schema)
+        values = parameters.connection_parameter_values(functions_host, port, user, password, schema)
         try:
-            written = provision.put_country_parameters(ssm, prefix, country, values)
+            written = parameters.put_country_parameters(ssm, prefix, country, values)
         except (BotoCoreError, ClientError) as error:
             raise KitError(
                 f"{user}@'{user_host}' has a new password on MySQL that could not be written to SSM "

@@ -16,10 +16,11 @@ from typing import Any
 
 from appointments.adapters.ssm import InvalidApiKeys, parse_api_keys
 from appointments.settings import CA_BUNDLE  # where the processors read it, in the zip and here
-from bootstrap import build, names, provision
+from bootstrap import build, names
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitError, StackConfig
 from bootstrap.progress import Progress
-from bootstrap.stack_queries import stack_outputs
+from bootstrap.stack import artifacts, provision
+from bootstrap.stack.queries import stack_outputs
 
 
 def default_bucket(config: StackConfig) -> str:
@@ -139,7 +140,7 @@ def deploy(config: StackConfig, progress: Progress) -> dict[str, Any]:
         zips = build.build(build.AWS_TARGET)
         note.append(", ".join(f"{z.path.name} {z.sha256[:12]}" for z in zips))
     with progress.step("artifacts") as note:
-        sent = provision.upload_artifacts(config, zips)
+        sent = artifacts.upload_artifacts(config, zips)
         note.append(f"{sent} uploaded, {len(zips) - sent} already in s3://{config.artifact_bucket}")
     with progress.step("stack") as note:
         note.append(provision.deploy_stack(config, provision.stack_parameters(config, zips)))

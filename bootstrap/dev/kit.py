@@ -8,11 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bootstrap import build, engine, localstack, names, provision, warm
+from bootstrap import build, names
 from bootstrap.config import DOTENV, LOCAL_API_KEY, ROOT, KitConfig, with_dotenv
-from bootstrap.engine_choice import EngineChoice, choose_engine, docker_answers
+from bootstrap.engines import localstack, ministack
+from bootstrap.engines.choice import EngineChoice, choose_engine, docker_answers
 from bootstrap.progress import Progress
-from bootstrap.stack_queries import stack_outputs
+from bootstrap.stack import artifacts, database, parameters, provision, warm
+from bootstrap.stack.queries import stack_outputs
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,10 @@ def start_engine(config: KitConfig, progress: Progress) -> tuple[bool, build.Tar
             started = localstack.start(config, with_dotenv(os.environ))  # compose's own view
             note.append(f"LocalStack and MySQL 8.4 {'started' if started else 'already running'} (compose)")
             return started, build.AWS_TARGET
-        status = engine.start(config)
+        status = ministack.start(config)
         state = f"started (pid {status.pid})" if status.started else "already running"
         note.append(f"ministack {state}, Lambdas on Python {status.python_version}")
-    target = engine.zip_target(config, status.python_version)
+    target = ministack.zip_target(config, status.python_version)
     if target is not build.AWS_TARGET:
         progress.say(
             f"  note: the engine runs Python {target.version}, not 3.12; the local zips are built for it"
@@ -62,7 +64,7 @@ def start_engine(config: KitConfig, progress: Progress) -> tuple[bool, build.Tar
 
 def check_mysql(config: KitConfig, progress: Progress) -> None:
     with progress.step("mysql") as note:
-        note.append(f"{provision.check_mysql(config)} on {config.mysql_host}:{config.mysql_port}")
+        note.append(f"{database.check_mysql(config)} on {config.mysql_host}:{config.mysql_port}")
 
 
 def build_zips(target: build.Target, progress: Progress) -> list[build.BuiltZip]:
@@ -87,18 +89,18 @@ def up(config: KitConfig, progress: Progress, reason: str = "") -> Stack:
         check_mysql(config, progress)
     zips = build_zips(target, progress)
     with progress.step("artifacts") as note:
-        sent = provision.upload_artifacts(config, zips)
+        sent = artifacts.upload_artifacts(config, zips)
         note.append(f"{sent} uploaded, {len(zips) - sent} already in s3://{config.artifact_bucket}")
     with progress.step("migrate") as note:
-        note.append("; ".join(str(schema) for schema in provision.migrate_local(config)))
+        note.append("; ".join(str(schema) for schema in database.migrate_local(config)))
     with progress.step("mysql-init") as note:
-        note.append("applied " + ", ".join(provision.apply_mysql_init(config)))
+        note.append("applied " + ", ".join(database.apply_mysql_init(config)))
     with progress.step("ssm") as note:
         note.append(
-            f"{len(provision.put_db_parameters(config))} parameters under {config.db_parameters_prefix}"
+            f"{len(parameters.put_db_parameters(config))} parameters under {config.db_parameters_prefix}"
         )
     with progress.step("api-key") as note:
-        api_key = provision.put_api_key(config)
+        api_key = parameters.put_api_key(config)
         note.append(f"SecureString {config.api_key_parameter} (kept in .local/api-key)")
     with progress.step("stack") as note:
         note.append(provision.deploy_stack(config, provision.stack_parameters(config, zips)))

@@ -20,9 +20,9 @@ from appointments.domain import AppointmentStatus, Country
 from appointments.schemas import APPOINTMENT_ID_PATTERN
 from bootstrap import names
 from bootstrap.config import KitConfig, KitError, StackConfig
-from bootstrap.stack_queries import (
+from bootstrap.stack.queries import (
     admin_connection,
-    events_since,
+    function_logs,
     peek,
     queue_depth,
     stack_outputs,
@@ -87,21 +87,10 @@ class Hop:
 
 
 def _log_hops(config: StackConfig, function: str, appointment_id: str) -> list[Hop]:
-    logs = config.client("logs")
     hops = []
-    try:
-        pages = logs.get_paginator("filter_log_events").paginate(
-            logGroupName=f"/aws/lambda/{function}", filterPattern=f'"{appointment_id}"'
-        )
-        events = [event for page in pages for event in page["events"]]
-    except logs.exceptions.ResourceNotFoundException:
-        return []
-    for event in events:
-        try:
-            line = json.loads(event["message"])
-        except ValueError:
-            continue
-        if line.get("appointment_id") != appointment_id:
+    for event in function_logs(config.client("logs"), function, containing=appointment_id):
+        line = event.fields
+        if line is None or line.get("appointment_id") != appointment_id:
             continue
         detail = ", ".join(
             f"{k}={line[k]}"
@@ -114,7 +103,7 @@ def _log_hops(config: StackConfig, function: str, appointment_id: str) -> list[H
         at = (
             datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f%z")
             if isinstance(stamp, str)
-            else datetime.fromtimestamp(event["timestamp"] / 1000, UTC)
+            else datetime.fromtimestamp(event.timestamp / 1000, UTC)
         )
         hops.append(
             Hop(at, f"{function}: {line.get('message', '')}{f' ({detail})' if detail else ''}{error}")
@@ -262,22 +251,11 @@ def logs(config: StackConfig, raw_json: bool, follow: bool, since_seconds: int, 
     while True:
         batch = []
         for key, color in FUNCTION_COLORS.items():
-            group = f"/aws/lambda/{outputs[key]}"
-            try:
-                events = events_since(client, group, start)
-            except client.exceptions.ResourceNotFoundException:
-                continue
             name = names.short_name(config.stage, outputs[key])
             # The engine gives no eventId: stream, time and text tell two events apart.
             batch += [
-                (
-                    e["timestamp"],
-                    f"{e.get('logStreamName')}/{e['timestamp']}/{e['message']}",
-                    name,
-                    e["message"],
-                    color,
-                )
-                for e in events
+                (e.timestamp, f"{e.stream}/{e.timestamp}/{e.message}", name, e.message, color)
+                for e in function_logs(client, outputs[key], start)
             ]
         for timestamp, event_id, name, message, color in sorted(batch):
             if event_id in seen:

@@ -11,7 +11,7 @@ from typing import Any
 
 from bootstrap import names
 from bootstrap.config import KitError, StackConfig
-from bootstrap.stack_queries import queue_depth, stack_outputs
+from bootstrap.stack.queries import queue_depth, stack_outputs
 
 
 def _attributes(message: dict[str, Any]) -> dict[str, Any]:

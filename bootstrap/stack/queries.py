@@ -8,6 +8,7 @@ here; a command never reaches into another command's module for one of these.
 
 from __future__ import annotations
 
+import json
 import ssl
 from collections import Counter
 from typing import Any, NamedTuple
@@ -16,6 +17,7 @@ import pymysql
 from botocore.exceptions import ClientError
 
 from appointments.adapters.ssm import parse_api_keys
+from bootstrap import names
 from bootstrap.config import KitConfig, KitError, StackConfig
 
 
@@ -129,21 +131,53 @@ def status_counts(config: StackConfig, table_name: str) -> Counter[str]:
 LOG_PAGE_LIMIT = 10_000
 
 
-def events_since(client: Any, group: str, start: int) -> list[dict[str, Any]]:
-    """All events of a log group from `start` (ms) on. AWS pages with nextToken; an engine that
-    stops at the page limit without one is asked again from the last timestamp it gave."""
+class LogEvent(NamedTuple):
+    """One line a function logged: when the engine took it, from which stream, its text, and its
+    fields when the line is one of the functions' structured (JSON) lines."""
+
+    timestamp: int  # ms
+    stream: str | None
+    message: str
+    fields: dict[str, Any] | None
+
+
+def _fields(message: str) -> dict[str, Any] | None:
+    try:
+        line = json.loads(message)
+    except ValueError:  # START, END and REPORT lines
+        return None
+    return line if isinstance(line, dict) else None
+
+
+def function_logs(
+    client: Any, function_name: str, since_ms: int = 0, containing: str | None = None
+) -> list[LogEvent]:
+    """Every line the function logged from `since_ms` on, or only those with `containing` in
+    them; none when it never ran (it has no log group yet). AWS pages with nextToken; an engine
+    that stops at the page limit without one is asked again from the last timestamp it gave."""
+    asked: dict[str, Any] = {
+        "logGroupName": names.log_group(function_name),
+        "limit": LOG_PAGE_LIMIT,
+        **({"filterPattern": f'"{containing}"'} if containing else {}),
+    }
     events: list[dict[str, Any]] = []
-    while True:
-        response = client.filter_log_events(logGroupName=group, startTime=start, limit=LOG_PAGE_LIMIT)
-        events += response["events"]
-        while response.get("nextToken"):
-            response = client.filter_log_events(
-                logGroupName=group, startTime=start, limit=LOG_PAGE_LIMIT, nextToken=response["nextToken"]
-            )
+    start = since_ms
+    try:
+        while True:
+            response = client.filter_log_events(**asked, startTime=start)
             events += response["events"]
-        if len(response["events"]) < LOG_PAGE_LIMIT or response["events"][-1]["timestamp"] == start:
-            return events
-        start = response["events"][-1]["timestamp"]
+            while response.get("nextToken"):
+                response = client.filter_log_events(**asked, startTime=start, nextToken=response["nextToken"])
+                events += response["events"]
+            if len(response["events"]) < LOG_PAGE_LIMIT or response["events"][-1]["timestamp"] == start:
+                break
+            start = response["events"][-1]["timestamp"]
+    except client.exceptions.ResourceNotFoundException:
+        return []
+    return [
+        LogEvent(event["timestamp"], event.get("logStreamName"), event["message"], _fields(event["message"]))
+        for event in events
+    ]
 
 
 def api_key(config: StackConfig) -> str:

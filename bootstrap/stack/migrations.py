@@ -24,7 +24,7 @@ from yoyo.migrations import default_migration_table
 
 from bootstrap import names
 from bootstrap.config import MIGRATIONS, KitError, StackConfig
-from bootstrap.stack_queries import admin_tls
+from bootstrap.stack.queries import admin_tls
 
 # Opens an admin connection with this default schema (None: no schema, to create one).
 Connect = Callable[[str | None], Any]

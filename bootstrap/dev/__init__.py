@@ -1,0 +1,1 @@
+"""The developer's loop: `make up`'s steps and `make watch`."""
