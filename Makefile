@@ -10,6 +10,7 @@ PY          := $(VENV)/bin/python
 # virtualenv has to be created. uv uses it and never downloads one of its own.
 KIT_PYTHON   = $(shell python3 bootstrap/find_python.py)
 export UV_PYTHON_DOWNLOADS := never
+export NO_MKDOCS_2_WARNING := 1
 # uv creates every environment: the one on PATH when it is the version requirements/uv.txt pins,
 # else that version bootstrapped into build/uv-venv by pip, its hashes required.
 UV_PIN  := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements/uv.txt)
@@ -22,7 +23,7 @@ LOCK_FLAGS  := --quiet --universal --python-version 3.11 --generate-hashes --no-
 # taken literally ($(value): no make function in it runs, not even when make exports it), exported,
 # and named in a recipe as "$$NAME", so quotes, $(...), backticks or ; in it stay characters; Python
 # then checks its shape. A variable given neither way stays unset.
-USER_VARIABLES := ID QUEUES ARGS JSON COUNT CONCURRENCY SEED TEST_WORKERS \
+USER_VARIABLES := ID QUEUES ARGS JSON COUNT CONCURRENCY SEED TEST_WORKERS DOCS_PORT \
   STAGE API_FLAVOUR DB_PARAMETERS_PREFIX SUBNET_IDS SECURITY_GROUP_ID BUCKET ENDPOINT DATABASE_TLS \
   REST_API_LOGS_ROLE DB_HOST DB_PORT DB_ADMIN_USER DB_ADMIN_PASSWORD DB_USER_HOST FUNCTIONS_DB_HOST SSL_CA \
   ENGINE ENGINE_PORT ENGINE_URL PUBLIC_ENGINE_URL PERSIST AWS_REGION AWS_DEFAULT_REGION API_KEY_PARAMETER \
@@ -33,7 +34,7 @@ TEST_WORKERS ?= 4
 $(foreach name,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(name))),,\
   $(eval override $(name) := $$(value $(name)))$(eval export $(name))))
 
-.PHONY: help venvs up down build pin-images deploy db-users migrate openapi asyncapi watch logs status trace redrive awslocal bench bench-up bench-backlog test lint unit integration e2e faults lock clean
+.PHONY: help venvs up down build pin-images deploy db-users migrate openapi asyncapi docs docs-build watch logs status trace redrive awslocal bench bench-up bench-backlog test lint unit integration e2e faults lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -108,6 +109,12 @@ asyncapi: $(VENV)/.installed ## Regenerate docs/asyncapi.json from the message m
 	@$(PY) -m bootstrap asyncapi > docs/asyncapi.json
 	@echo "wrote docs/asyncapi.json"
 
+docs: $(VENV)/.installed ## Serve the docs site on 127.0.0.1:DOCS_PORT (8000), rebuilt on each save
+	$(VENV)/bin/mkdocs serve --strict --dev-addr "127.0.0.1:$${DOCS_PORT:-8000}"
+
+docs-build: $(VENV)/.installed ## Build the docs site into build/site; --strict: a broken link, page or anchor fails
+	$(VENV)/bin/mkdocs build --strict --quiet
+
 watch: $(VENV)/.installed ## Redeploy a function's code about a second after you save a change to it
 	@$(PY) -m bootstrap watch
 
@@ -146,6 +153,7 @@ lint: $(VENV)/.installed $(SCAN_VENV)/.installed ## ruff (lint and format), mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mkdocs build --strict --quiet
 	$(VENV)/bin/cfn-lint bootstrap/stack/template.yaml
 	@mkdir -p build/scan && sed '/^  ApiFlavour:/,/^  [A-Za-z]*:$$/ s/^    Default: http$$/    Default: rest/' \
 	  bootstrap/stack/template.yaml > build/scan/template-rest.yaml
