@@ -22,7 +22,7 @@ from bootstrap.arguments import (
     logs_arguments,
     migrate_arguments,
     redrive_arguments,
-    server_admin_password,
+    server_admin,
     trace_arguments,
     watch_arguments,
 )
@@ -45,15 +45,7 @@ from bootstrap.stack.queries import stack_outputs
 def create_db_users(args: argparse.Namespace, where: Where) -> None:
     """`db-users`: the users on MySQL, their connections in SSM (of the stack `where` names)."""
     done = db_users.db_users(
-        where.stack,
-        host=args.host,
-        port=args.port,
-        admin_user=args.admin_user,
-        admin_password=server_admin_password(args),
-        user_host=args.user_host,
-        functions_host=args.functions_host,
-        ssl_ca=args.ssl_ca,
-        require_tls=not args.allow_plaintext,
+        where.stack, **server_admin(args), user_host=args.user_host, functions_host=args.functions_host
     )
     print("\n".join(done))
 
@@ -62,12 +54,7 @@ def migrate_server(args: argparse.Namespace, where: Where) -> None:
     """`migrate`: each migration applied is printed as it is done, then each schema's result."""
     done = migrations.migrate_server(
         where.stack,
-        host=args.host,
-        port=args.port,
-        admin_user=args.admin_user,
-        admin_password=server_admin_password(args),
-        ssl_ca=args.ssl_ca,
-        require_tls=not args.allow_plaintext,
+        **server_admin(args),
         on_applied=lambda schema, migration: print(f"{schema}: applied {migration}", flush=True),
     )
     for schema in done:

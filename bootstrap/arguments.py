@@ -7,6 +7,7 @@ import argparse
 import getpass
 import os
 from pathlib import Path
+from typing import Any
 
 from bootstrap import names
 from bootstrap.config import (
@@ -143,8 +144,17 @@ def server_tls_and_ssm_arguments(command: argparse.ArgumentParser, written: str,
     command.add_argument("--endpoint", help=f"{engine} this local engine instead of AWS")
 
 
-def server_admin_password(args: argparse.Namespace) -> str:
+def server_admin(args: argparse.Namespace) -> dict[str, Any]:
+    """How `db-users` and `migrate` sign in to the server as its admin: the password from
+    DB_ADMIN_PASSWORD, else asked for."""
     admin_password = os.environ.get("DB_ADMIN_PASSWORD")
     if admin_password is None:
         admin_password = getpass.getpass(f"MySQL password of {args.admin_user} on {args.host}: ")
-    return admin_password
+    return {
+        "host": args.host,
+        "port": args.port,
+        "admin_user": args.admin_user,
+        "admin_password": admin_password,
+        "ssl_ca": args.ssl_ca,
+        "require_tls": not args.allow_plaintext,
+    }

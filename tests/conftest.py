@@ -24,12 +24,14 @@ from tests.support.session_cloud import (
     KEY_WRITERS,
     PROVISIONED,
     RESTART_TEST,
+    STAGES_PROVISIONED,
     SessionCloud,
     bring_up,
     may_hold,
     needs_the_cloud,
+    stages_for,
 )
-from tests.support.stages import OWN_ENGINE_STAGE, STAGES, OwnStage, kit_zips, provision_shared_stages
+from tests.support.stages import OWN_ENGINE_STAGE, STAGES, OwnStage, kit_zips, provision_stage
 from tests.support.written_secrets import forget_written
 
 CLOUD = pytest.StashKey[SessionCloud]()
@@ -78,7 +80,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         if may_hold(args, KEY_WRITERS):
             forget_written()  # the keys this session's tests write are the ones its audit looks for
         cloud = bring_up(
-            config, choice, print, own=may_hold(args, RESTART_TEST), rest_stage=may_hold(args, E2E_TESTS)
+            config,
+            choice,
+            print,
+            own=may_hold(args, RESTART_TEST),
+            rest_stage=may_hold(args, E2E_TESTS),
+            stages=stages_for(args),
         )
     except KitError as error:
         pytest.exit(f"the test stack did not come up: {error}", returncode=1)
@@ -100,7 +107,6 @@ def stack(resolved: tuple[KitConfig, EngineChoice]) -> kit.Stack:
     if os.environ.get(PROVISIONED) != "1":
         with one_at_a_time("stack"):
             kit.up(config, Progress(quiet=True), reason=choice.reason)
-            provision_shared_stages(config, kit_zips(config))
     return kit.Stack.of(config, stack_outputs(config), LOCAL_API_KEY.read_text().strip())
 
 
@@ -115,6 +121,9 @@ def stage(request: pytest.FixtureRequest, kit_config: KitConfig, stack: kit.Stac
         if kit_config.engine != "ministack":
             pytest.skip("an engine of its own is the Docker-free engine's (LocalStack runs in compose)")
         wait_ready()
+    elif spec.name not in os.environ.get(STAGES_PROVISIONED, "").split(","):
+        with one_at_a_time(f"stage {spec.name}"):  # the session did not: this worker does, once
+            provision_stage(kit_config, spec, kit_zips(kit_config))
     return OwnStage.of(kit_config, spec)
 
 

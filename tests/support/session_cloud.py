@@ -22,8 +22,8 @@ from bootstrap.progress import Progress
 from tests.support.fixture_plan import FixturePlan, plan_test_stack
 from tests.support.own_engine import READY
 from tests.support.stages import (
-    OWN_ENGINE_STAGE,
-    STAGES,
+    SHARED_STAGES,
+    StageSpec,
     kit_zips,
     own_engine,
     provision_shared_stages,
@@ -31,11 +31,13 @@ from tests.support.stages import (
 )
 
 PROVISIONED = "RIMAC_TESTS_PROVISIONED"  # set for the workers: the session brought everything up
+STAGES_PROVISIONED = "RIMAC_TESTS_STAGES"  # and which stages (a stage no test of the run uses is left)
 # The e2e tests' second front door: `python -m bootstrap deploy` with the REST flavour, the command
 # that deploys to AWS, pointed at the local engine. What it printed is kept for the workers.
 REST_STAGE = "e2edeploy"
 REST_DEPLOYED = STATE_DIR / "test-stages" / "rest-deploy.out"
-UNIT_TESTS = ROOT / "tests" / "unit"
+TESTS = ROOT / "tests"
+UNIT_TESTS = TESTS / "unit"
 RESTART_TEST = ROOT / "tests" / "faults" / "test_engine_restart.py"
 E2E_TESTS = ROOT / "tests" / "e2e"
 KEY_WRITERS = E2E_TESTS / "test_client_keys.py"  # the tests that write API keys the audit looks for
@@ -55,6 +57,11 @@ def may_hold(args: list[str], test: Path) -> bool:
     """Whether the run may hold `test` (the whole suite, or a path that holds it)."""
     paths = _paths(args)
     return not paths or any(test.is_relative_to(path) or path.is_relative_to(test) for path in paths)
+
+
+def stages_for(args: list[str]) -> tuple[StageSpec, ...]:
+    """The shared stages whose tests the run may hold: `make e2e` needs two, the audit none."""
+    return tuple(spec for spec in SHARED_STAGES if may_hold(args, TESTS / spec.test))
 
 
 def rest_stage_arguments(config: KitConfig) -> list[str]:
@@ -138,6 +145,7 @@ def bring_up(
     say: Callable[[str], None],
     own: bool = True,
     rest_stage: bool = True,
+    stages: tuple[StageSpec, ...] = SHARED_STAGES,
 ) -> SessionCloud:
     running = localstack.is_ready(config) if config.engine == "localstack" else ministack.is_ready(config)
     plan = plan_test_stack(choice, running)
@@ -157,9 +165,9 @@ def bring_up(
     rest = deploy_rest_stage(config) if rest_stage and can_deploy else None
     zips = kit_zips(config)
     began = time.monotonic()
-    staged = provision_shared_stages(config, zips)
-    shared = [name for name in STAGES if name != OWN_ENGINE_STAGE]
-    say(f"{len(staged)} test stages ready in {time.monotonic() - began:.1f}s: {', '.join(shared)}")
+    staged = provision_shared_stages(config, zips, stages)
+    named = ", ".join(spec.name for spec in stages) or "none of the tests selected uses one"
+    say(f"{len(staged)} test stages ready in {time.monotonic() - began:.1f}s: {named}")
     if rest is not None:
         staged.append(rest_stack(config, finish_rest_stage(rest)))
     warmed = warm_stages(config, staged)
@@ -167,4 +175,5 @@ def bring_up(
     if rest is not None:
         say(f"REST stage {REST_STAGE} deployed ({time.monotonic() - began:.1f}s after the stages began)")
     os.environ[PROVISIONED] = "1"
+    os.environ[STAGES_PROVISIONED] = ",".join(spec.name for spec in stages)
     return cloud

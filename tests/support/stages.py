@@ -35,9 +35,11 @@ OWN_ENGINE_STATE = STATE_DIR / "test-engines" / "restart"
 
 @dataclass(frozen=True)
 class StageSpec:
-    """A stage's name, what its test breaks, and the settings its waits come from."""
+    """A stage's name, the tests that use it (a module under tests/), what they break, and the
+    settings their waits come from."""
 
     name: str
+    test: str
     breaks: str
     queue_visibility_timeout: int = 10
     max_receive_count: int = 3
@@ -59,29 +61,51 @@ STAGES = {
     for spec in (
         StageSpec(
             "t-outage-short",
+            "faults/test_mysql_outage.py",
             "REVOKE and KILL on its processors' MySQL users",
             max_receive_count=5,
             **SHORT_RETRIES,
         ),
         StageSpec(
             "t-outage-long",
+            "faults/test_mysql_outage.py",
             "REVOKE and KILL on its processors' MySQL users",
             max_receive_count=2,
             **SHORT_RETRIES,
         ),
-        StageSpec("t-seams", "its topic refusing the HTTP function's publish", **SHORT_RETRIES),
+        StageSpec(
+            "t-seams",
+            "faults/test_seams.py",
+            "its topic refusing the HTTP function's publish",
+            **SHORT_RETRIES,
+        ),
         *(
-            StageSpec(f"t-settings-{n}", f"a wrong database setting in SSM ({kind})", **SHORT_RETRIES)
+            StageSpec(
+                f"t-settings-{n}",
+                "faults/test_seams.py",
+                f"a wrong database setting in SSM ({kind})",
+                **SHORT_RETRIES,
+            )
             for n, kind in enumerate(("refused port", "wrong password", "host that never answers"), 1)
         ),
-        StageSpec("t-keys", "its API key rotated and removed", api_key_cache_seconds=5),
         StageSpec(
-            "t-poison", "poison and hostile messages in its queues", max_receive_count=2, **SHORT_RETRIES
+            "t-keys", "e2e/test_client_keys.py", "its API key rotated and removed", api_key_cache_seconds=5
         ),
-        StageSpec("t-repeat", "a message delivered twice to its PE queue"),
-        StageSpec("t-chaos", "dropped COMMITs, silent connections, a killed worker"),
-        StageSpec("t-reload", "its HTTP function's code replaced by `make watch`"),
-        StageSpec("t-restart", "its engine stopped mid-flow (an engine of its own)"),
+        StageSpec(
+            "t-poison",
+            "faults/test_poison_and_hostile_messages.py",
+            "poison and hostile messages in its queues",
+            max_receive_count=2,
+            **SHORT_RETRIES,
+        ),
+        StageSpec(
+            "t-repeat", "faults/test_repeated_delivery.py", "a message delivered twice to its PE queue"
+        ),
+        StageSpec("t-chaos", "faults/test_chaos.py", "dropped COMMITs, silent connections, a killed worker"),
+        StageSpec("t-reload", "e2e/test_hot_reload.py", "its HTTP function's code replaced by `make watch`"),
+        StageSpec(
+            "t-restart", "faults/test_engine_restart.py", "its engine stopped mid-flow (an engine of its own)"
+        ),
     )
 }
 OWN_ENGINE_STAGE = "t-restart"
@@ -162,9 +186,15 @@ def staged(config: KitConfig, key: str) -> Stack:
     return Stack.of(config, stack_outputs(config), key)
 
 
-def provision_shared_stages(kit: KitConfig, zips: list[build.BuiltZip]) -> list[Stack]:
-    """Every stage on the kit's engine (the restart test's has an engine of its own), in turn."""
-    return [provision_stage(kit, spec, zips) for spec in STAGES.values() if spec.name != OWN_ENGINE_STAGE]
+SHARED_STAGES = tuple(spec for spec in STAGES.values() if spec.name != OWN_ENGINE_STAGE)
+
+
+def provision_shared_stages(
+    kit: KitConfig, zips: list[build.BuiltZip], specs: tuple[StageSpec, ...] = SHARED_STAGES
+) -> list[Stack]:
+    """These stages on the kit's engine (the restart test's has an engine of its own), in turn;
+    every stage there when none is named."""
+    return [provision_stage(kit, spec, zips) for spec in specs]
 
 
 def warm_stages(kit: KitConfig, stacks: list[Stack]) -> int:
