@@ -3,7 +3,7 @@ the message on (bench/noop/). Its cost is the engine's own; ours is read as a ra
 
 from __future__ import annotations
 
-from bootstrap import build, names
+from bootstrap import names, packaging
 from bootstrap.config import DIST_DIR, ROOT, KitConfig
 from bootstrap.stack import artifacts, provision
 
@@ -13,7 +13,7 @@ SOURCE = ROOT / "bench" / "noop"
 
 def deploy(config: KitConfig) -> str:
     """Build the one no-op zip, upload it, deploy the stack with it for every function."""
-    built = build.zip_directory(SOURCE, DIST_DIR / "noop.zip")
-    zips = [build.BuiltZip(name, built.path, built.sha256) for name in names.ZIPS]
+    built = packaging.zip_directory(SOURCE, DIST_DIR / "noop.zip")
+    zips = [packaging.BuiltZip(name, built.path, built.sha256) for name in names.ZIPS]
     artifacts.upload_artifacts(config, zips)  # one file under each function's key
     return f"stack {provision.deploy_stack(config, provision.stack_parameters(config, zips))}"

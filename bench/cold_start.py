@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import baseline
-from bootstrap.build import FUNCTIONS, zip_directory
-from bootstrap.build.bytecode import IMPORT_ENVIRONMENT
 from bootstrap.config import DIST_DIR
 from bootstrap.engines.ministack import engine_python
+from bootstrap.packaging import FUNCTIONS, zip_directory
+from bootstrap.packaging.bytecode import IMPORT_ENVIRONMENT
 
 PROBE = (
     "import time, importlib, sys; t = time.perf_counter(); importlib.import_module(sys.argv[1]); "

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bootstrap import build, names
+from bootstrap import names, packaging
 from bootstrap.arguments import (
     aws_region,
     db_users_arguments,
@@ -130,8 +130,8 @@ def up(args: argparse.Namespace, where: Where) -> None:
     kit.print_usage(kit.up(where.kit, Progress(), reason=reason))
 
 
-def build_zips(args: argparse.Namespace, where: Where) -> None:
-    for built in build.build():
+def packaging_zips(args: argparse.Namespace, where: Where) -> None:
+    for built in packaging.build():
         print(f"{built.path.relative_to(built.path.parent.parent)}  sha256 {built.sha256[:16]}")
 
 
@@ -175,7 +175,7 @@ ASKS_FOR_THE_ADMIN = "The admin password is read from DB_ADMIN_PASSWORD, else as
 COMMANDS: dict[str, Command] = {
     "up": Command("start the local engine and provision the whole stack", up, on_local_engine),
     "down": Command("stop the local engine that `up` started", lambda args, where: down()),
-    "build": Command("build the Lambda zips for the AWS python3.12 runtime into dist/", build_zips),
+    "build": Command("build the Lambda zips for the AWS python3.12 runtime into dist/", packaging_zips),
     "outputs": Command("print the stack outputs and the API URL as JSON", print_outputs, on_local_engine),
     "pin-images": Command(
         "pin docker-compose.yml's images to their registry digests (needs Docker)",

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bootstrap import build, names
+from bootstrap import names, packaging
 from bootstrap.config import DOTENV, LOCAL_API_KEY, ROOT, KitConfig, with_dotenv
 from bootstrap.engines import localstack, ministack
 from bootstrap.engines.choice import EngineChoice, choose_engine, docker_answers
@@ -44,18 +44,18 @@ def resolve(
     return KitConfig.from_env(env, engine=choice.engine), choice
 
 
-def start_engine(config: KitConfig, progress: Progress) -> tuple[bool, build.Target]:
+def start_engine(config: KitConfig, progress: Progress) -> tuple[bool, packaging.Target]:
     """Start the configured engine unless it runs; returns (started here, what to build the zips for)."""
     with progress.step("engine") as note:
         if config.engine == "localstack":
             started = localstack.start(config, with_dotenv(os.environ))  # compose's own view
             note.append(f"LocalStack and MySQL 8.4 {'started' if started else 'already running'} (compose)")
-            return started, build.AWS_TARGET
+            return started, packaging.AWS_TARGET
         status = ministack.start(config)
         state = f"started (pid {status.pid})" if status.started else "already running"
         note.append(f"ministack {state}, Lambdas on Python {status.python_version}")
     target = ministack.zip_target(config, status.python_version)
-    if target is not build.AWS_TARGET:
+    if target is not packaging.AWS_TARGET:
         progress.say(
             f"  note: the engine runs Python {target.version}, not 3.12; the local zips are built for it"
         )
@@ -67,11 +67,11 @@ def check_mysql(config: KitConfig, progress: Progress) -> None:
         note.append(f"{database.check_mysql(config)} on {config.mysql_host}:{config.mysql_port}")
 
 
-def build_zips(target: build.Target, progress: Progress) -> list[build.BuiltZip]:
+def packaging_zips(target: packaging.Target, progress: Progress) -> list[packaging.BuiltZip]:
     with progress.step("build") as note:
-        zips = build.build(target)
+        zips = packaging.build(target)
         note.append(", ".join(f"{z.path.name} {z.path.stat().st_size / 1e6:.1f} MB" for z in zips))
-        no_bytecode = build.why_no_bytecode(build.Host.this_one(), target)
+        no_bytecode = packaging.why_no_bytecode(packaging.Host.this_one(), target)
         if no_bytecode:
             note.append(f"(no bytecode: {no_bytecode}; cold starts compile what they import)")
     return zips
@@ -87,7 +87,7 @@ def up(config: KitConfig, progress: Progress, reason: str = "") -> Stack:
     started, target = start_engine(config, progress)
     if config.engine == "localstack":  # MySQL came up with the compose project
         check_mysql(config, progress)
-    zips = build_zips(target, progress)
+    zips = packaging_zips(target, progress)
     with progress.step("artifacts") as note:
         sent = artifacts.upload_artifacts(config, zips)
         note.append(f"{sent} uploaded, {len(zips) - sent} already in s3://{config.artifact_bucket}")

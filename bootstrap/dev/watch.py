@@ -3,7 +3,7 @@
 Only the functions whose entry point imports the changed module are rebuilt (the import graph of
 the `appointments` package, read from the source and kept per file, so a save parses the saved
 file only), each zip in memory: a copy of its dependency part, made once when the watcher starts
-(build.InMemoryZips), with the package as saved. Then, one function after the other and the HTTP
+(packaging.InMemoryZips), with the package as saved. Then, one function after the other and the HTTP
 function first, UpdateFunctionCode, which stops the function's workers, and at once one invocation
 that starts the new worker (bootstrap/stack/warm.py), so that its cold start is not the next request's;
 a line says so as soon as the function is warm. A request sent before that line meets the cold
@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bootstrap import build, names
+from bootstrap import names, packaging
 from bootstrap.config import LAMBDA_SOURCE, KitConfig
 from bootstrap.engines import ministack
 from bootstrap.stack import warm
@@ -130,7 +130,7 @@ def _update_and_warm(client: Any, name: str, function: names.Function, code: byt
 
 
 def reload(
-    client: Any, outputs: dict[str, str], source: Path, zips: build.InMemoryZips, changed: set[Path]
+    client: Any, outputs: dict[str, str], source: Path, zips: packaging.InMemoryZips, changed: set[Path]
 ) -> Iterator[str]:
     """Redeploys and warms the functions the change reaches, one after the other in the order of
     names.FUNCTIONS (the HTTP function first). Yields a line for each as soon as its new code
@@ -166,7 +166,7 @@ def reload(
 
 def watch(config: KitConfig, source: Path = LAMBDA_SOURCE) -> None:
     outputs = stack_outputs(config)
-    zips = build.InMemoryZips(ministack.zip_target(config))
+    zips = packaging.InMemoryZips(ministack.zip_target(config))
     # What a save never changes, made before the first: each zip's dependency part, the import graph.
     print("making each zip's dependency part, once (a few seconds) ...", flush=True)
     for zip_name in names.ZIPS:

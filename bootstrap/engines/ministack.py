@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from bootstrap import build
+from bootstrap import packaging
 from bootstrap.config import (
     ENGINE_VENV,
     PRIVATE_UMASK,
@@ -96,15 +96,15 @@ def engine_python_version() -> str:
     return out.stdout.strip()
 
 
-def zip_target(config: KitConfig, python_version: str | None = None) -> build.Target:
+def zip_target(config: KitConfig, python_version: str | None = None) -> packaging.Target:
     """What the local zips are built for. LocalStack runs the AWS runtime; ministack runs the
     functions on its own interpreter, the AWS runtime's Python when it is a 3.12."""
     if config.engine == "localstack":
-        return build.AWS_TARGET
+        return packaging.AWS_TARGET
     version = python_version or engine_python_version()
-    if version == build.AWS_TARGET.version:
-        return build.AWS_TARGET
-    return build.Target(version=version, python=str(engine_python()))
+    if version == packaging.AWS_TARGET.version:
+        return packaging.AWS_TARGET
+    return packaging.Target(version=version, python=str(engine_python()))
 
 
 def engine_version() -> str:

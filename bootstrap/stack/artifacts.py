@@ -8,11 +8,11 @@ from http import HTTPStatus
 
 from botocore.exceptions import ClientError
 
-from bootstrap.build import BuiltZip
 from bootstrap.config import (
     KitError,
     StackConfig,
 )
+from bootstrap.packaging import BuiltZip
 
 BLOCK_PUBLIC_ACCESS = {
     "BlockPublicAcls": True,

@@ -16,7 +16,7 @@ from typing import Any
 
 from appointments.adapters.ssm import InvalidApiKeys, parse_api_keys
 from appointments.settings import CA_BUNDLE  # where the processors read it, in the zip and here
-from bootstrap import build, names
+from bootstrap import names, packaging
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitError, StackConfig
 from bootstrap.progress import Progress
 from bootstrap.stack import artifacts, provision
@@ -137,7 +137,7 @@ def deploy(config: StackConfig, progress: Progress) -> dict[str, Any]:
             )
         note.append(f"database parameters under {config.db_parameters_prefix} and {config.api_key_parameter}")
     with progress.step("build") as note:
-        zips = build.build(build.AWS_TARGET)
+        zips = packaging.build(packaging.AWS_TARGET)
         note.append(", ".join(f"{z.path.name} {z.sha256[:12]}" for z in zips))
     with progress.step("artifacts") as note:
         sent = artifacts.upload_artifacts(config, zips)

@@ -11,12 +11,12 @@ from typing import Any
 from botocore.exceptions import ClientError, WaiterError
 
 from bootstrap import names
-from bootstrap.build import BuiltZip
 from bootstrap.config import (
     TEMPLATE,
     KitError,
     StackConfig,
 )
+from bootstrap.packaging import BuiltZip
 
 WAITER = {"Delay": 2, "MaxAttempts": 900}
 

@@ -19,7 +19,7 @@ from functools import cached_property
 
 import pytest
 
-from bootstrap import build, names
+from bootstrap import names, packaging
 from bootstrap.config import STATE_DIR, KitConfig, open_private, private_dir
 from bootstrap.dev.kit import Stack
 from bootstrap.engines import ministack
@@ -165,7 +165,7 @@ def api_key(spec: StageSpec) -> str:
     return key
 
 
-def provision_stage(kit: KitConfig, spec: StageSpec, zips: list[build.BuiltZip]) -> Stack:
+def provision_stage(kit: KitConfig, spec: StageSpec, zips: list[packaging.BuiltZip]) -> Stack:
     """Users, SSM parameters, API key and stack of the stage; every step a no-op when done."""
     config = stage_config(kit, spec)
     grant_users(kit, spec)
@@ -190,7 +190,7 @@ SHARED_STAGES = tuple(spec for spec in STAGES.values() if spec.name != OWN_ENGIN
 
 
 def provision_shared_stages(
-    kit: KitConfig, zips: list[build.BuiltZip], specs: tuple[StageSpec, ...] = SHARED_STAGES
+    kit: KitConfig, zips: list[packaging.BuiltZip], specs: tuple[StageSpec, ...] = SHARED_STAGES
 ) -> list[Stack]:
     """These stages on the kit's engine (the restart test's has an engine of its own), in turn;
     every stage there when none is named."""
@@ -211,9 +211,9 @@ def warm_stages(kit: KitConfig, stacks: list[Stack]) -> int:
     return len(functions)
 
 
-def kit_zips(kit: KitConfig) -> list[build.BuiltZip]:
+def kit_zips(kit: KitConfig) -> list[packaging.BuiltZip]:
     """The zips the kit's stack runs (built by its `make up`, found by their content hash)."""
-    return build.build(ministack.zip_target(kit))
+    return packaging.build(ministack.zip_target(kit))
 
 
 @dataclass(frozen=True)

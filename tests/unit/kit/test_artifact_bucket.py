@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from bootstrap.build import BuiltZip
 from bootstrap.config import KitError, StackConfig
+from bootstrap.packaging import BuiltZip
 from bootstrap.stack import artifacts
 from bootstrap.stack.artifacts import BucketState
 

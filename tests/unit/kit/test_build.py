@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import build
-from bootstrap.build import bytecode, zips
-from bootstrap.build.archive import write_zip
-from bootstrap.build.manifest import zip_entries
+from bootstrap import packaging
+from bootstrap.packaging import bytecode, zips
+from bootstrap.packaging.archive import write_zip
+from bootstrap.packaging.manifest import zip_entries
 
 
 def make_tree(root: Path) -> None:
@@ -79,7 +79,7 @@ def test_where_the_kit_is_checked_out_changes_no_byte_of_a_zip(tmp_path: Path) -
 
 
 def test_no_zip_carries_what_the_lambda_runtime_provides() -> None:
-    from bootstrap.build import FUNCTIONS
+    from bootstrap.packaging import FUNCTIONS
 
     for function in FUNCTIONS:
         assert {"boto3", "botocore", "s3transfer"} <= set(function.excluded), function.name
@@ -97,9 +97,9 @@ def module_tree(root: Path) -> list[tuple[str, Path]]:
     return list(zip_entries(root, ()))
 
 
-def this_python() -> build.Target:
+def this_python() -> packaging.Target:
     """The interpreter running the tests as the target: the probe runs whatever the host is."""
-    return build.Target(version=f"{sys.version_info[0]}.{sys.version_info[1]}", python=sys.executable)
+    return packaging.Target(version=f"{sys.version_info[0]}.{sys.version_info[1]}", python=sys.executable)
 
 
 def test_bytecode_rides_along_for_what_the_cold_start_imports_only(
@@ -107,7 +107,7 @@ def test_bytecode_rides_along_for_what_the_cold_start_imports_only(
 ) -> None:
     monkeypatch.setattr(bytecode, "BUILD_DIR", tmp_path / "build")
     sources = module_tree(tmp_path / "src")
-    function = build.FunctionZip("probe", "probed.handler")
+    function = packaging.FunctionZip("probe", "probed.handler")
     target = this_python()
 
     compiled = dict(bytecode.cold_start_bytecode(function, sources, target, (tmp_path / "src",)))
@@ -130,7 +130,7 @@ def test_the_bytecode_in_the_zip_is_what_runs_without_checking_the_source(
     sources = module_tree(tmp_path / "src")
     target = this_python()
     sources += bytecode.cold_start_bytecode(
-        build.FunctionZip("probe", "probed.handler"), sources, target, (tmp_path / "src",)
+        packaging.FunctionZip("probe", "probed.handler"), sources, target, (tmp_path / "src",)
     )
     write_zip(tmp_path / "f.zip", sources)
     zipfile.ZipFile(tmp_path / "f.zip").extractall(tmp_path / "task")
@@ -154,11 +154,11 @@ def test_no_bytecode_for_another_python_than_the_target(
     monkeypatch.setattr(bytecode, "BUILD_DIR", tmp_path / "build")
     sources = module_tree(tmp_path / "src")
 
-    other = build.Target(version="2.7")
+    other = packaging.Target(version="2.7")
 
     assert (
         bytecode.cold_start_bytecode(
-            build.FunctionZip("probe", "probed.handler"), sources, other, (tmp_path / "src",)
+            packaging.FunctionZip("probe", "probed.handler"), sources, other, (tmp_path / "src",)
         )
         == []
     )
@@ -166,7 +166,7 @@ def test_no_bytecode_for_another_python_than_the_target(
 
 def test_a_change_in_our_code_changes_the_fingerprint(tmp_path: Path) -> None:
     sources = module_tree(tmp_path / "src")
-    function = build.FunctionZip("probe", "probed.handler")
+    function = packaging.FunctionZip("probe", "probed.handler")
     before = zips.inputs_fingerprint(function, sources, tmp_path)
 
     (tmp_path / "src" / "probed" / "used.py").write_text("X = 'changed'\n")
@@ -177,40 +177,40 @@ def test_a_change_in_our_code_changes_the_fingerprint(tmp_path: Path) -> None:
     )
 
 
-LINUX_X86 = build.Host("Linux", "x86_64", "glibc", "cpython-312")
+LINUX_X86 = packaging.Host("Linux", "x86_64", "glibc", "cpython-312")
 
 
 @pytest.mark.parametrize(
     ("host", "why"),
     [
-        (build.Host("Darwin", "arm64", "", "cpython-312"), "Darwin arm64 cannot load"),
-        (build.Host("Darwin", "x86_64", "", "cpython-312"), "Darwin x86_64 cannot load"),
-        (build.Host("Linux", "aarch64", "glibc", "cpython-312"), "Linux aarch64 (glibc) cannot load"),
-        (build.Host("Linux", "x86_64", "", "cpython-312"), "Linux x86_64 cannot load"),  # musl
-        (build.Host("Windows", "AMD64", "", "cpython-312"), "Windows AMD64 cannot load"),
+        (packaging.Host("Darwin", "arm64", "", "cpython-312"), "Darwin arm64 cannot load"),
+        (packaging.Host("Darwin", "x86_64", "", "cpython-312"), "Darwin x86_64 cannot load"),
+        (packaging.Host("Linux", "aarch64", "glibc", "cpython-312"), "Linux aarch64 (glibc) cannot load"),
+        (packaging.Host("Linux", "x86_64", "", "cpython-312"), "Linux x86_64 cannot load"),  # musl
+        (packaging.Host("Windows", "AMD64", "", "cpython-312"), "Windows AMD64 cannot load"),
         (
-            build.Host("Linux", "x86_64", "glibc", "cpython-311"),
+            packaging.Host("Linux", "x86_64", "glibc", "cpython-311"),
             "runs cpython-311, the functions cpython-312",
         ),
-        (build.Host("Linux", "x86_64", "glibc", None), "runs a Python without bytecode"),
+        (packaging.Host("Linux", "x86_64", "glibc", None), "runs a Python without bytecode"),
     ],
 )
-def test_no_bytecode_where_the_host_cannot_import_the_aws_wheels(host: build.Host, why: str) -> None:
-    reason = build.why_no_bytecode(host, build.AWS_TARGET)
+def test_no_bytecode_where_the_host_cannot_import_the_aws_wheels(host: packaging.Host, why: str) -> None:
+    reason = packaging.why_no_bytecode(host, packaging.AWS_TARGET)
 
     assert reason is not None
     assert why in reason
 
 
 def test_bytecode_for_the_aws_runtime_where_the_host_is_that_runtime() -> None:
-    assert build.why_no_bytecode(LINUX_X86, build.AWS_TARGET) is None
+    assert packaging.why_no_bytecode(LINUX_X86, packaging.AWS_TARGET) is None
 
 
 def test_a_native_target_needs_only_the_same_python_whatever_the_machine() -> None:
-    native = build.Target(version="3.12", python="/usr/bin/python3.12")
+    native = packaging.Target(version="3.12", python="/usr/bin/python3.12")
 
-    assert build.why_no_bytecode(build.Host("Darwin", "arm64", "", "cpython-312"), native) is None
-    assert build.why_no_bytecode(build.Host("Darwin", "arm64", "", "cpython-313"), native) is not None
+    assert packaging.why_no_bytecode(packaging.Host("Darwin", "arm64", "", "cpython-312"), native) is None
+    assert packaging.why_no_bytecode(packaging.Host("Darwin", "arm64", "", "cpython-313"), native) is not None
 
 
 def test_a_build_that_cannot_probe_ships_no_bytecode_and_never_runs_the_probe(
@@ -218,7 +218,9 @@ def test_a_build_that_cannot_probe_ships_no_bytecode_and_never_runs_the_probe(
 ) -> None:
     monkeypatch.setattr(bytecode, "BUILD_DIR", tmp_path / "build")
     monkeypatch.setattr(
-        build.Host, "this_one", classmethod(lambda cls: build.Host("Darwin", "arm64", "", "cpython-312"))
+        packaging.Host,
+        "this_one",
+        classmethod(lambda cls: packaging.Host("Darwin", "arm64", "", "cpython-312")),
     )
 
     def no_probe(*args: object) -> set[Path]:
@@ -229,7 +231,7 @@ def test_a_build_that_cannot_probe_ships_no_bytecode_and_never_runs_the_probe(
 
     assert (
         bytecode.cold_start_bytecode(
-            build.FunctionZip("probe", "probed.handler"), sources, build.AWS_TARGET, ()
+            packaging.FunctionZip("probe", "probed.handler"), sources, packaging.AWS_TARGET, ()
         )
         == []
     )
@@ -237,7 +239,7 @@ def test_a_build_that_cannot_probe_ships_no_bytecode_and_never_runs_the_probe(
 
 def test_whether_bytecode_rides_along_is_part_of_the_fingerprint(tmp_path: Path) -> None:
     sources = module_tree(tmp_path / "src")
-    function = build.FunctionZip("probe", "probed.handler")
+    function = packaging.FunctionZip("probe", "probed.handler")
 
     assert zips.inputs_fingerprint(function, sources, tmp_path, None) != zips.inputs_fingerprint(
         function, sources, tmp_path, "Darwin arm64 cannot load the functions' manylinux x86_64 wheels"

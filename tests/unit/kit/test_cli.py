@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from bootstrap import build
+from bootstrap import packaging
 from bootstrap.__main__ import main
 from bootstrap.config import ROOT, KitConfig, StackConfig
 from bootstrap.dev import kit
@@ -42,7 +42,7 @@ def unreachable(config: StackConfig, *_: Any) -> Any:
 
 
 def test_build_chooses_no_engine(monkeypatch: pytest.MonkeyPatch, docker_asked: list[bool]) -> None:
-    monkeypatch.setattr(build, "build", lambda *_: [])
+    monkeypatch.setattr(packaging, "build", lambda *_: [])
 
     assert main(["build"]) == 0
     assert docker_asked == []

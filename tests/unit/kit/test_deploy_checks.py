@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bootstrap import build, names
+from bootstrap import names, packaging
 from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitError, StackConfig
 from bootstrap.progress import Progress
 from bootstrap.stack import deploy
@@ -79,7 +79,7 @@ def build_stops_the_deploy(monkeypatch: pytest.MonkeyPatch) -> None:
     def built(*_: Any) -> Any:
         raise Built
 
-    monkeypatch.setattr(build, "build", built)
+    monkeypatch.setattr(packaging, "build", built)
 
 
 def test_a_local_password_on_aws_is_named_and_refused() -> None:

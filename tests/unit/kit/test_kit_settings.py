@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bootstrap import build, config, names
+from bootstrap import config, names, packaging
 from bootstrap.__main__ import main
 from bootstrap.config import STATE_DIR, KitConfig, StackConfig
 from bootstrap.dev import kit
@@ -151,15 +151,21 @@ def test_without_a_public_url_the_host_reaches_the_engine_where_the_kit_does() -
 @pytest.mark.parametrize(
     ("host", "note"),
     [
-        (build.Host("Darwin", "arm64", "", "cpython-312"), "no bytecode: Darwin arm64 cannot load"),
-        (build.Host("Linux", "aarch64", "glibc", "cpython-312"), "no bytecode: Linux aarch64 (glibc) cannot"),
-        (build.Host("Linux", "x86_64", "glibc", "cpython-313"), "no bytecode: the build runs cpython-313"),
-        (build.Host("Linux", "x86_64", "glibc", "cpython-312"), None),
+        (packaging.Host("Darwin", "arm64", "", "cpython-312"), "no bytecode: Darwin arm64 cannot load"),
+        (
+            packaging.Host("Linux", "aarch64", "glibc", "cpython-312"),
+            "no bytecode: Linux aarch64 (glibc) cannot",
+        ),
+        (
+            packaging.Host("Linux", "x86_64", "glibc", "cpython-313"),
+            "no bytecode: the build runs cpython-313",
+        ),
+        (packaging.Host("Linux", "x86_64", "glibc", "cpython-312"), None),
     ],
     ids=["mac", "arm-linux", "other-python", "aws-like"],
 )
 def test_the_build_step_says_when_its_zips_carry_no_bytecode(
-    host: build.Host,
+    host: packaging.Host,
     note: str | None,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -167,10 +173,10 @@ def test_the_build_step_says_when_its_zips_carry_no_bytecode(
 ) -> None:
     zip_path = tmp_path / "http.zip"
     zip_path.write_bytes(b"0" * 2_000_000)
-    monkeypatch.setattr(build, "build", lambda target: [build.BuiltZip("http", zip_path, "0" * 64)])
-    monkeypatch.setattr(build.Host, "this_one", classmethod(lambda cls: host))
+    monkeypatch.setattr(packaging, "build", lambda target: [packaging.BuiltZip("http", zip_path, "0" * 64)])
+    monkeypatch.setattr(packaging.Host, "this_one", classmethod(lambda cls: host))
 
-    kit.build_zips(build.AWS_TARGET, Progress())
+    kit.packaging_zips(packaging.AWS_TARGET, Progress())
 
     line = capsys.readouterr().out.strip()
     assert line.startswith("build")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from uv import find_uv_bin
 
-from bootstrap import build
+from bootstrap import packaging
 from bootstrap.config import ROOT
 
 REQUIREMENTS = ROOT / "requirements"
@@ -112,22 +112,22 @@ def tampered(digest: str) -> str:
 
 
 TARGETS = [
-    build.AWS_TARGET,
-    build.Target(version="{}.{}".format(*sys.version_info[:2]), python=sys.executable),
+    packaging.AWS_TARGET,
+    packaging.Target(version="{}.{}".format(*sys.version_info[:2]), python=sys.executable),
 ]
 
 
 def build_install(
-    tmp_path: Path, wheels: Path, lock: Path, target: build.Target
+    tmp_path: Path, wheels: Path, lock: Path, target: packaging.Target
 ) -> subprocess.CompletedProcess[str]:
     site = tmp_path / "site"
-    command = [*build.install_command(target, lock, site), "--no-index", "--find-links", str(wheels)]
+    command = [*packaging.install_command(target, lock, site), "--no-index", "--find-links", str(wheels)]
     return subprocess.run(command, capture_output=True, text=True, env=offline(tmp_path), timeout=120)
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda target: target.tag)
 def test_the_build_installs_a_file_whose_hash_is_the_locks(
-    tmp_path: Path, wheels: Path, target: build.Target
+    tmp_path: Path, wheels: Path, target: packaging.Target
 ) -> None:
     done = build_install(tmp_path, wheels, a_lock(tmp_path, the_wheels_hash(wheels)), target)
 
@@ -137,7 +137,7 @@ def test_the_build_installs_a_file_whose_hash_is_the_locks(
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda target: target.tag)
 def test_the_build_refuses_a_file_whose_hash_is_not_the_locks(
-    tmp_path: Path, wheels: Path, target: build.Target
+    tmp_path: Path, wheels: Path, target: packaging.Target
 ) -> None:
     done = build_install(tmp_path, wheels, a_lock(tmp_path, tampered(the_wheels_hash(wheels))), target)
 
@@ -150,7 +150,7 @@ def test_the_build_refuses_a_lock_with_a_pin_without_hashes(tmp_path: Path, whee
     lock = tmp_path / "lock.txt"
     lock.write_text("tiny==1.0\n")
 
-    done = build_install(tmp_path, wheels, lock, build.AWS_TARGET)
+    done = build_install(tmp_path, wheels, lock, packaging.AWS_TARGET)
 
     assert done.returncode != 0
     assert "all requirements must have a hash" in done.stderr, done.stderr

@@ -206,7 +206,7 @@ def test_every_function_is_traced_when_the_template_says_so(resources: dict[str,
 def test_the_build_probes_the_handler_module_each_function_runs(
     resources: dict[str, dict[str, Any]],
 ) -> None:
-    from bootstrap.build import FUNCTIONS
+    from bootstrap.packaging import FUNCTIONS
 
     handlers = {
         body["Properties"]["Handler"].rsplit(".", 1)[0]

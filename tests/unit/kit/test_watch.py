@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from bootstrap import build, names
-from bootstrap.build import bytecode, manifest
-from bootstrap.build import zips as build_zips
+from bootstrap import names, packaging
 from bootstrap.config import LAMBDA_SOURCE
 from bootstrap.dev import watch
+from bootstrap.packaging import bytecode, manifest
+from bootstrap.packaging import zips as packaging_zips
 
 OUTPUTS = {function.output: f"fn-{function.output}" for function in names.FUNCTIONS}
 
@@ -47,7 +47,7 @@ class FakeLambda:
 
 
 class FakeZips:
-    """Stands for build.InMemoryZips: a zip's bytes are its name."""
+    """Stands for packaging.InMemoryZips: a zip's bytes are its name."""
 
     def zip(self, zip_name: str, source: Path) -> bytes:
         return zip_name.encode()
@@ -176,7 +176,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (folder / package / "__init__.py").write_text(text)
     (folder / "wrapt-1.0.dist-info").mkdir()
     (folder / "wrapt-1.0.dist-info" / "METADATA").write_text("Name: wrapt\n")
-    monkeypatch.setattr(build_zips, "install_dependencies", lambda target: folder)
+    monkeypatch.setattr(packaging_zips, "install_dependencies", lambda target: folder)
     monkeypatch.setattr(bytecode, "BUILD_DIR", tmp_path / "build")  # no bytecode `make build` left
     return folder
 
@@ -200,7 +200,7 @@ def test_the_dependency_part_is_made_once_and_the_package_is_read_on_every_zip(
     tmp_path: Path, site: Path
 ) -> None:
     source = small_package(tmp_path / "lambdas")
-    zips = build.InMemoryZips(build.AWS_TARGET)
+    zips = packaging.InMemoryZips(packaging.AWS_TARGET)
 
     first = contents(zips.zip(names.HTTP_ZIP, source))
     part = zips.dependencies(names.HTTP_ZIP)
@@ -217,9 +217,9 @@ def test_the_dependency_part_is_made_once_and_the_package_is_read_on_every_zip(
 
 def test_an_in_memory_zip_holds_what_the_built_zip_of_the_function_holds(tmp_path: Path, site: Path) -> None:
     source = small_package(tmp_path / "lambdas")
-    zips = build.InMemoryZips(build.AWS_TARGET)
+    zips = packaging.InMemoryZips(packaging.AWS_TARGET)
 
-    for function in build.FUNCTIONS:
+    for function in packaging.FUNCTIONS:
         expected = list(manifest.zip_entries(source, ())) + list(
             manifest.zip_entries(site, function.excluded, function.excluded_folders)
         )
@@ -232,12 +232,12 @@ def test_a_new_dependency_folder_gives_a_new_part(
     tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = small_package(tmp_path / "lambdas")
-    zips = build.InMemoryZips(build.AWS_TARGET)
+    zips = packaging.InMemoryZips(packaging.AWS_TARGET)
     zips.zip(names.HTTP_ZIP, source)
     relocked = tmp_path / "deps-relocked"
     shutil.copytree(site, relocked)
     (relocked / "wrapt" / "__init__.py").write_text("A = 'relocked'\n")
-    monkeypatch.setattr(build_zips, "install_dependencies", lambda target: relocked)
+    monkeypatch.setattr(packaging_zips, "install_dependencies", lambda target: relocked)
 
     assert contents(zips.zip(names.HTTP_ZIP, source))["wrapt/__init__.py"] == b"A = 'relocked'\n"
 
@@ -248,12 +248,12 @@ def test_a_changed_module_rides_without_the_bytecode_of_its_old_source(
     monkeypatch.setattr(bytecode, "why_no_bytecode", lambda host, target: None)
     source = small_package(tmp_path / "lambdas")
     api = source / "appointments" / "api.py"
-    cache = tmp_path / "build" / "pyc" / build.AWS_TARGET.cache_tag
+    cache = tmp_path / "build" / "pyc" / packaging.AWS_TARGET.cache_tag
     cache.mkdir(parents=True)
     # what `make build` compiled for api.py as it was
     (cache / f"{bytecode.bytecode_key('appointments/api.py', api.read_bytes())}.pyc").write_bytes(b"old")
-    zips = build.InMemoryZips(build.AWS_TARGET)
-    compiled = f"appointments/__pycache__/api.{build.AWS_TARGET.cache_tag}.pyc"
+    zips = packaging.InMemoryZips(packaging.AWS_TARGET)
+    compiled = f"appointments/__pycache__/api.{packaging.AWS_TARGET.cache_tag}.pyc"
 
     assert contents(zips.zip(names.HTTP_ZIP, source))[compiled] == b"old"
     api.write_text("TEXT = 'new'\n")

@@ -7,11 +7,11 @@ import io
 import sys
 from pathlib import Path
 
-from bootstrap.build.archive import BuiltZip, write_archive, write_zip
-from bootstrap.build.bytecode import cached_bytecode, cold_start_bytecode
-from bootstrap.build.manifest import FUNCTIONS, FunctionZip, zip_entries
-from bootstrap.build.target import AWS_TARGET, Host, Target, install_dependencies, why_no_bytecode
 from bootstrap.config import DIST_DIR, LAMBDA_SOURCE
+from bootstrap.packaging.archive import BuiltZip, write_archive, write_zip
+from bootstrap.packaging.bytecode import cached_bytecode, cold_start_bytecode
+from bootstrap.packaging.manifest import FUNCTIONS, FunctionZip, zip_entries
+from bootstrap.packaging.target import AWS_TARGET, Host, Target, install_dependencies, why_no_bytecode
 
 
 class InMemoryZips:

@@ -14,10 +14,10 @@ manifest (what a zip holds), target (the Python it is for), bytecode, archive (r
 files) and zips (the build itself); what the rest of the kit uses is handed on here.
 """
 
-from bootstrap.build.archive import BuiltZip, zip_directory
-from bootstrap.build.manifest import FUNCTIONS, FunctionZip
-from bootstrap.build.target import AWS_TARGET, Host, Target, install_command, why_no_bytecode
-from bootstrap.build.zips import InMemoryZips, build
+from bootstrap.packaging.archive import BuiltZip, zip_directory
+from bootstrap.packaging.manifest import FUNCTIONS, FunctionZip
+from bootstrap.packaging.target import AWS_TARGET, Host, Target, install_command, why_no_bytecode
+from bootstrap.packaging.zips import InMemoryZips, build
 
 __all__ = [
     "AWS_TARGET",

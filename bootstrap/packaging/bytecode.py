@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 from bootstrap import names
-from bootstrap.build.manifest import FunctionZip
-from bootstrap.build.target import Host, Target, why_no_bytecode
 from bootstrap.config import BUILD_DIR, KitError
+from bootstrap.packaging.manifest import FunctionZip
+from bootstrap.packaging.target import Host, Target, why_no_bytecode
 
 # What the template gives the functions, enough for their modules to import: the values only
 # need to be well formed (an import creates clients and reads settings, it calls nothing).

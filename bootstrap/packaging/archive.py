@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from bootstrap.build.manifest import zip_entries
+from bootstrap.packaging.manifest import zip_entries
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
