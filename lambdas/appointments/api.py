@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import (
@@ -41,7 +41,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from appointments import services
 from appointments.domain import WriteUnconfirmed
 from appointments.messages import AppointmentMessage
-from appointments.ports import AppointmentRepository, AppointmentRequestPublisher, KeysUnavailable
+from appointments.ports import (
+    ApiKeyCheck,
+    AppointmentRepository,
+    AppointmentRequestPublisher,
+    KeysUnavailable,
+)
 from appointments.schemas import (
     DEFAULT_PAGE_SIZE,
     INSURED_ID_PATTERN,
@@ -171,13 +176,6 @@ def _idempotent(
         return wrapped[0](data=data)
 
     return request_with_key
-
-
-class ApiKeyCheck(Protocol):
-    def client(self, given: str) -> str | None:
-        """The client application this key belongs to, or None for a key that is not valid.
-        Raises KeysUnavailable when the keys cannot be read just now."""
-        ...
 
 
 # Seconds a caller is asked to wait before sending again a request the API could not take just now.
