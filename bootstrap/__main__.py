@@ -81,6 +81,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("down", help="stop the local engine that `up` started")
     commands.add_parser("build", help="build the Lambda zips for the AWS python3.12 runtime into dist/")
     commands.add_parser("outputs", help="print the stack outputs and the API URL as JSON")
+    commands.add_parser("openapi", help="print the HTTP API's OpenAPI document (docs/openapi.json)")
     commands.add_parser(
         "pin-images", help="pin docker-compose.yml's images to their registry digests (needs Docker)"
     )
@@ -258,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
             down()
         elif args.command == "pin-images":
             print("\n".join(pin_images.pin_images()))
+        elif args.command == "openapi":
+            from bootstrap.contracts.openapi import openapi_document  # the routes: only here
+
+            print(openapi_document(), end="")
         elif args.command == "build":
             for built in build.build():
                 print(f"{built.path.relative_to(built.path.parent.parent)}  sha256 {built.sha256[:16]}")

@@ -6,7 +6,6 @@ payload format 2.0) and a REST API (API Gateway v1, payload format 1.0).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -114,7 +113,7 @@ VERSION = "1.0.0"
 DESCRIPTION = "Medical appointments for Peru and Chile: request one, then follow its status."
 
 
-def _security_schemes() -> dict[str, SecurityScheme]:
+def security_schemes() -> dict[str, SecurityScheme]:
     from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
     return {"apiKey": APIKey(name=API_KEY_HEADER, **{"in": APIKeyIn.header})}
@@ -440,7 +439,7 @@ def create_app(
             description=DESCRIPTION,
             # Relative: the page calls the API it was served from, whatever the host and stage.
             servers=[Server(url=".")],
-            security_schemes=_security_schemes(),
+            security_schemes=security_schemes(),
             security=[{"apiKey": []}],
             # Gzip comes back base64-encoded, which an HTTP API decodes; a REST API decodes it only
             # for its BinaryMediaTypes, and would hand the browser the base64 text as a gzip body.
@@ -524,32 +523,3 @@ class AppointmentsApi:
             resolver = APIGatewayHttpResolver if http_api else APIGatewayRestResolver
             self.apps[http_api, docs] = create_app(self.backend, resolver, docs=docs)
         return self.apps[http_api, docs].resolve(event, context)
-
-
-def openapi_document() -> str:
-    """The API's OpenAPI document, generated from the same routes and pydantic models the function
-    serves (docs/openapi.json is this output, checked by a test; `make openapi` rewrites it)."""
-    app = create_app(backend=None)
-    document = json.loads(
-        app.get_openapi_json_schema(
-            title=TITLE,
-            version=VERSION,
-            description=DESCRIPTION,
-            security_schemes=_security_schemes(),
-            security=[{"apiKey": []}],
-        )
-    )
-    # powertools documents a 422 for its own validation errors on every route; here those are
-    # answered 400, and 422 means only an Idempotency-Key reused with another body.
-    error_view = {"$ref": "#/components/schemas/ErrorView"}
-    for path in document["paths"].values():
-        for method, operation in path.items():
-            operation["responses"].pop("422", None)
-            if method == "post":
-                operation["responses"]["422"] = {
-                    "description": "Idempotency-Key reused with another body",
-                    "content": {"application/json": {"schema": error_view}},
-                }
-    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
-        document["components"]["schemas"].pop(unused, None)
-    return json.dumps(document, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,1 @@
+"""The API's contracts as documents: OpenAPI and AsyncAPI."""
