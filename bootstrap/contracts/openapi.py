@@ -1,12 +1,12 @@
 """The OpenAPI document of the HTTP API, generated from the same routes and pydantic models the
-function serves (appointments/api.py). docs/openapi.json is this output, checked by a unit test;
+function serves (appointments/http/). docs/openapi.json is this output, checked by a unit test;
 `make openapi` rewrites it."""
 
 from __future__ import annotations
 
 import json
 
-from appointments.api import DESCRIPTION, TITLE, VERSION, create_app, security_schemes
+from appointments.http.routes import DESCRIPTION, TITLE, VERSION, create_app, security_schemes
 
 
 def openapi_document() -> str:
