@@ -13,6 +13,9 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict
+
+from appointments.http.schemas import CreateAppointmentBody
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig
@@ -26,6 +29,23 @@ UNCONFIRMED = "unconfirmed"
 # records when the request made once was a closure in appointments/api.py. Kept, so a key sent
 # before a deploy that moved the code still finds its answer within the record's day.
 RECORD_NAME = "appointments.api.create_app.<locals>.request_once"
+
+
+class KeyedRequest(BaseModel):
+    """A POST's body as validated, and the key it came with: what a key's record is made of.
+
+    powertools hashes its JSON form (model_dump) and hands the function it wraps this very object,
+    so the body is validated once, by the route, and never turned back into a dict to be read again.
+    """
+
+    # The body is already a CreateAppointmentBody: pydantic keeps a model instance as it is given.
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    # The client application whose API key called is part of the key: one client cannot reach
+    # another's answer (or block its key with a 422) by sending the same Idempotency-Key.
+    client: str | None
+    key: str | None
+    request: CreateAppointmentBody
 
 
 @cache
@@ -48,18 +68,18 @@ class OncePerKey:
 
     def __init__(
         self,
-        request_once: Callable[[dict[str, Any]], dict[str, Any]],
+        request_once: Callable[[KeyedRequest], dict[str, Any]],
         store: BasePersistenceLayer | Callable[[], BasePersistenceLayer],
     ) -> None:
         self._request_once = request_once
         self._store = store
         self._wrapped: Callable[..., dict[str, Any]] | None = None
 
-    def _answer(self, data: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, data: KeyedRequest) -> dict[str, Any]:
         # What powertools wraps: a method, which has the __qualname__ it reads (a partial has not).
         return self._request_once(data)
 
-    def __call__(self, data: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    def __call__(self, data: KeyedRequest, context: LambdaContext) -> dict[str, Any]:
         if self._wrapped is None:
             from aws_lambda_powertools.utilities.idempotency import idempotent_function
 

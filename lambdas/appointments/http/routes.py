@@ -31,7 +31,7 @@ from appointments.http.errors import (
     documented_error,
     invalid_request,
 )
-from appointments.http.idempotency import IDEMPOTENCY_KEY_PATTERN, UNCONFIRMED, OncePerKey
+from appointments.http.idempotency import IDEMPOTENCY_KEY_PATTERN, UNCONFIRMED, KeyedRequest, OncePerKey
 from appointments.http.schemas import (
     DEFAULT_PAGE_SIZE,
     INSURED_ID_PATTERN,
@@ -98,14 +98,13 @@ def _accepted_view(app: Resolver, accepted: services.Accepted) -> dict[str, Any]
     return view
 
 
-def _request_once(app: Resolver, backend: HttpBackend, data: dict[str, Any]) -> dict[str, Any]:
+def _request_once(app: Resolver, backend: HttpBackend, data: KeyedRequest) -> dict[str, Any]:
     """The POST's work, made once per Idempotency-Key: the answer, or the appointment to write
     again when the store did not confirm it."""
-    body = CreateAppointmentBody.model_validate(data["request"])
     request_id = app.current_event.request_context.request_id
     try:
         accepted = services.request_appointment(
-            body.to_domain(request_id), backend.repository, backend.publisher
+            data.request.to_domain(request_id), backend.repository, backend.publisher
         )
     except WriteUnconfirmed as lost:
         # Kept as this key's answer: a retry with the key writes this very appointment again
@@ -185,9 +184,7 @@ def create_app(
         ] = None,
     ) -> Response[dict[str, Any]]:
         served = _wired(backend)
-        # The client application whose API key called is part of the key: one client cannot reach
-        # another's answer (or block its key with a 422) by sending the same Idempotency-Key.
-        data = {"client": caller(app), "key": idempotency_key, "request": body.model_dump(mode="json")}
+        data = KeyedRequest(client=caller(app), key=idempotency_key, request=body)
         if idempotency_key is None or once_per_key is None:
             created = _request_once(app, served, data)
         else:

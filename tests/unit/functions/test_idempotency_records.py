@@ -1,15 +1,18 @@
-"""The Idempotency-Key's records: the names and hashes they are stored under, which must not
-change while a record lives (a day)."""
+"""The Idempotency-Key's records: what the request made once per key is handed, and the names and
+hashes the records are stored under, which must not change while a record lives (a day)."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from appointments.adapters.ssm import ApiKey
 from appointments.http.front_doors import AppointmentsApi
+from appointments.http.idempotency import KeyedRequest, OncePerKey
 from appointments.http.routes import HttpBackend
+from appointments.http.schemas import CreateAppointmentBody
 from tests.support.events import FakeContext, http_event
 from tests.support.fakes import (
     InMemoryAppointmentRepository,
@@ -19,6 +22,26 @@ from tests.support.fakes import (
 
 BODY = {"insuredId": "PE001", "scheduleId": 1, "countryISO": "PE"}
 API_KEY = "test-key-0123456789"
+
+
+def test_the_request_made_once_gets_the_body_as_the_route_validated_it_and_a_retry_gets_its_answer() -> None:
+    body = CreateAppointmentBody.model_validate(BODY)
+    handed: list[KeyedRequest] = []
+
+    def request_once(data: KeyedRequest) -> dict[str, Any]:
+        handed.append(data)
+        return {"appointmentId": "01KB0000000000000000000000"}
+
+    once = OncePerKey(request_once, InMemoryIdempotencyStore())
+    keyed = KeyedRequest(client="portal", key="k-1", request=body)
+
+    context: Any = FakeContext()
+    first = once(data=keyed, context=context)
+    again = once(data=KeyedRequest(client="portal", key="k-1", request=body), context=context)
+
+    assert first == again == {"appointmentId": "01KB0000000000000000000000"}
+    [made] = handed  # the retry was answered from the store
+    assert made.request is body  # neither dumped to a dict nor validated again
 
 
 def test_a_keys_record_has_the_name_and_hashes_it_had_before_the_code_moved(
