@@ -102,7 +102,7 @@ migrate: $(VENV)/.installed ## Schema migrations on RDS, to the schemas SSM name
 	  $${SSL_CA:+--ssl-ca "$$SSL_CA"}
 
 openapi: $(VENV)/.installed ## Regenerate docs/openapi.json from the routes and pydantic models
-	@PYTHONPATH=lambdas $(PY) -c "from appointments.api import openapi_document; print(openapi_document(), end='')" > docs/openapi.json
+	@$(PY) -m bootstrap openapi > docs/openapi.json
 	@echo "wrote docs/openapi.json"
 
 asyncapi: $(VENV)/.installed ## Regenerate docs/asyncapi.json from the message models and resource names

@@ -162,6 +162,12 @@ def print_outputs(args: argparse.Namespace, where: Where) -> None:
     print(json.dumps({**outputs, names.API_URL: where.kit.api_url(outputs)}, indent=2))
 
 
+def print_openapi() -> None:
+    from bootstrap.contracts.openapi import openapi_document  # the function's routes: only here
+
+    print(openapi_document(), end="")
+
+
 @dataclass(frozen=True)
 class Command:
     help: str
@@ -220,6 +226,10 @@ COMMANDS: dict[str, Command] = {
         on_server,
         migrate_arguments,
         ASKS_FOR_THE_ADMIN,
+    ),
+    "openapi": Command(
+        "print the HTTP API's OpenAPI document (make openapi writes docs/openapi.json)",
+        lambda args, where: print_openapi(),
     ),
     "asyncapi": Command(
         "print the AsyncAPI document of the messages (make asyncapi writes docs/asyncapi.json)",

@@ -17,7 +17,7 @@ from typing import Any
 
 from appointments.adapters.dynamodb import OUTBOX_ATTRIBUTE
 from appointments.domain import AppointmentStatus, Country
-from appointments.schemas import APPOINTMENT_ID_PATTERN
+from appointments.http.schemas import APPOINTMENT_ID_PATTERN
 from bootstrap import names
 from bootstrap.config import KitConfig, KitError, StackConfig
 from bootstrap.stack.queries import (

@@ -61,7 +61,7 @@ MYSQL_ONLY = ("pymysql", "PyMySQL", "cryptography", "cffi", "_cffi_backend", "py
 
 
 # What the HTTP function loads on the first request for /docs and the first with an
-# Idempotency-Key (appointments/api.py), and no other request.
+# Idempotency-Key (appointments/http/), and no other request.
 HTTP_LOADED_LATER = (
     "aws_lambda_powertools.event_handler.openapi.models",
     "aws_lambda_powertools.event_handler.openapi.schema_generator",

@@ -1,6 +1,6 @@
 """The messages the functions send each other: contracts between functions deployed one at a time.
 
-Two contracts, each with its own models, apart from the HTTP views in schemas.py (the HTTP answer
+Two contracts, each with its own models, apart from the HTTP views in http/schemas.py (the HTTP answer
 can grow without changing a message):
 - the appointment message, published on the SNS topic and read from each country's queue;
 - the `detail` of AppointmentScheduled and AppointmentRejected on the EventBridge bus, read from

@@ -20,6 +20,15 @@ class KeysUnavailable(Exception):
     given is neither accepted nor refused, and the request can be sent again."""
 
 
+class ApiKeyCheck(abc.ABC):
+    """Tells which client application an API key belongs to (the keys kept in SSM)."""
+
+    @abc.abstractmethod
+    def client(self, given: str) -> str | None:
+        """The client application this key belongs to, or None for a key that is not valid.
+        Raises KeysUnavailable when the keys cannot be read just now."""
+
+
 @dataclass(frozen=True)
 class AppointmentPage:
     """Some of an insured's appointments, newest first, and where the next page starts."""

@@ -79,7 +79,7 @@ def test_a_saved_change_to_the_http_handler_is_live_within_ten_seconds(
 ) -> None:
     stack = stage.stack
     anonymous = AppointmentsApi(stack.api_url, api_key=None)
-    handler = code_copy / "appointments" / "api.py"
+    handler = code_copy / "appointments" / "http" / "checks.py"
     http_function = stack.outputs[names.HTTP_FUNCTION_NAME]
     assert anonymous.list("PE001").body["message"] == ORIGINAL
 
@@ -102,7 +102,7 @@ def test_a_saved_change_to_the_http_handler_is_live_within_ten_seconds(
         assert "updated and warm" in ready, ready
         reloaded = wait_for(lambda: watcher.said("reloaded"), timeout=30, describe="the watcher's report")
         assert http_function in reloaded
-        # api.py is imported by the HTTP function only
+        # checks.py is imported by the HTTP function only
         assert not any(stack.outputs[names.processor_function_output(c)] in reloaded for c in names.COUNTRIES)
         print(f"\n  new text live {live_after:.2f}s after the save; watcher: {ready}; {reloaded}")
         assert live_after < LIVE_WITHIN, f"the new text was live {live_after:.1f}s after the save"

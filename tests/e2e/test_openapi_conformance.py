@@ -15,8 +15,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import unsupported_method
 
-from appointments.api import IDEMPOTENCY_KEY_PATTERN
-from appointments.schemas import MAX_SCHEDULE_ID, PAGE_TOKEN_PATTERN, encode_page_token
+from appointments.http.idempotency import IDEMPOTENCY_KEY_PATTERN
+from appointments.http.schemas import MAX_SCHEDULE_ID, PAGE_TOKEN_PATTERN, encode_page_token
 from appointments.services import new_appointment_id
 from bootstrap.config import ROOT
 from bootstrap.dev.kit import Stack

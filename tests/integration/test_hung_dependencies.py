@@ -15,7 +15,6 @@ from appointments.adapters.dynamodb import OUTBOX_ATTRIBUTE, DynamoAppointmentRe
 from appointments.adapters.eventbridge import EventBridgeSettledPublisher
 from appointments.adapters.sns import SnsAppointmentPublisher
 from appointments.adapters.ssm import ApiKey
-from appointments.api import AppointmentsApi, HttpBackend
 from appointments.budgets import (
     AWS_CALLS,
     HTTP_KEEP_SECONDS,
@@ -31,6 +30,8 @@ from appointments.domain import (
     PublishFailed,
     SlotOutcome,
 )
+from appointments.http.front_doors import AppointmentsApi
+from appointments.http.routes import HttpBackend
 from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.dev.kit import Stack

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError
 
-from appointments.ports import KeysUnavailable
+from appointments.ports import ApiKeyCheck, KeysUnavailable
 
 DB_PARAMETER_NAMES = ("host", "port", "user", "password", "name")
 
@@ -145,7 +145,7 @@ def _client_with(given: str, keys: dict[str, str]) -> str | None:
 RECHECK_SECONDS = 5.0
 
 
-class ApiKey:
+class ApiKey(ApiKeyCheck):
     """The API keys callers send in x-api-key, read through `read(force)` (cached unless forced)
     and parsed by `parse_api_keys`. A key that matches none of the cached ones is checked once more
     against a fresh read, at most every `recheck_seconds`: a new key works at once, and a flood of

@@ -12,8 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
 from appointments.adapters.sns import SnsAppointmentPublisher
 from appointments.adapters.ssm import ssm_api_key
-from appointments.api import AppointmentsApi, HttpBackend
 from appointments.budgets import HTTP_KEEP_SECONDS, KEEP_SECONDS, Deadline, aws_client
+from appointments.http.front_doors import AppointmentsApi
+from appointments.http.routes import HttpBackend
 from appointments.settings import HttpSettings, load_settings
 from appointments.tracing import handler_tracer
 

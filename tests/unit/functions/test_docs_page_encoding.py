@@ -11,7 +11,8 @@ import gzip
 from typing import Any
 
 from appointments.adapters.ssm import ApiKey
-from appointments.api import AppointmentsApi, HttpBackend
+from appointments.http.front_doors import AppointmentsApi
+from appointments.http.routes import HttpBackend
 from tests.support.events import FakeContext, http_event, rest_event
 from tests.support.fakes import InMemoryAppointmentRepository, InMemoryRequestPublisher
 

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Logger
 
-from appointments import api as api_module
 from appointments.adapters.ssm import ApiKey
-from appointments.api import AppointmentsApi, HttpBackend
 from appointments.domain import Appointment, AppointmentRequest, AppointmentStatus, Country
+from appointments.http import routes
+from appointments.http.front_doors import AppointmentsApi
+from appointments.http.routes import HttpBackend
 from appointments.ports import KeysUnavailable
 from appointments.services import new_appointment_id
 from tests.support.events import EVENT_FORMATS, FakeContext, http_event
@@ -580,7 +581,7 @@ class LogLines:
 
     def __init__(self) -> None:
         self.stream = io.StringIO()
-        Logger(service=api_module.logger.service, logger_handler=logging.StreamHandler(self.stream))
+        Logger(service=routes.logger.service, logger_handler=logging.StreamHandler(self.stream))
 
     def read(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.stream.getvalue().splitlines()]

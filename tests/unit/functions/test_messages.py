@@ -11,6 +11,7 @@ import pytest
 
 from appointments import messages
 from appointments.domain import Appointment, AppointmentRequest, AppointmentStatus, Country, SlotOutcome
+from appointments.http.schemas import AppointmentView
 from appointments.messages import (
     AppointmentMessage,
     AppointmentSettledDetail,
@@ -18,7 +19,6 @@ from appointments.messages import (
     read_appointment_message,
     read_settled_event,
 )
-from appointments.schemas import AppointmentView
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 APPOINTMENT = Appointment.pending(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from appointments.api import openapi_document
 from bootstrap.config import ROOT
+from bootstrap.contracts.openapi import openapi_document
 
 
 def test_the_committed_document_is_the_generated_one() -> None:

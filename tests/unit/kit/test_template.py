@@ -421,7 +421,7 @@ def test_both_api_flavours_route_each_request_by_name_and_the_docs_route_is_the_
 ) -> None:
     """The HTTP function tells the public docs page by the route API Gateway matched (routeKey,
     resource): no catch-all route or proxy resource may stand in for it."""
-    from appointments.api import DOCS_RESOURCE, DOCS_ROUTE_KEY
+    from appointments.http.checks import DOCS_RESOURCE, DOCS_ROUTE_KEY
 
     http_routes = {
         r["Properties"]["RouteKey"] for r in of_type(resources, "AWS::ApiGatewayV2::Route").values()
@@ -435,7 +435,7 @@ def test_both_api_flavours_route_each_request_by_name_and_the_docs_route_is_the_
 def test_the_idempotency_table_says_how_long_its_records_live_as_the_function_keeps_them(
     resources: dict[str, dict[str, Any]],
 ) -> None:
-    from appointments.api import IDEMPOTENCY_RECORD_SECONDS
+    from appointments.http.idempotency import IDEMPOTENCY_RECORD_SECONDS
 
     skips = resources["IdempotencyTable"]["Metadata"]["checkov"]["skip"]
     [why] = [skip["comment"] for skip in skips if skip["id"] == "CKV_AWS_28"]

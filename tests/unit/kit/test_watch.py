@@ -66,19 +66,19 @@ def reload(client: FakeLambda, source: Path, changed: set[Path]) -> list[str]:
 
 def test_a_half_typed_file_is_named_with_its_line_and_the_next_save_reloads(source: Path) -> None:
     client = FakeLambda()
-    api = source / "appointments" / "api.py"
-    good = api.read_text()
-    api.write_text(good + "\ndef half_typed(:\n")
+    routes = source / "appointments" / "http" / "routes.py"
+    good = routes.read_text()
+    routes.write_text(good + "\ndef half_typed(:\n")
     broken_line = len((good + "\ndef half_typed(:\n").splitlines())
 
-    [said] = reload(client, source, {api})
+    [said] = reload(client, source, {routes})
 
-    assert said.startswith(f"{api}:{broken_line}: ")
+    assert said.startswith(f"{routes}:{broken_line}: ")
     assert "not reloaded" in said
     assert client.updated == []
 
-    api.write_text(good)
-    *each, said = reload(client, source, {api})
+    routes.write_text(good)
+    *each, said = reload(client, source, {routes})
 
     http_functions = [OUTPUTS[f.output] for f in names.functions_in(names.HTTP_ZIP)]
     assert said.startswith(f"reloaded {', '.join(http_functions)} in ")
@@ -124,7 +124,7 @@ def test_a_failing_warm_up_is_named_and_the_other_functions_still_reload(source:
     http = OUTPUTS[names.HTTP_FUNCTION_NAME]
     client = FakeLambda(failing=(http,))
 
-    lines = reload(client, source, {source / "appointments" / "api.py"})
+    lines = reload(client, source, {source / "appointments" / "http" / "routes.py"})
 
     assert lines[0].startswith(f"{http} updated ")
     assert "its first invocation failed" in lines[0]
@@ -153,15 +153,15 @@ def test_the_import_graph_is_parsed_again_for_the_saved_file_only(
         return real_parse(text, filename=filename, **options)
 
     monkeypatch.setattr(watch.ast, "parse", parse)
-    api = source / "appointments" / "api.py"
-    watch.affected_zips(source, {api})
-    assert "api.py" in parsed
+    routes = source / "appointments" / "http" / "routes.py"
+    watch.affected_zips(source, {routes})
+    assert "routes.py" in parsed
     assert len(parsed) > 10  # the first look reads the whole package
 
     parsed.clear()
-    api.write_text(api.read_text() + "\n# saved again\n")
-    assert watch.affected_zips(source, {api}) == [names.HTTP_ZIP]
-    assert parsed == ["api.py"]
+    routes.write_text(routes.read_text() + "\n# saved again\n")
+    assert watch.affected_zips(source, {routes}) == [names.HTTP_ZIP]
+    assert parsed == ["routes.py"]
 
 
 # The in-memory zips: the dependency part is made once, the package is read on every zip.
