@@ -50,6 +50,12 @@ def create_db_users(args: argparse.Namespace, where: Where) -> None:
     print("\n".join(done))
 
 
+def print_openapi(args: argparse.Namespace, where: Where) -> None:
+    from bootstrap.contracts.openapi import openapi_document  # the routes: no other command loads them
+
+    print(openapi_document(), end="")
+
+
 def migrate_server(args: argparse.Namespace, where: Where) -> None:
     """`migrate`: each migration applied is printed as it is done, then each schema's result."""
     done = migrations.migrate_server(
@@ -162,12 +168,6 @@ def print_outputs(args: argparse.Namespace, where: Where) -> None:
     print(json.dumps({**outputs, names.API_URL: where.kit.api_url(outputs)}, indent=2))
 
 
-def print_openapi() -> None:
-    from bootstrap.contracts.openapi import openapi_document  # the function's routes: only here
-
-    print(openapi_document(), end="")
-
-
 @dataclass(frozen=True)
 class Command:
     help: str
@@ -227,13 +227,12 @@ COMMANDS: dict[str, Command] = {
         migrate_arguments,
         ASKS_FOR_THE_ADMIN,
     ),
-    "openapi": Command(
-        "print the HTTP API's OpenAPI document (make openapi writes docs/openapi.json)",
-        lambda args, where: print_openapi(),
-    ),
     "asyncapi": Command(
         "print the AsyncAPI document of the messages (make asyncapi writes docs/asyncapi.json)",
         lambda args, where: print(asyncapi_document(), end=""),
+    ),
+    "openapi": Command(
+        "print the OpenAPI document of the HTTP API (make openapi writes docs/openapi.json)", print_openapi
     ),
 }
 
