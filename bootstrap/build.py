@@ -400,6 +400,25 @@ def zip_directory(source: Path, destination: Path) -> BuiltZip:
     return BuiltZip(destination.stem, destination, _write_zip(destination, list(_files(source, ()))))
 
 
+def zip_with_dependencies(
+    source: Path, destination: Path, packages: tuple[str, ...], handler_modules: tuple[str, ...]
+) -> BuiltZip:
+    """A zip of `source` with these top-level packages of the locked Lambda dependencies (and
+    their metadata), and the bytecode its handlers' cold start imports, as `build` gives the
+    functions: for the benchmark's other chains."""
+    site = _install_dependencies(AWS_TARGET)
+    sources = list(_files(source, ()))
+    sources += [
+        (arcname, path)
+        for arcname, path in _files(site, ())
+        if arcname.split("/", 1)[0].split("-", 1)[0].split(".", 1)[0] in packages
+    ]
+    first, *others = handler_modules
+    function = FunctionZip(destination.stem, first, also_handles=tuple(others))
+    sources += _bytecode(function, sources, AWS_TARGET, (source, site))
+    return BuiltZip(destination.stem, destination, _write_zip(destination, sources))
+
+
 def _fingerprint(
     function: FunctionZip, code: list[tuple[str, Path]], site: Path, bytecode: str | None = None
 ) -> str:
