@@ -108,8 +108,12 @@ def table(chains: dict[str, dict[str, Any]], appointments: int) -> str:
         lines.append(f"| {service} | " + " | ".join(f"{bills[c][service]:.2f}" for c in names_) + " |")
     totals = {c: sum(b.values()) for c, b in bills.items()}
     lines.append("| **per appointment, all** | " + " | ".join(f"**{totals[c]:.2f}**" for c in names_) + " |")
-    for service, usd in fixed_monthly().items():
-        lines.append(f"| {service}, fixed | " + " | ".join(f"{usd:.2f}" for _ in names_) + " |")
+    for service, usd in fixed_monthly().items():  # the no-op chain has no database
+        lines.append(
+            f"| {service}, fixed | "
+            + " | ".join("-" if c == "no-op" else f"{usd:.2f}" for c in names_)
+            + " |"
+        )
     if "ours" in totals and "plain" in totals and totals["plain"]:
         lines += ["", f"ours / plain, per appointment: {totals['ours'] / totals['plain']:.2f}"]
     return "\n".join(lines)
