@@ -249,7 +249,11 @@ def _by_the_reconciler(service: str, operation: str, parameters: dict[str, Any])
     return operation == "PublishBatch"
 
 
-def count(recording: Recording, chain: ChainResources, appointments: int) -> Count:
+def count(recording: Recording, chain: ChainResources, appointments: int, marker: str = "") -> Count:
+    """What the phase cost. With `marker` (a string every appointment of the phase carries, its
+    insured ids' prefix), a call of the hot path counts only when its parameters hold it, so
+    traffic beside the phase on the same stack (a test session's) is left out; the pollers'
+    batches and the log lines cannot be told apart that way and count whole."""
     result = Count(appointments)
     marked: dict[str, int] = {}  # items in the outbox index (key -> size), from their PutItem
     sizes: dict[str, int] = {}
@@ -265,6 +269,8 @@ def count(recording: Recording, chain: ChainResources, appointments: int) -> Cou
         part = RECONCILER if _by_the_reconciler(service, operation, parameters) else HOT
         if service in ("SSM", "KMS"):
             part = CACHED
+        if part == HOT and marker and marker not in json.dumps(parameters):
+            continue
         result.requests[part][f"{service} {operation}"] += 1
         if operation in ("Publish", "PublishBatch", "PutEvents"):
             entries = parameters.get("Entries") or parameters.get("PublishBatchRequestEntries")

@@ -121,12 +121,17 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
     }
 
 
+def insured_prefix(run: str) -> str:
+    """What every insured id of a phase starts with (the phase's own, so its calls can be told)."""
+    return f"B{run}"
+
+
 def requests_for(count: int, run: str) -> list[dict[str, Any]]:
     """The countries in turn, spread over a few insureds, each on a slot no earlier run has taken."""
     base = random_schedule_id()
     return [
         {
-            "insuredId": f"B{run}{n % INSUREDS_PER_RUN:02d}",
+            "insuredId": f"{insured_prefix(run)}{n % INSUREDS_PER_RUN:02d}",
             "scheduleId": base + n,
             "countryISO": names.country_in_turn(n).value,
         }
@@ -304,7 +309,8 @@ def bench_chain(
     with timed(say, f"counted, {args.counted} at concurrency {args.concurrency}, every AWS call recorded"):
         with calls.Recording(chain.config) as recording:
             phases["counted"] = run_phase(chain, requests_for(args.counted, run + "C"), args.concurrency, say)
-        counted = calls.count(recording, resources, phases["counted"].counts.get("completed", 0))
+        completed = phases["counted"].counts.get("completed", 0)
+        counted = calls.count(recording, resources, completed, marker=insured_prefix(run + "C"))
     return phases, counted.per_appointment()
 
 

@@ -51,7 +51,8 @@ SHORT_RETRIES = {"queue_visibility_timeout": 12, "queue_function_timeout": 6}
 # The tests that put hundreds of appointments through their stage run one after the other (on one
 # worker), so two such bursts never share the machine's cores.
 UNDER_LOAD = "under-load"
-# A stage whose test holds appointments up downstream (MySQL refusing) and counts each delivery:
+# A stage whose test holds appointments up downstream (MySQL refusing, wrong database settings)
+# and counts each delivery or announcement:
 # its reconciler leaves them alone for ten minutes, as the stage's own outage is shorter, so what
 # the test counts is the queue's retries and the redrive alone (a hand-over again, due after a
 # minute on the kit's stage, would add a delivery).
@@ -76,7 +77,9 @@ STAGES = {
         ),
         StageSpec("t-seams", "its topic refusing the HTTP function's publish", **SHORT_RETRIES),
         *(
-            StageSpec(f"t-settings-{n}", f"a wrong database setting in SSM ({kind})", **SHORT_RETRIES)
+            StageSpec(
+                f"t-settings-{n}", f"a wrong database setting in SSM ({kind})", **SHORT_RETRIES, **HOLDS_UP
+            )
             for n, kind in enumerate(("refused port", "wrong password", "host that never answers"), 1)
         ),
         StageSpec("t-keys", "its API key rotated and removed", api_key_cache_seconds=5),
