@@ -23,7 +23,7 @@ LOCK_FLAGS  := --quiet --universal --python-version 3.11 --generate-hashes --no-
 # taken literally ($(value): no make function in it runs, not even when make exports it), exported,
 # and named in a recipe as "$$NAME", so quotes, $(...), backticks or ; in it stay characters; Python
 # then checks its shape. A variable given neither way stays unset.
-USER_VARIABLES := ID QUEUES ARGS JSON COUNT CONCURRENCY SEED TEST_WORKERS DOCS_PORT \
+USER_VARIABLES := ID QUEUES ARGS JSON COUNT CONCURRENCY SEED TEST_WORKERS DOCS_PORT APPOINTMENTS \
   STAGE API_FLAVOUR DB_PARAMETERS_PREFIX SUBNET_IDS SECURITY_GROUP_ID BUCKET ENDPOINT DATABASE_TLS \
   REST_API_LOGS_ROLE DB_HOST DB_PORT DB_ADMIN_USER DB_ADMIN_PASSWORD DB_USER_HOST FUNCTIONS_DB_HOST SSL_CA \
   ENGINE ENGINE_PORT ENGINE_URL PUBLIC_ENGINE_URL PERSIST AWS_REGION AWS_DEFAULT_REGION API_KEY_PARAMETER \
@@ -34,7 +34,7 @@ TEST_WORKERS ?= 4
 $(foreach name,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(name))),,\
   $(eval override $(name) := $$(value $(name)))$(eval export $(name))))
 
-.PHONY: help venvs up down build pin-images deploy db-users migrate openapi asyncapi docs docs-build watch logs status trace redrive awslocal bench bench-up bench-backlog test lint unit integration e2e faults lock clean
+.PHONY: help venvs up down build pin-images deploy db-users migrate openapi asyncapi docs docs-build watch logs status trace redrive awslocal bench cost bench-up bench-backlog test lint unit integration e2e faults lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -137,8 +137,11 @@ awslocal: $(VENV)/.installed ## Run the AWS CLI against the local engine: make a
 	  AWS_DEFAULT_REGION="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-us-east-1}}" \
 	  DISABLE_DEPRECATION_NOTICE=1 $(PY) -m bootstrap.engines.awslocal $(VENV)/bin/awslocal
 
-bench: up ## Benchmark: N appointments through the API, ours vs a no-op chain (COUNT=1000 CONCURRENCY=8)
+bench: up ## Benchmark: N appointments through the API, ours vs the plain design and a no-op chain, requests and cost counted (COUNT=1000 CONCURRENCY=8)
 	@$(PY) -m bench.flow --count "$${COUNT:-1000}" --concurrency "$${CONCURRENCY:-8}"
+
+cost: $(VENV)/.installed ## The monthly AWS bill per chain and service, from the last `make bench` (APPOINTMENTS=1000000)
+	@$(PY) -m bench.cost --appointments "$${APPOINTMENTS:-1000000}"
 
 bench-backlog: up ## The reconciler draining a backlog the topic refused: COUNT=10000 [SEED=direct] (posted through the API by default)
 	@$(PY) -m bench.backlog --count "$${COUNT:-10000}" --seed "$${SEED:-api}"

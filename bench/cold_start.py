@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from bench import baseline
+from bench import baseline, plain
 from bootstrap.config import DIST_DIR
 from bootstrap.engines.ministack import engine_python
 from bootstrap.packaging import FUNCTIONS, zip_directory
@@ -61,9 +61,11 @@ def import_ms(archive: Path, module: str, runs: int) -> list[float]:
 
 
 def measure(runs: int) -> dict[str, Any]:
-    """Each function's import, and the no-op function's in its place: boto3 and its client, the
-    floor any Python function that calls AWS pays on this machine."""
+    """Each function's import, the plain design's in its place (boto3, its clients, PyMySQL for
+    the processor), and the no-op function's: boto3 and its client, the floor any Python function
+    that calls AWS pays on this machine."""
     noop = zip_directory(baseline.SOURCE, DIST_DIR / "noop.zip").path
+    plain_zip = plain.build_zip().path
     results = {}
     for function in FUNCTIONS:
         archive = DIST_DIR / f"{function.name}.zip"
@@ -71,9 +73,11 @@ def measure(runs: int) -> dict[str, Any]:
             raise SystemExit(f"{archive} is missing: run `make build` first")
         ours = import_ms(archive, function.handler_module, runs)
         floor = import_ms(noop, function.handler_module, runs)
+        plain_ms = import_ms(plain_zip, function.handler_module, runs)
         results[function.name] = {
             "import_ms_median": round(statistics.median(ours), 1),
             "import_ms_max": round(max(ours), 1),
+            "plain_import_ms_median": round(statistics.median(plain_ms), 1),
             "noop_import_ms_median": round(statistics.median(floor), 1),
             "zip_mb": round(archive.stat().st_size / 1e6, 2),
         }

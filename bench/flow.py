@@ -1,15 +1,20 @@
-"""`make bench`: appointments through the public HTTP API until `completed`, ours against a no-op chain.
+"""`make bench`: appointments through the public HTTP API until `completed`, ours against the
+plain design and a no-op chain.
 
-Usage: .venv/bin/python -m bench.flow [--count 1000] [--concurrency 8] [--low-load 40] [--smoke]
+Usage: .venv/bin/python -m bench.flow [--count 1000] [--concurrency 8] [--low-load 40] [--counted 100] [--smoke]
 
-Needs a running stack (`make up`). For each chain, ours and then the no-op baseline (the same
-template deployed as stage `benchnoop` with functions that only pass the message on, see
-bench/noop/README.md), it runs two phases:
+Needs a running stack (`make up`). For each chain, ours, then the plain design (the same template
+deployed as stage `benchplain` with the seed's design as the reference implementations write it,
+see bench/plain/README.md), then the no-op floor (stage `benchnoop`, functions that only pass the
+message on, see bench/noop/README.md), it runs these phases after a warm-up:
 
 - low load: one appointment at a time, the next posted once the last is completed;
 - sustained: `--count` appointments, spread evenly over the countries, posted by `--concurrency`
   clients that each post as soon as their last POST is answered; then it waits until all are
-  completed.
+  completed;
+- counted: `--counted` appointments the same way, with the engine recording every AWS call
+  (bench/calls.py): the requests, DynamoDB units, invocations, durations and log bytes one
+  appointment costs, which bench/cost.py prices per million appointments.
 
 Completion times are the `updatedAt` the callback writes, so polling adds nothing to the figures.
 The count check reads DynamoDB (N completed), MySQL (N rows across the country schemas, ours
@@ -35,7 +40,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench import baseline, cold_start, report
+from bench import baseline, calls, cold_start, cost, plain, report
 from bench.memory import MemorySampler, engine_pid
 from bootstrap import names
 from bootstrap.config import KitConfig, KitError
@@ -57,13 +62,13 @@ class Chain:
     api_url: str
     api_key: str
     outputs: dict[str, str]
-    writes_mysql: bool
+    mysql_table: str | None  # the table its processors write in each country's schema, if any
     # made once: the benchmark polls with them and shares the cores with what it measures
     dynamodb: Any = field(repr=False, compare=False)
     sqs: Any = field(repr=False, compare=False)
 
     @classmethod
-    def deployed(cls, name: str, config: KitConfig, api_key: str, writes_mysql: bool) -> Chain:
+    def deployed(cls, name: str, config: KitConfig, api_key: str, mysql_table: str | None) -> Chain:
         outputs = stack_outputs(config)
         return cls(
             name=name,
@@ -71,7 +76,7 @@ class Chain:
             api_url=config.api_url(outputs),
             api_key=api_key,
             outputs=outputs,
-            writes_mysql=writes_mysql,
+            mysql_table=mysql_table,
             dynamodb=config.client("dynamodb"),
             sqs=config.client("sqs"),
         )
@@ -118,12 +123,17 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
     }
 
 
+def insured_prefix(run: str) -> str:
+    """What every insured id of a phase starts with (the phase's own, so its calls can be told)."""
+    return f"B{run}"
+
+
 def requests_for(count: int, run: str) -> list[dict[str, Any]]:
     """The countries in turn, spread over a few insureds, each on a slot no earlier run has taken."""
     base = random_schedule_id()
     return [
         {
-            "insuredId": f"B{run}{n % INSUREDS_PER_RUN:02d}",
+            "insuredId": f"{insured_prefix(run)}{n % INSUREDS_PER_RUN:02d}",
             "scheduleId": base + n,
             "countryISO": names.country_in_turn(n).value,
         }
@@ -202,7 +212,7 @@ def dead_letter_depth(chain: Chain) -> int:
 
 def mysql_rows(chain: Chain, appointment_ids: list[str]) -> int:
     with contextlib.closing(admin_connection(chain.config)) as connection:
-        return sum(stored_rows_per_country(connection, appointment_ids).values())
+        return sum(stored_rows_per_country(connection, appointment_ids, chain.mysql_table or "").values())
 
 
 def run_phase(
@@ -227,7 +237,7 @@ def run_phase(
         done = wait_completed(chain, posted, timeout, say)
     ids = [p.appointment_id for p in posted]
     result.counts = {"posted": len(posted), "completed": len(done)}
-    if chain.writes_mysql:
+    if chain.mysql_table:
         result.counts["mysql_rows"] = mysql_rows(chain, ids)
     result.counts["dead_lettered"] = dead_letter_depth(chain) - dead_before
     result.lost = [i for i in ids if i not in done]
@@ -248,7 +258,7 @@ def problems(result: PhaseResult, chain: Chain) -> list[str]:
         found.append(f"{result.counts.get('posted')} of {n} accepted")
     if result.counts.get("completed") != n:
         found.append(f"{result.counts.get('completed')} of {n} completed (first lost: {result.lost[:3]})")
-    if chain.writes_mysql and result.counts.get("mysql_rows") != n:
+    if chain.mysql_table and result.counts.get("mysql_rows") != n:
         found.append(f"{result.counts.get('mysql_rows')} of {n} rows in MySQL")
     if result.counts.get("dead_lettered"):
         found.append(f"{result.counts['dead_lettered']} messages added to the dead-letter queues")
@@ -283,7 +293,8 @@ def timed(say: Callable[[str], None], what: str) -> Iterator[None]:
 
 def bench_chain(
     chain: Chain, args: argparse.Namespace, run: str, say: Callable[[str], None]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The chain's phases, and what one appointment of its counted phase cost (bench/calls.py)."""
     say(f"{chain.name}: {chain.api_url}")
     phases: dict[str, Any] = {}
     # Warm-up: the first calls start the functions' workers (one per concurrent request, up to
@@ -296,7 +307,13 @@ def bench_chain(
             phases["low_load"] = run_phase(chain, requests_for(args.low_load, run + "L"), 0, say)
     with timed(say, f"sustained, {args.count} at concurrency {args.concurrency}"):
         phases["sustained"] = run_phase(chain, requests_for(args.count, run + "S"), args.concurrency, say)
-    return phases
+    resources = calls.ChainResources.of(chain.config, chain.outputs)
+    with timed(say, f"counted, {args.counted} at concurrency {args.concurrency}, every AWS call recorded"):
+        with calls.Recording(chain.config) as recording:
+            phases["counted"] = run_phase(chain, requests_for(args.counted, run + "C"), args.concurrency, say)
+        completed = phases["counted"].counts.get("completed", 0)
+        counted = calls.count(recording, resources, completed, marker=insured_prefix(run + "C"))
+    return phases, counted.per_appointment()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -306,12 +323,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=1000, help="appointments in the sustained phase")
     parser.add_argument("--concurrency", type=int, default=8, help="clients posting at once")
     parser.add_argument("--low-load", type=int, default=40, help="appointments posted one at a time")
+    parser.add_argument("--counted", type=int, default=100, help="appointments whose AWS calls are counted")
     parser.add_argument("--smoke", action="store_true", help="50 appointments, correctness only")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the no-op chain")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the plain and no-op chains")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
     if args.smoke:
         args.count, args.low_load, args.concurrency = 50, 4, min(args.concurrency, 4)
+        args.counted = min(args.counted, 10)
     if args.count < 2 or args.concurrency < 1:
         parser.error("--count must be at least 2 and --concurrency at least 1")
 
@@ -321,18 +340,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config, _ = kit.resolve()
         key = api_key(config)
-        chains = [Chain.deployed("ours", config, key, writes_mysql=True)]
+        chains = [Chain.deployed("ours", config, key, mysql_table="appointments")]
         if not args.no_baseline:
+            plain_config = plain.config_for(config)
+            with timed(say, f"plain chain: stack {plain_config.stack_name}"):
+                say(f"    {plain.deploy(plain_config)}")
+            chains.append(Chain.deployed("plain", plain_config, key, mysql_table=plain.TABLE))
             noop_config = replace(config, stage=baseline.STAGE)
             with timed(say, f"no-op chain: stack {noop_config.stack_name}"):
                 say(f"    {baseline.deploy(noop_config)}")
-            chains.append(Chain.deployed("no-op", noop_config, key, writes_mysql=False))
+            chains.append(Chain.deployed("no-op", noop_config, key, mysql_table=None))
         run = random_suffix(8)
         results: dict[str, Any] = {}
+        per_appointment: dict[str, Any] = {}
         failures: list[str] = []
         with MemorySampler(engine_pid()) as memory:
             for chain in chains:
-                phases = bench_chain(chain, args, run, say)
+                phases, per_appointment[chain.name] = bench_chain(chain, args, run, say)
                 results[chain.name] = {
                     name: asdict(p) | {"throughput": round(p.throughput, 1)} for name, p in phases.items()
                 }
@@ -345,21 +369,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.smoke:
         with timed(say, "cold starts (each function's import, 3 runs)"):
             cold = cold_start.measure(3)
+    costs = {name: cost.per_million(figures) for name, figures in per_appointment.items()}
     document = report.document(
         machine=machine(),
         settings={
             "count": args.count,
             "concurrency": args.concurrency,
             "low_load": args.low_load,
+            "counted": args.counted,
             "smoke": args.smoke,
         },
         chains=results,
+        requests_per_appointment=per_appointment,
+        cost_per_million=costs,
         memory=memory.peaks(),
         client_cpu_s=round(time.process_time(), 1),
         cold_starts=cold,
         failures=failures,
         # smoke runs check correctness only: their figures are not held against the targets
-        targets=[] if args.smoke else report.verdicts(results, cold),
+        targets=[] if args.smoke else report.verdicts(results, cold, per_appointment, costs),
     )
     path = report.save_named(document, args.results_dir, "flow")
     print(report.table(document))

@@ -210,8 +210,8 @@ def trace(config: KitConfig, appointment_id: str) -> str:
         dead = _in_dead_letter_queue(config, outputs, appointment_id)
         if dead:
             where = f"in the DLQ {dead}: it failed every receive; fix the cause, then make redrive"
-        elif OUTBOX_ATTRIBUTE in appointment:
-            where = "in the outbox: SNS has not taken it yet; the reconciler publishes it every minute"
+        elif OUTBOX_ATTRIBUTE in appointment and refused and len(hops) == 2:
+            where = "in the outbox: SNS has not taken it yet; the reconciler publishes it once a minute old"
         else:
             where = "still in " + queue if not processed else "between the processor and the callback"
         lines.append(f"  stopped: status pending, {where}")

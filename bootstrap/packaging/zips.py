@@ -80,3 +80,22 @@ def build(target: Target = AWS_TARGET) -> list[BuiltZip]:
         built.append(BuiltZip(function.name, path, write_zip(path, sources)))
         stamp.write_text(fingerprint)
     return built
+
+
+def zip_with_dependencies(
+    source: Path, destination: Path, packages: tuple[str, ...], handler_modules: tuple[str, ...]
+) -> BuiltZip:
+    """A zip of `source` with these top-level packages of the locked Lambda dependencies (and
+    their metadata), and the bytecode its handlers' cold start imports, as `build` gives the
+    functions: for the benchmark's other chains."""
+    site = install_dependencies(AWS_TARGET)
+    sources = list(zip_entries(source, ()))
+    sources += [
+        (arcname, path)
+        for arcname, path in zip_entries(site, ())
+        if arcname.split("/", 1)[0].split("-", 1)[0].split(".", 1)[0] in packages
+    ]
+    first, *others = handler_modules
+    function = FunctionZip(destination.stem, first, also_handles=tuple(others))
+    sources += cold_start_bytecode(function, sources, AWS_TARGET, (source, site))
+    return BuiltZip(destination.stem, destination, write_zip(destination, sources))

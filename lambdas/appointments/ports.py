@@ -47,11 +47,13 @@ class OutboxPage:
     # reported, so the walk goes past them instead of stopping on them
     unreadable: list[str] = field(default_factory=list)
     after: str | None = None  # where the next page starts, as the repository wrote it; None: no more
+    # appointment id -> how many times the reconciler has handed it over already (absent: never)
+    hand_overs: dict[str, int] = field(default_factory=dict)
 
 
 class AppointmentRepository(abc.ABC):
     """Where appointments and their status live (DynamoDB). It is also the outbox: an appointment
-    is stored marked as not yet handed to its country, and the mark is removed once it is."""
+    is stored marked as not settled yet, and the change of its status to settled removes the mark."""
 
     @abc.abstractmethod
     def add(self, appointment: Appointment) -> None:
@@ -69,20 +71,29 @@ class AppointmentRepository(abc.ABC):
     @abc.abstractmethod
     def change_status(self, change: StatusChange) -> None:
         """Write the change's status, time and reason only if the stored status is still the one
-        it expects. Raises StatusChanged when it is not, AppointmentNotFound when there is no
-        such appointment."""
+        it expects, and remove the outbox mark in the same write. Raises StatusChanged when it is
+        not, AppointmentNotFound when there is no such appointment."""
 
     @abc.abstractmethod
-    def mark_handed_over(self, appointment: Appointment) -> None:
-        """Remove the not-handed-over mark."""
+    def mark_handed_over(self, appointment: Appointment, again_after: datetime) -> None:
+        """Record a hand-over by the reconciler: one more, and none again before `again_after`.
+        The mark stays until the status is settled. Raises AppointmentNotFound when the
+        appointment is not in the outbox (gone, or settled meanwhile)."""
 
     @abc.abstractmethod
     def not_handed_over(
-        self, country: Country, created_before: datetime, limit: int = 100, after: str | None = None
+        self,
+        country: Country,
+        created_before: datetime,
+        limit: int = 100,
+        after: str | None = None,
+        due_by: datetime | None = None,
     ) -> OutboxPage:
-        """A page of the country's appointments still marked as not handed over and created
-        before the given moment, oldest first: at most `limit` of them, starting after the
-        previous page's `after`. The page's `after` is None when no more follow."""
+        """A page of the country's appointments still marked (not settled) and created before
+        the given moment, oldest first, starting after the previous page's `after`; with
+        `due_by`, only those whose next hand-over is due by then. At most `limit` marked items
+        are read for a page (those not due are read and left out). The page's `after` is None
+        when no more follow."""
 
 
 class AppointmentRequestPublisher(abc.ABC):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,9 +59,10 @@ def request_appointment(
 ) -> Accepted:
     """Store the appointment as pending, then hand it to its country's processor.
 
-    The stored appointment is the outbox: it keeps a not-handed-over mark until the topic has
-    taken it. When the topic refuses, the request is still accepted (it is stored), and
-    `hand_over_unpublished` publishes it once the topic works again. A store that fails raises,
+    The stored appointment is the outbox: it keeps its mark until its status is settled (the
+    callback's write removes it), so the request makes one write and one publish. When the topic
+    refuses, the request is still accepted (it is stored), and `hand_over_unpublished` publishes
+    it once the topic works again. A store that fails raises,
     and then nothing was accepted; one whose answer was lost raises WriteUnconfirmed, holding the
     appointment, which `accept_again` stores for certain.
     """
@@ -73,8 +73,8 @@ def accept_again(
     appointment: Appointment, repository: AppointmentRepository, publisher: AppointmentRequestPublisher
 ) -> Accepted:
     """Store this very appointment (a write made before is recognised, not doubled), then hand
-    it over. Once it is stored nothing fails the request: what the topic or the mark's removal
-    did not do, the reconciler does."""
+    it over. Once it is stored nothing fails the request: what the topic did not take, the
+    reconciler hands over."""
     repository.add(appointment)
     return Accepted(appointment, handed_over=_hand_over(appointment, repository, publisher))
 
@@ -86,9 +86,8 @@ def _hand_over(
         publisher.publish(appointment)
     except PublishFailed:
         return False
-    # The topic has it: if the mark stays, the reconciler's later publish of it is harmless.
-    with contextlib.suppress(WriteUnconfirmed):
-        repository.mark_handed_over(appointment)
+    # The mark stays until the callback settles the appointment; should that take longer than the
+    # reconciler waits, its publish of it again is harmless.
     return True
 
 
@@ -96,6 +95,16 @@ def _hand_over(
 OUTBOX_PAGE_SIZE = 100
 # What a run keeps in hand: it starts no page once fewer seconds than this remain
 RESERVED_SECONDS = 10.0
+# An appointment the reconciler handed over that is still not settled is handed over again after
+# a wait that doubles each time (the first wait, then twice it, ...), never longer than this
+LONGEST_WAIT = timedelta(days=1)
+
+
+def wait_before_next_hand_over(first_wait: timedelta, hand_overs: int) -> timedelta:
+    """After the reconciler's `hand_overs`-th hand-over of one appointment (1 for the first), how
+    long it waits before the next: `first_wait` doubled each time, so a long outage downstream
+    costs a few publishes per appointment, not one a minute."""
+    return min(first_wait * (1 << min(hand_overs, 20)), LONGEST_WAIT)
 
 
 @dataclass(frozen=True)
@@ -118,26 +127,31 @@ def hand_over_unpublished(
     repository: AppointmentRepository,
     publisher: AppointmentRequestPublisher,
     older_than: timedelta,
+    first_wait: timedelta = timedelta(minutes=1),
     seconds_left: Callable[[], float] = lambda: math.inf,
     clock: Clock = utc_now,
     page_size: int = OUTBOX_PAGE_SIZE,
     reserved_seconds: float = RESERVED_SECONDS,
     on_page: Callable[[PageHandedOver], None] = lambda page: None,
 ) -> HandOverReport:
-    """Publish the accepted appointments the topic has not taken yet, and remove their marks.
+    """Publish again the accepted appointments that are not settled yet.
 
-    Only those older than `older_than`, so a request still being answered is left to its own
-    function. A page of the outbox at a time, the countries' pages in turn, so a backlog in one
+    Only those older than `older_than`, so an appointment still on its way is left to its own
+    flow; an appointment whose mark stays is one the topic refused, or one the flow has not
+    settled yet (a processor's database down, a message in a DLQ). Each hand-over is recorded on
+    the appointment, and the next comes only after `wait_before_next_hand_over` (from
+    `first_wait`, doubling): the mark itself is removed by the settling write, not here. A page of the outbox at a time, the countries' pages in turn, so a backlog in one
     country does not keep the other waiting; each page is published in batches. An appointment
     that fails (the topic refused it, its mark was not removed, its item does not read) is
-    reported with why and passed over: it keeps its mark for the next run. Before each page it
+    reported with why and passed over: it keeps its mark, and is due at the next run. Before each page it
     asks `seconds_left` and stops once fewer than `reserved_seconds` remain, so a run ends before
     its time does, with what it did reported. `on_page` is told each page's outcome as soon as
     it is known (the entry point logs it then, so each line carries its moment). A second
     publish of one is harmless: the processors store it once and announce the stored outcome,
     which the callback has set already.
     """
-    created_before = clock() - older_than
+    now = clock()
+    created_before = now - older_than
     handed_over: list[str] = []
     still_waiting: dict[str, str] = {}
     # The countries whose outbox is still to walk, each with where its next page starts
@@ -146,8 +160,8 @@ def hand_over_unpublished(
         for country, after in list(next_page.items()):
             if seconds_left() < reserved_seconds:
                 return HandOverReport(handed_over, still_waiting, walked=False)
-            page = repository.not_handed_over(country, created_before, page_size, after)
-            outcome = _hand_over_page(page, repository, publisher, country)
+            page = repository.not_handed_over(country, created_before, page_size, after, due_by=now)
+            outcome = _hand_over_page(page, repository, publisher, country, now, first_wait)
             on_page(outcome)
             handed_over += outcome.handed_over
             still_waiting |= outcome.still_waiting
@@ -163,6 +177,8 @@ def _hand_over_page(
     repository: AppointmentRepository,
     publisher: AppointmentRequestPublisher,
     country: Country,
+    now: datetime,
+    first_wait: timedelta,
 ) -> PageHandedOver:
     still_waiting = dict.fromkeys(page.unreadable, "its item does not read as an appointment")
     refused = publisher.publish_batch(page.items)
@@ -171,12 +187,17 @@ def _hand_over_page(
     for appointment in page.items:
         if appointment.appointment_id in refused:
             continue
+        made = page.hand_overs.get(appointment.appointment_id, 0) + 1
         try:
-            repository.mark_handed_over(appointment)
-        except (WriteUnconfirmed, AppointmentNotFound) as error:  # one failure never ends the run
-            still_waiting[appointment.appointment_id] = f"published, but its mark was not removed: {error}"
-        else:
-            handed_over.append(appointment.appointment_id)
+            repository.mark_handed_over(appointment, now + wait_before_next_hand_over(first_wait, made))
+        except AppointmentNotFound:
+            pass  # settled meanwhile: it has left the outbox, and the publish was harmless
+        except WriteUnconfirmed as error:  # one failure never ends the run
+            still_waiting[appointment.appointment_id] = (
+                f"published, but its next hand-over was not recorded (due again at once): {error}"
+            )
+            continue
+        handed_over.append(appointment.appointment_id)
     return PageHandedOver(country, handed_over, still_waiting)
 
 

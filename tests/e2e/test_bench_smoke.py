@@ -1,4 +1,5 @@
-"""`make bench` in its smoke size: both chains carry every appointment through; no timing is judged."""
+"""`make bench` in its smoke size: the three chains carry every appointment through, and the
+counted phase counts each chain's AWS requests; no timing is judged."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from bootstrap.config import ROOT
 from bootstrap.dev import kit
 from tests.support.stages import UNDER_LOAD
 
-# A burst through both chains: never beside the other bursts (chaos, the engine restart).
+# A burst through the chains: never beside the other bursts (chaos, the engine restart).
 pytestmark = pytest.mark.xdist_group(UNDER_LOAD)
 
 
-def test_the_smoke_benchmark_completes_every_appointment_of_both_chains(
+def test_the_smoke_benchmark_completes_every_appointment_of_the_three_chains_and_counts_their_requests(
     stack: kit.Stack, tmp_path: Path
 ) -> None:
     run = subprocess.run(
@@ -32,13 +33,28 @@ def test_the_smoke_benchmark_completes_every_appointment_of_both_chains(
     assert run.returncode == 0, run.stderr[-2000:]
     report = json.loads((tmp_path / "flow-latest.json").read_text())
     assert report["failures"] == []
-    assert set(report["chains"]) == {"ours", "no-op"}
+    assert set(report["chains"]) == {"ours", "plain", "no-op"}
     for chain, phases in report["chains"].items():
-        assert set(phases) == {"warm_up", "low_load", "sustained"}, chain  # every phase of `make bench`
+        assert set(phases) == {"warm_up", "low_load", "sustained", "counted"}, (
+            chain
+        )  # every phase of `make bench`
         for name, phase in phases.items():
             counts = phase["counts"]
             assert counts["posted"] == counts["completed"] == phase["count"], (chain, name, counts)
             assert counts["dead_lettered"] == 0, (chain, name, counts)
-    sustained = report["chains"]["ours"]["sustained"]
-    assert sustained["count"] == 50
-    assert sustained["counts"]["mysql_rows"] == 50
+    for chain in ("ours", "plain"):
+        sustained = report["chains"][chain]["sustained"]
+        assert sustained["count"] == 50
+        assert sustained["counts"]["mysql_rows"] == 50, chain
+    counted = report["requests_per_appointment"]
+    hot = {chain: counted[chain]["requests"]["hot path"] for chain in counted}
+    # the outbox costs no write of its own: ours writes the item and settles it, as the plain design
+    assert {
+        chain: (hot[chain]["DynamoDB PutItem"], hot[chain]["DynamoDB UpdateItem"])
+        for chain in ("ours", "plain")
+    } == {
+        "ours": (1.0, 1.0),
+        "plain": (1.0, 1.0),
+    }
+    assert hot["ours"]["SNS Publish"] == hot["plain"]["SNS Publish"] == 1.0
+    assert all(report["cost_per_million"][chain]["total"] > 0 for chain in counted)

@@ -2,7 +2,9 @@
 
 - the topic refuses the HTTP function's publish: the request is still accepted (it is stored,
   marked as not handed over), a retry with the same Idempotency-Key is the same appointment, and
-  once the topic works the reconciler hands it over and it completes, once;
+  once the topic works the reconciler hands it over and it completes, once; a second run at
+  once hands none of them over again (each settled, or not due before its wait), and the
+  settling write took each out of the outbox;
 - a country's database settings in SSM are wrong when its processors start cold: each failed
   connection drops the cached settings, so the fix is read on the next retry and the
   appointments complete without reaching the DLQ or needing `make redrive`.
@@ -21,6 +23,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from appointments.adapters.dynamodb import OUTBOX_ATTRIBUTE
 from bootstrap import names
 from tests.support.counts import dead_letter_depths, stored_rows, stored_rows_per_country
 from tests.support.faults import FaultRig
@@ -85,6 +88,14 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
             f"topic healed; the reconciler handed over {len(set(ids) & set(handed['handedOver']))} of ours"
         )
         assert set(ids) <= set(handed["handedOver"])
+        again = json.loads(
+            lambda_client.invoke(
+                FunctionName=reconciler, Payload=json.dumps({"olderThanSeconds": 0}).encode()
+            )["Payload"].read()
+        )
+        rig.report(f"a second run at once handed over {len(set(ids) & set(again['handedOver']))} of ours")
+        # each is settled by now, or handed over a moment ago and not due again before its wait
+        assert not set(ids) & set(again["handedOver"])
 
         wait_for(
             lambda: set(rig.api.statuses(insured).values()) == {"completed"},
@@ -112,6 +123,19 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
         assert told.callbacks == {i: ["appointment settled"] for i in ids}
         assert dlq_after == dlq_before
         assert "by the reconciler" in kit_command(rig.kit_config, "trace", ids[0])
+        # the callback's settling write took each out of the outbox
+        table, dynamodb = rig.stack.outputs[names.TABLE_NAME], rig.kit_config.client("dynamodb")
+        marked = [
+            i
+            for i in ids
+            if OUTBOX_ATTRIBUTE
+            in dynamodb.get_item(
+                TableName=table,
+                Key={"insuredId": {"S": insured}, "appointmentId": {"S": i}},
+                ConsistentRead=True,
+            )["Item"]
+        ]
+        assert marked == []
 
 
 @contextmanager

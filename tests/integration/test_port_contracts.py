@@ -205,46 +205,84 @@ def test_changing_a_missing_appointment_is_not_found(
             StatusChange(unique_id, new_appointment_id(), AppointmentStatus.COMPLETED, T0)
         )
     with pytest.raises(AppointmentNotFound):
-        repository.mark_handed_over(appointment(unique_id))
+        repository.mark_handed_over(appointment(unique_id), T0)
     assert repository.list_for_insured(unique_id).items == []
 
 
-def test_a_new_appointment_waits_in_the_outbox_until_marked_handed_over(
+def settle(repository: AppointmentRepository, settled: Appointment) -> None:
+    """What the callback does: the status change that also takes the appointment out of the outbox."""
+    repository.change_status(
+        StatusChange(settled.insured_id, settled.appointment_id, AppointmentStatus.COMPLETED, T0)
+    )
+
+
+def test_a_new_appointment_waits_in_the_outbox_until_settled_and_a_handed_over_one_until_due(
     repository: AppointmentRepository, unique_id: str
 ) -> None:
     # Far in the past, so the query below finds ours and not what other tests left waiting.
     old = datetime(2001, 1, 1, tzinfo=UTC)
-    waiting, handed = appointment(unique_id, created=old), appointment(unique_id, created=old)
+    waiting, settled, handed = (appointment(unique_id, created=old) for _ in range(3))
     young = appointment(unique_id, created=old + timedelta(minutes=5))
-    for item in (waiting, handed, young):
+    for item in (waiting, settled, handed, young):
         repository.add(item)
-    repository.mark_handed_over(handed)
+    settle(repository, settled)
+    repository.mark_handed_over(handed, again_after=datetime.now(UTC) + timedelta(hours=1))
+    before, now = old + timedelta(minutes=1), datetime.now(UTC)
 
-    found = {a.appointment_id for a in walk_outbox(repository, Country.PE, old + timedelta(minutes=1))}
+    due = {a.appointment_id for a in walk_outbox(repository, Country.PE, before, due_by=now)}
+    marked = walk_outbox(repository, Country.PE, before)
 
-    assert waiting.appointment_id in found
-    assert not found & {handed.appointment_id, young.appointment_id}
-    assert not {a.appointment_id for a in walk_outbox(repository, Country.CL, old + timedelta(minutes=1))} & {
+    assert waiting.appointment_id in due
+    assert not due & {settled.appointment_id, handed.appointment_id, young.appointment_id}
+    assert {a.appointment_id for a in marked} >= {waiting.appointment_id, handed.appointment_id}
+    assert settled.appointment_id not in {a.appointment_id for a in marked}
+    assert not {a.appointment_id for a in walk_outbox(repository, Country.CL, before)} & {
         waiting.appointment_id
     }
-    repository.mark_handed_over(waiting)
-    repository.mark_handed_over(young)
+    for item in (waiting, handed, young):
+        settle(repository, item)
+
+
+def test_each_hand_over_is_counted_on_the_appointment_and_read_with_its_outbox_page(
+    repository: AppointmentRepository, unique_id: str
+) -> None:
+    old = datetime(2001, 2, 1, tzinfo=UTC)
+    item = appointment(unique_id, created=old)
+    repository.add(item)
+    repository.mark_handed_over(item, again_after=old)
+    repository.mark_handed_over(item, again_after=old)
+
+    counted: dict[str, int] = {}
+    after = None
+    while True:
+        page = repository.not_handed_over(Country.PE, old + timedelta(seconds=1), after=after)
+        counted |= page.hand_overs
+        if page.after is None:
+            break
+        after = page.after
+
+    assert counted.get(item.appointment_id) == 2
+    settle(repository, item)
 
 
 def walk_outbox(
-    repository: AppointmentRepository, country: Country, before: datetime, limit: int = 100
+    repository: AppointmentRepository,
+    country: Country,
+    before: datetime,
+    limit: int = 100,
+    due_by: datetime | None = None,
 ) -> list[Appointment]:
     found: list[Appointment] = []
     after = None
     while True:
-        page = repository.not_handed_over(country, before, limit, after)
+        page = repository.not_handed_over(country, before, limit, after, due_by=due_by)
         found += page.items
         if page.after is None:
             return found
         after = page.after
 
 
-def test_the_outbox_comes_a_page_at_a_time_oldest_first_even_as_the_pages_read_are_unmarked(
+def test_the_outbox_comes_a_page_at_a_time_oldest_first_even_as_the_pages_read_are_settled(
     repository: AppointmentRepository, unique_id: str
 ) -> None:
     old = datetime(2002, 1, 1, tzinfo=UTC)
@@ -257,9 +295,9 @@ def test_the_outbox_comes_a_page_at_a_time_oldest_first_even_as_the_pages_read_a
     while True:
         page = repository.not_handed_over(Country.PE, before, limit=2, after=after)
         pages.append(page)
-        for item in page.items:  # as the reconciler does, before it reads the next page
+        for item in page.items:  # as the callback may, before the reconciler reads the next page
             if item.insured_id == unique_id:  # another test's items may wait beside ours
-                repository.mark_handed_over(item)
+                settle(repository, item)
         if page.after is None:
             break
         after = page.after

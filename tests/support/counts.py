@@ -12,14 +12,20 @@ from bootstrap import names
 from bootstrap.stack.queries import queue_depth
 
 
-def stored_rows(admin: pymysql.connections.Connection, country: str, appointment_ids: Sequence[str]) -> int:
-    """How many of these appointments the country's schema holds."""
+def stored_rows(
+    admin: pymysql.connections.Connection,
+    country: str,
+    appointment_ids: Sequence[str],
+    table: str = "appointments",
+) -> int:
+    """How many of these appointments the country's schema holds (in `table`: the benchmark's
+    plain chain has a table of its own)."""
     if not appointment_ids:
         return 0
     marks = ", ".join(["%s"] * len(appointment_ids))
     with admin.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*) FROM {names.schema(country)}.appointments "  # noqa: S608 (a fixed name)
+            f"SELECT COUNT(*) FROM {names.schema(country)}.{table} "  # noqa: S608 (a fixed name)
             f"WHERE appointment_id IN ({marks})",
             list(appointment_ids),
         )
@@ -27,10 +33,10 @@ def stored_rows(admin: pymysql.connections.Connection, country: str, appointment
 
 
 def stored_rows_per_country(
-    admin: pymysql.connections.Connection, appointment_ids: Sequence[str]
+    admin: pymysql.connections.Connection, appointment_ids: Sequence[str], table: str = "appointments"
 ) -> dict[str, int]:
     """Country code (PE) -> how many of these appointments its schema holds."""
-    return {country.value: stored_rows(admin, country, appointment_ids) for country in names.COUNTRIES}
+    return {country.value: stored_rows(admin, country, appointment_ids, table) for country in names.COUNTRIES}
 
 
 def schemas_holding(admin: pymysql.connections.Connection, appointment_id: str) -> list[str]:

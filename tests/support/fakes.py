@@ -46,11 +46,13 @@ def _identity(appointment: Appointment) -> tuple[object, ...]:
 
 
 class InMemoryAppointmentRepository(AppointmentRepository):
-    """Items by key, as the table holds them, with the outbox mark kept beside them.
+    """Items by key, as the table holds them, with the outbox mark kept beside them (removed by
+    the settling status change) and the reconciler's hand-overs of each (when the next is due,
+    how many were made).
 
     `answers_lost` writes whose answer is lost: the next that many adds store (or, with
-    `lost_before_writing`, do not) and raise WriteUnconfirmed; `marks_failing` removals of the
-    mark fail."""
+    `lost_before_writing`, do not) and raise WriteUnconfirmed; `marks_failing` records of a
+    hand-over fail."""
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Appointment] = {}
@@ -58,6 +60,8 @@ class InMemoryAppointmentRepository(AppointmentRepository):
         self.answers_lost = 0
         self.lost_before_writing = False
         self.marks_failing = 0
+        self.due: dict[tuple[str, str], datetime] = {}  # no hand-over before this moment
+        self.hand_overs: dict[tuple[str, str], int] = {}
         self.unreadable: set[tuple[str, str]] = set()  # items stored in a shape no reader knows
         self.outbox_pages_read: list[Country] = []
 
@@ -97,18 +101,25 @@ class InMemoryAppointmentRepository(AppointmentRepository):
         self.items[(change.insured_id, change.appointment_id)] = dataclasses.replace(
             current, status=change.status, updated_at=change.at, rejection_reason=change.reason
         )
+        self.not_handed.discard((change.insured_id, change.appointment_id))
 
-    def mark_handed_over(self, appointment: Appointment) -> None:
+    def mark_handed_over(self, appointment: Appointment, again_after: datetime) -> None:
         key = (appointment.insured_id, appointment.appointment_id)
         if self.marks_failing:
             self.marks_failing -= 1
             raise WriteUnconfirmed(appointment)
-        if key not in self.items:
+        if key not in self.not_handed:
             raise AppointmentNotFound(*key)
-        self.not_handed.discard(key)
+        self.due[key] = again_after
+        self.hand_overs[key] = self.hand_overs.get(key, 0) + 1
 
     def not_handed_over(
-        self, country: Country, created_before: datetime, limit: int = 100, after: str | None = None
+        self,
+        country: Country,
+        created_before: datetime,
+        limit: int = 100,
+        after: str | None = None,
+        due_by: datetime | None = None,
     ) -> OutboxPage:
         # The index's order: createdAt, then the table's key; a page starts after that position
         def position(key: tuple[str, str]) -> list[str]:
@@ -123,12 +134,14 @@ class InMemoryAppointmentRepository(AppointmentRepository):
             key=position,
         )
         following = [key for key in marked if after is None or position(key) > json.loads(after)]
-        page = following[:limit]
+        page = following[:limit]  # the limit counts the items read, before the filter on `due_by`
         self.outbox_pages_read.append(country)
+        shown = [key for key in page if due_by is None or key not in self.due or self.due[key] <= due_by]
         return OutboxPage(
-            items=[self.items[key] for key in page if key not in self.unreadable],
-            unreadable=[key[1] for key in page if key in self.unreadable],
+            items=[self.items[key] for key in shown if key not in self.unreadable],
+            unreadable=[key[1] for key in shown if key in self.unreadable],
             after=json.dumps(position(page[-1])) if len(page) == limit else None,
+            hand_overs={key[1]: self.hand_overs[key] for key in shown if key in self.hand_overs},
         )
 
 

@@ -1,7 +1,9 @@
 """Appointments in DynamoDB: partition key insuredId, sort key appointmentId (a ULID, so time-ordered).
 
-The table is also the outbox: a new item carries `outbox` (its country) until the topic has
-taken it. The sparse index OUTBOX_INDEX (outbox, createdAt) holds only those items.
+The table is also the outbox: a new item carries `outbox` (its country) until its status is
+settled (the callback's update removes it). The sparse index OUTBOX_INDEX (outbox, createdAt)
+holds only those items. When the reconciler hands one over again, it writes when the next hand-over
+may come (`HAND_OVER_DUE`) and how many it made (`HAND_OVERS`) on the item.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 
 OUTBOX_INDEX = "outbox"
 OUTBOX_ATTRIBUTE = "outbox"
+HAND_OVER_DUE = "handOverDue"  # the reconciler hands the item over again only after this moment
+HAND_OVERS = "handOvers"  # how many times the reconciler has handed it over
 # What the appointment is, as opposed to where it stands (status, updatedAt, reason, outbox).
 IDENTITY = ("insuredId", "appointmentId", "scheduleId", "countryISO", "createdAt", "correlationId")
 
@@ -142,6 +146,7 @@ class DynamoAppointmentRepository(AppointmentRepository):
         return AppointmentPage(items, after=stopped_at["appointmentId"]["S"] if stopped_at else None)
 
     def change_status(self, change: StatusChange) -> None:
+        # A settled appointment leaves the outbox in the same write: the mark costs no write of its own
         update = "SET #status = :status, updatedAt = :now"
         values: dict[str, AttributeValueTypeDef] = {
             ":status": {"S": change.status.value},
@@ -151,13 +156,14 @@ class DynamoAppointmentRepository(AppointmentRepository):
         if change.reason is not None:
             update += ", rejectionReason = :reason"
             values[":reason"] = {"S": change.reason}
+        update += " REMOVE #outbox"
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=self._key(change.insured_id, change.appointment_id),
                 UpdateExpression=update,
                 ConditionExpression="attribute_exists(appointmentId) AND #status = :expected",
-                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeNames={"#status": "status", "#outbox": OUTBOX_ATTRIBUTE},
                 ExpressionAttributeValues=values,
             )
         except self._client.exceptions.ConditionalCheckFailedException:
@@ -173,14 +179,20 @@ class DynamoAppointmentRepository(AppointmentRepository):
             status = AppointmentStatus(current["status"]["S"])
             raise StatusChanged(change.appointment_id, change.expected, status) from None
 
-    def mark_handed_over(self, appointment: Appointment) -> None:
+    def mark_handed_over(self, appointment: Appointment, again_after: datetime) -> None:
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=self._key(appointment.insured_id, appointment.appointment_id),
-                UpdateExpression="REMOVE #outbox",
-                ConditionExpression="attribute_exists(appointmentId)",  # never create an item
-                ExpressionAttributeNames={"#outbox": OUTBOX_ATTRIBUTE},
+                UpdateExpression="SET #due = :due ADD #count :one",
+                # never create an item; one settled meanwhile is left as it is
+                ConditionExpression="attribute_exists(#outbox)",
+                ExpressionAttributeNames={
+                    "#outbox": OUTBOX_ATTRIBUTE,
+                    "#due": HAND_OVER_DUE,
+                    "#count": HAND_OVERS,
+                },
+                ExpressionAttributeValues={":due": {"S": again_after.isoformat()}, ":one": {"N": "1"}},
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             raise AppointmentNotFound(appointment.insured_id, appointment.appointment_id) from None
@@ -188,7 +200,12 @@ class DynamoAppointmentRepository(AppointmentRepository):
             raise WriteUnconfirmed(appointment) from error
 
     def not_handed_over(
-        self, country: Country, created_before: datetime, limit: int = 100, after: str | None = None
+        self,
+        country: Country,
+        created_before: datetime,
+        limit: int = 100,
+        after: str | None = None,
+        due_by: datetime | None = None,
     ) -> OutboxPage:
         query: dict[str, Any] = {
             "TableName": self._table,
@@ -201,16 +218,28 @@ class DynamoAppointmentRepository(AppointmentRepository):
             },
             "Limit": limit,
         }
+        if due_by is not None:
+            # The limit counts the items read, before this filter: a page may hold fewer, or none
+            query["FilterExpression"] = "attribute_not_exists(#due) OR #due <= :due"
+            query["ExpressionAttributeNames"]["#due"] = HAND_OVER_DUE
+            query["ExpressionAttributeValues"][":due"] = {"S": due_by.isoformat()}
         if after is not None:
             query["ExclusiveStartKey"] = json.loads(after)
         response = self._client.query(**query)
-        items, unreadable = [], []
+        items, unreadable, hand_overs = [], [], {}
         for item in response["Items"]:
             try:
-                items.append(_from_item(item))
+                appointment = _from_item(item)
+                made = int(item[HAND_OVERS]["N"]) if HAND_OVERS in item else 0
             except (KeyError, ValueError, TypeError):
                 unreadable.append(item["appointmentId"]["S"])
+                continue
+            items.append(appointment)
+            if made:
+                hand_overs[appointment.appointment_id] = made
         # The index's key of the last item read (its country, createdAt and the table's key): the
         # next query starts after it, whether or not that item is still in the index by then
         stopped_at = response.get("LastEvaluatedKey")
-        return OutboxPage(items, unreadable, after=json.dumps(stopped_at) if stopped_at else None)
+        return OutboxPage(
+            items, unreadable, after=json.dumps(stopped_at) if stopped_at else None, hand_overs=hand_overs
+        )

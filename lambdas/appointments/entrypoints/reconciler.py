@@ -1,12 +1,15 @@
 """appointmentReconciler: hands over accepted appointments the topic has not taken yet.
 
 Runs on a schedule (the template's rule, every minute), one run at a time (the template reserves
-it one execution and no asynchronous retry). An appointment is stored before it is published;
-when the publish fails (the topic unavailable, the HTTP function stopped between the two), it
-keeps its not-handed-over mark, and this function publishes it once the topic works: a page of
+it one execution and no asynchronous retry). An appointment is stored marked before it is
+published, and the callback's settling write removes the mark. One still marked after
+`HAND_OVER_AFTER_SECONDS` was refused by the topic (or its HTTP function stopped between the
+write and the publish), or is held up downstream: this function publishes it again, a page of
 the outbox at a time, the countries in turn, until the outbox is walked or the invocation's time
-is nearly spent; what is left waits for the next run. `{"olderThanSeconds": N}` in the event
-overrides the age below which an appointment is left to the request that is still answering it.
+is nearly spent; what is left waits for the next run. Each hand-over is recorded on the item, and
+the next waits twice as long as the one before (from `HAND_OVER_AFTER_SECONDS`), so a long outage
+downstream does not republish an appointment every minute. `{"olderThanSeconds": N}` in the
+event overrides the age below which an appointment is left to its own flow.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         repository,
         publisher,
         timedelta(seconds=older_than),
+        first_wait=timedelta(seconds=settings.HAND_OVER_AFTER_SECONDS),
         seconds_left=deadline.left,  # the deadline every AWS call of the run is held to
         on_page=log_page,
     )

@@ -632,13 +632,14 @@ def test_a_key_parameter_that_cannot_be_read_is_a_500_that_quotes_no_key() -> No
     assert "portal-key" not in response["body"]
 
 
-def test_once_stored_a_failed_removal_of_the_outbox_mark_is_still_a_202(api: Api) -> None:
-    api.repository.marks_failing = 1
-
+def test_a_published_appointment_keeps_its_outbox_mark_for_the_callback_to_remove(api: Api) -> None:
     status, body = api.call("POST", "/appointments", BODY)
 
     assert (status, body["status"]) == (202, "pending")
     assert [a.appointment_id for a in api.publisher.published] == [body["appointmentId"]]
+    # the request wrote once and published once; the settling write removes the mark
+    marked = api.repository.not_handed_over(Country.PE, datetime.now(UTC) + timedelta(seconds=1)).items
+    assert [a.appointment_id for a in marked] == [body["appointmentId"]]
 
 
 def test_a_store_whose_answer_was_lost_once_is_confirmed_within_the_request(api: Api) -> None:

@@ -53,6 +53,19 @@ def test_a_requested_appointment_is_stored_pending_and_published_once() -> None:
     assert appointment.created_at == T0
     assert repository.list_for_insured("PE001").items == [appointment]
     assert publisher.published == [appointment]
+
+
+def test_an_appointment_stays_in_the_outbox_until_it_is_settled_and_leaves_it_with_that_write() -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    accepted = services.request_appointment(request(), repository, publisher, clock=lambda: T0)
+    in_flight = repository.not_handed_over(Country.PE, created_before=T0 + timedelta(days=1)).items
+
+    settled = services.settle_appointment(
+        settled_event(accepted.appointment, AppointmentStatus.COMPLETED), repository
+    )
+
+    assert in_flight == [accepted.appointment]  # published, not settled: the mark stays
+    assert settled
     assert repository.not_handed_over(Country.PE, created_before=T0 + timedelta(days=1)).items == []
 
 
@@ -66,18 +79,6 @@ def test_when_the_topic_refuses_the_appointment_is_still_accepted_and_waits_in_t
     assert publisher.published == []
     assert repository.list_for_insured("PE001").items == [accepted.appointment]
     assert repository.not_handed_over(Country.PE, T0 + timedelta(seconds=1)).items == [accepted.appointment]
-
-
-def test_once_the_topic_has_it_a_failed_removal_of_the_mark_does_not_fail_the_request() -> None:
-    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
-    repository.marks_failing = 1
-
-    accepted = services.request_appointment(request(), repository, publisher, clock=lambda: T0)
-
-    assert accepted.handed_over
-    assert publisher.published == [accepted.appointment]
-    # still marked: the reconciler will publish it again, which the processors take as a repeat
-    assert repository.not_handed_over(Country.PE, T0 + timedelta(1)).items == [accepted.appointment]
 
 
 def test_a_store_whose_answer_was_lost_raises_with_the_appointment_and_publishes_nothing() -> None:
@@ -120,6 +121,9 @@ def test_the_reconciler_hands_over_what_the_topic_refused_once_it_works_again() 
     waiting = services.request_appointment(request(schedule=1), repository, publisher, clock=lambda: T0)
     publisher.refusing = False
     handed = services.request_appointment(request(schedule=2), repository, publisher, clock=lambda: T0)
+    services.settle_appointment(
+        settled_event(handed.appointment, AppointmentStatus.COMPLETED), repository
+    )  # its flow completed it
     minute_later = T0 + timedelta(minutes=1)
 
     report = services.hand_over_unpublished(
@@ -130,9 +134,69 @@ def test_the_reconciler_hands_over_what_the_topic_refused_once_it_works_again() 
     )
 
     assert report.handed_over == [waiting.appointment.appointment_id]
-    assert again.handed_over == []
+    assert again.handed_over == []  # handed over a moment ago: not due again yet
     assert again.still_waiting == {}
     assert publisher.published == [handed.appointment, waiting.appointment]
+
+
+def test_an_appointment_still_not_settled_is_handed_over_again_only_after_a_wait_that_doubles() -> None:
+    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
+    stuck = services.request_appointment(request(), repository, publisher, clock=lambda: T0).appointment
+    # a processor's database is down: the appointment is published and never settled
+    runs = [T0 + timedelta(minutes=minute) for minute in range(1, 17)]
+
+    handed_at = [
+        run
+        for run in runs
+        if services.hand_over_unpublished(
+            repository,
+            publisher,
+            timedelta(minutes=1),
+            first_wait=timedelta(minutes=1),
+            clock=lambda run=run: run,
+        ).handed_over
+    ]
+
+    # once older than a minute (the first run after it), then 2, 4 and 8 minutes later: four
+    # publishes in a quarter hour, not fifteen
+    assert [int((at - T0).total_seconds() // 60) for at in handed_at] == [2, 4, 8, 16]
+    assert publisher.published == [stuck] * 5  # the request's own, then the reconciler's four
+
+
+def test_the_wait_before_the_next_hand_over_doubles_up_to_a_day() -> None:
+    waits = [services.wait_before_next_hand_over(timedelta(minutes=1), made) for made in (1, 2, 3, 20, 100)]
+
+    assert waits == [
+        timedelta(minutes=2),
+        timedelta(minutes=4),
+        timedelta(minutes=8),
+        timedelta(days=1),
+        timedelta(days=1),
+    ]
+
+
+def test_an_appointment_settled_while_the_reconciler_publishes_it_counts_as_handed_over() -> None:
+    repository, publisher = SettledMeanwhile(), InMemoryRequestPublisher()
+    accepted = services.request_appointment(request(), repository, publisher, clock=lambda: T0)
+    repository.settle_first = accepted.appointment
+
+    report = services.hand_over_unpublished(
+        repository, publisher, timedelta(minutes=1), clock=lambda: T0 + timedelta(minutes=2)
+    )
+
+    assert (report.handed_over, report.still_waiting) == ([accepted.appointment.appointment_id], {})
+    assert repository.not_handed_over(Country.PE, T0 + timedelta(days=1)).items == []
+
+
+class SettledMeanwhile(InMemoryAppointmentRepository):
+    """The callback settles `settle_first` just before the reconciler records its hand-over."""
+
+    settle_first: Appointment | None = None
+
+    def mark_handed_over(self, appointment: Appointment, again_after: datetime) -> None:
+        if appointment == self.settle_first:
+            services.settle_appointment(settled_event(appointment, AppointmentStatus.COMPLETED), self)
+        super().mark_handed_over(appointment, again_after)
 
 
 def test_the_reconciler_leaves_young_appointments_to_the_request_still_answering_them() -> None:
@@ -189,12 +253,13 @@ def hand_over(
     seconds_left: Callable[[], float] = lambda: 60.0,
 ) -> services.HandOverReport:
     return services.hand_over_unpublished(
-        repository, publisher, timedelta(seconds=60), seconds_left, clock=lambda: AN_HOUR_LATER
+        repository, publisher, timedelta(seconds=60), seconds_left=seconds_left, clock=lambda: AN_HOUR_LATER
     )
 
 
 def waiting_ids(repository: InMemoryAppointmentRepository, country: Country = Country.PE) -> list[str]:
-    page = repository.not_handed_over(country, AN_HOUR_LATER, limit=10**6)
+    """The appointments a run at AN_HOUR_LATER would hand over (marked, and due)."""
+    page = repository.not_handed_over(country, AN_HOUR_LATER, limit=10**6, due_by=AN_HOUR_LATER)
     return [a.appointment_id for a in page.items]
 
 
@@ -256,17 +321,17 @@ def test_the_countries_take_turns_so_a_backlog_in_one_does_not_keep_the_other_wa
 
 
 class UnmarkingFails(InMemoryAppointmentRepository):
-    """Removing one appointment's mark fails (DynamoDB throttled it, say: the adapter reports that
-    as WriteUnconfirmed); every other works."""
+    """Recording one appointment's hand-over fails (DynamoDB throttled it, say: the adapter
+    reports that as WriteUnconfirmed); every other works."""
 
     def __init__(self) -> None:
         super().__init__()
         self.failing_id = ""
 
-    def mark_handed_over(self, appointment: Appointment) -> None:
+    def mark_handed_over(self, appointment: Appointment, again_after: datetime) -> None:
         if appointment.appointment_id == self.failing_id:
             raise WriteUnconfirmed(appointment)
-        super().mark_handed_over(appointment)
+        super().mark_handed_over(appointment, again_after)
 
 
 def test_an_appointment_that_fails_is_reported_and_passed_over_and_the_others_are_handed_over() -> None:
@@ -284,13 +349,13 @@ def test_an_appointment_that_fails_is_reported_and_passed_over_and_the_others_ar
         refused.appointment_id: "entry failed",
         waiting[30].appointment_id: "its item does not read as an appointment",
         unmarked.appointment_id: (
-            f"published, but its mark was not removed: appointment {unmarked.appointment_id}: "
-            "the store did not confirm the write"
+            "published, but its next hand-over was not recorded (due again at once): "
+            f"appointment {unmarked.appointment_id}: the store did not confirm the write"
         ),
     }
     failed = {refused.appointment_id, waiting[30].appointment_id, unmarked.appointment_id}
     assert report.handed_over == [a.appointment_id for a in waiting if a.appointment_id not in failed]
-    # they keep their marks, so the next run tries them again
+    # they are due again at once, so the next run tries them again; the others wait their turn
     assert sorted(waiting_ids(repository)) == sorted([refused.appointment_id, unmarked.appointment_id])
     assert unmarked in publisher.published
     assert refused not in publisher.published

@@ -233,6 +233,7 @@ TARGETS: dict[str, tuple[list[str], Callable[[str], list[list[str]]]]] = {
     ),
     "bench": (["COUNT", "CONCURRENCY"], lambda v: [["-m", "bench.flow", "--count", v, "--concurrency", v]]),
     "bench-backlog": (["COUNT", "SEED"], lambda v: [["-m", "bench.backlog", "--count", v, "--seed", v]]),
+    "cost": (["APPOINTMENTS"], lambda v: [["-m", "bench.cost", "--appointments", v]]),
     "logs": (["JSON"], lambda v: [["-m", "bootstrap", "logs", "--json"]]),
     "awslocal": (
         ["ARGS", "ENGINE_PORT", "AWS_REGION"],

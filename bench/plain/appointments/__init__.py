@@ -1,0 +1,1 @@
+"""The plain design, for the benchmark: see bench/plain/README.md."""

@@ -1,0 +1,1 @@
+"""Plain handlers: the seed's design, each a module-level client and a loop."""
