@@ -1,4 +1,6 @@
-"""Each stage's tests on one worker, under pytest 9.2 (a plugin the root conftest registers)."""
+"""Node ids pytest 9.2 no longer builds as its plugins expect (a plugin the root conftest
+registers): each stage's tests on one worker, and each API operation's schemathesis test a test
+of its own."""
 
 from __future__ import annotations
 
@@ -14,6 +16,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     test by appending `@group` to its `_nodeid`, which pytest 9.2 no longer reads (its node ids are
     structured): the groups are silently ignored (pytest-xdist issue 1386). The same suffix is set
     here on the id pytest reads, before the worker reports what it collected."""
+    for item in items:
+        # schemathesis names each operation's test `test[POST /appointments]` by its `_nodeid`,
+        # which pytest 9.2 does not read either: the operations' tests shared one id, and
+        # pytest-xdist ran only one of them.
+        label = getattr(item, "operation_label", None)
+        if label and f"[{label}]" not in item.nodeid:
+            item._id = coerce_node_id(f"{item.nodeid}[{label}]")
     if not (in_xdist_worker() and config.getvalue("loadgroup")):
         return
     for item in items:

@@ -46,3 +46,41 @@ def test_each_groups_tests_run_on_one_worker(tmp_path: Path) -> None:
 
     assert run.returncode == 0, run.stdout[-2000:]
     assert {group: len(found) for group, found in workers.items()} == {"first": 1, "second": 1}, run.stdout
+
+
+API_SUITE = """
+import schemathesis
+
+schema = schemathesis.openapi.from_dict({document})
+
+
+@schema.parametrize()
+def test_api(case):
+    pass
+"""
+DOCUMENT = {
+    "openapi": "3.0.3",
+    "info": {"title": "two operations", "version": "1"},
+    "paths": {
+        "/a": {"get": {"responses": {"200": {"description": "ok"}}}},
+        "/b": {"post": {"responses": {"200": {"description": "ok"}}}},
+    },
+}
+
+
+def test_each_api_operation_is_a_test_of_its_own_on_the_workers(tmp_path: Path) -> None:
+    (tmp_path / "test_api.py").write_text(API_SUITE.format(document=DOCUMENT))
+    run = subprocess.run(
+        [
+            *[sys.executable, "-m", "pytest", "-p", "tests.support.xdist_groups", "-p", "no:cacheprovider"],
+            *["-n", "2", "-v", "-c", os.devnull, "--rootdir", str(tmp_path), str(tmp_path)],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    ran = set(re.findall(r"PASSED \S+::test_api\[([A-Z]+ /\w)\]", run.stdout))
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert ran == {"GET /a", "POST /b"}, run.stdout
