@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import cycle
 from typing import Any
@@ -84,6 +84,10 @@ def status(config: StackConfig) -> str:
 class Hop:
     at: datetime
     what: str
+    # where a function's line came from: its log group and stream (the invocation that wrote it)
+    group: str | None = None
+    stream: str | None = None
+    failed: bool = False  # the line reports the record failed (an exception logged with it)
 
 
 def _log_hops(config: StackConfig, function: str, appointment_id: str) -> list[Hop]:
@@ -117,13 +121,30 @@ def _log_hops(config: StackConfig, function: str, appointment_id: str) -> list[H
             else datetime.fromtimestamp(event["timestamp"] / 1000, UTC)
         )
         hops.append(
-            Hop(at, f"{function}: {line.get('message', '')}{f' ({detail})' if detail else ''}{error}")
+            Hop(
+                at,
+                f"{function}: {line.get('message', '')}{f' ({detail})' if detail else ''}{error}",
+                group=f"/aws/lambda/{function}",
+                stream=event.get("logStreamName"),
+                failed="exception_name" in line,
+            )
         )
     return hops
 
 
-def _find(config: StackConfig, table_name: str, appointment_id: str) -> dict[str, Any]:
+def _find(
+    config: StackConfig, table_name: str, appointment_id: str, insured_id: str | None = None
+) -> dict[str, Any]:
+    """The item, read by its key when the insured is known, else found by a scan of the table."""
     dynamodb = config.client("dynamodb")
+    if insured_id is not None:
+        item = dynamodb.get_item(
+            TableName=table_name,
+            Key={"insuredId": {"S": insured_id}, "appointmentId": {"S": appointment_id}},
+        ).get("Item")
+        if item is None:
+            raise KitError(f"no appointment {appointment_id} of {insured_id} in {table_name}")
+        return {name: next(iter(value.values())) for name, value in item.items()}
     for page in dynamodb.get_paginator("scan").paginate(
         TableName=table_name,
         FilterExpression="appointmentId = :id",
@@ -142,7 +163,9 @@ def stored_country(appointment: dict[str, Any]) -> Country:
     return Country(stored)
 
 
-def _mysql_hop(config: KitConfig, appointment: dict[str, Any]) -> Hop | None:
+def _mysql_hop(config: StackConfig, appointment: dict[str, Any]) -> Hop | None:
+    if not isinstance(config, KitConfig):  # AWS: no admin connection to the database is at hand
+        return None
     schema = names.SCHEMAS[stored_country(appointment)]
     connection = admin_connection(config)
     with connection, connection.cursor() as cursor:
@@ -179,27 +202,37 @@ def check_appointment_id(text: str) -> str:
     return text
 
 
-def trace(config: KitConfig, appointment_id: str) -> str:
+@dataclass(frozen=True)
+class Journey:
+    """Where one appointment went: its item, its hops in time order, and where it stopped."""
+
+    appointment: dict[str, Any]
+    country: Country
+    hops: list[Hop]
+    accepted: datetime
+    stopped: str | None  # where a pending appointment waits; None once it is settled
+
+
+def journey(config: StackConfig, appointment_id: str, insured_id: str | None = None) -> Journey:
     outputs = stack_outputs(config)
-    appointment = _find(config, outputs[names.TABLE_NAME], appointment_id)
+    appointment = _find(config, outputs[names.TABLE_NAME], appointment_id, insured_id)
     country = stored_country(appointment)
     processor = outputs[names.processor_function_output(country)]
     accepted = datetime.fromisoformat(appointment["createdAt"])
     hops = [Hop(accepted, "HTTP: accepted, stored in DynamoDB as pending")]
     accepted_lines = _log_hops(config, outputs[names.HTTP_FUNCTION_NAME], appointment_id)
     refused = any("handed_over=False" in hop.what for hop in accepted_lines)
-    if refused:
-        hops.append(
-            Hop(accepted_lines[0].at, "SNS: refused the publish; kept in the outbox for the reconciler")
-        )
-    elif accepted_lines:
-        hops.append(Hop(accepted_lines[0].at, f"SNS: published with countryISO={country}"))
+    first = accepted_lines[0] if accepted_lines else None
+    if first and refused:
+        hops.append(replace(first, what="SNS: refused the publish; kept in the outbox for the reconciler"))
+    elif first:
+        hops.append(replace(first, what=f"SNS: published with countryISO={country}"))
     for late in _log_hops(config, outputs[names.RECONCILER_FUNCTION_NAME], appointment_id):
-        hops.append(Hop(late.at, f"SNS: published with countryISO={country} by the reconciler"))
+        hops.append(replace(late, what=f"SNS: published with countryISO={country} by the reconciler"))
     queue = outputs[names.queue_output(country)].rsplit("/", 1)[-1]
     processed = _log_hops(config, processor, appointment_id)
     for hop in processed:
-        hops.append(Hop(hop.at, f"{hop.what} [from {queue}]"))
+        hops.append(replace(hop, what=f"{hop.what} [from {queue}]"))
         if "outcome=scheduled" in hop.what or "outcome=rejected" in hop.what:
             kind = "AppointmentScheduled" if "outcome=scheduled" in hop.what else "AppointmentRejected"
             hops.append(Hop(hop.at, f"EventBridge: {kind} on {outputs[names.EVENT_BUS_NAME]}"))
@@ -209,25 +242,33 @@ def trace(config: KitConfig, appointment_id: str) -> str:
     hops += _log_hops(config, outputs[names.CALLBACK_FUNCTION_NAME], appointment_id)
     hops.sort(key=lambda hop: hop.at)
     final = appointment["status"]
+    stopped = None
     if final != "pending":
         reason = f" ({appointment['rejectionReason']})" if appointment.get("rejectionReason") else ""
         settled = max(datetime.fromisoformat(appointment["updatedAt"]), hops[-1].at)
         hops.append(Hop(settled, f"final status: {final}{reason}"))
-    lines = [
-        f"Appointment {appointment_id} of {appointment['insuredId']}, {country}, schedule {appointment['scheduleId']}"
-    ]
-    lines += [f"  +{(hop.at - accepted).total_seconds() * 1000:8.0f} ms  {hop.what}" for hop in hops]
-    if final == "pending":
+    else:
         dead = _in_dead_letter_queue(config, outputs, appointment_id)
         if dead:
-            where = f"in the DLQ {dead}: it failed every receive; fix the cause, then make redrive"
+            stopped = f"in the DLQ {dead}: it failed every receive; fix the cause, then make redrive"
         elif OUTBOX_ATTRIBUTE in appointment:
-            where = "in the outbox: SNS has not taken it yet; the reconciler publishes it every minute"
+            stopped = "in the outbox: SNS has not taken it yet; the reconciler publishes it every minute"
         else:
-            where = "still in " + queue if not processed else "between the processor and the callback"
-        lines.append(f"  stopped: status pending, {where}")
+            stopped = "still in " + queue if not processed else "between the processor and the callback"
+    return Journey(appointment, country, hops, accepted, stopped)
+
+
+def trace(config: KitConfig, appointment_id: str) -> str:
+    found = journey(config, appointment_id)
+    appointment, accepted = found.appointment, found.accepted
+    lines = [
+        f"Appointment {appointment_id} of {appointment['insuredId']}, {found.country}, schedule {appointment['scheduleId']}"
+    ]
+    lines += [f"  +{(hop.at - accepted).total_seconds() * 1000:8.0f} ms  {hop.what}" for hop in found.hops]
+    if found.stopped is not None:
+        lines.append(f"  stopped: status pending, {found.stopped}")
     else:
-        lines.append(f"  total {(hops[-1].at - accepted).total_seconds() * 1000:.0f} ms")
+        lines.append(f"  total {(found.hops[-1].at - accepted).total_seconds() * 1000:.0f} ms")
     return "\n".join(lines)
 
 
