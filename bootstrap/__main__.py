@@ -97,6 +97,19 @@ def parser() -> argparse.ArgumentParser:
     back.add_argument(
         "queues", nargs="*", choices=[*names.QUEUES, []], help=f"{', '.join(names.QUEUES)} (all by default)"
     )
+    console = commands.add_parser(
+        "console",
+        help="the console in the browser: the flow map, appointments, journeys, dead letters, logs",
+        description="On loopback only. Against the local engine by default, redrive allowed; with "
+        "--stage, a stack on AWS (the usual AWS_PROFILE and region), read-only unless --allow-actions.",
+    )
+    console.add_argument("--port", type=int, default=int(os.environ.get("CONSOLE_PORT") or 4567))
+    console.add_argument("--stage", help="read this stage's stack on AWS instead of the local engine")
+    console.add_argument("--region", help="AWS region (with --stage; default: from the AWS configuration)")
+    console.add_argument(
+        "--allow-actions", action="store_true", help="with --stage: allow redrive from the page"
+    )
+    console.add_argument("--read-only", action="store_true", help="on the local engine too: no redrive")
     to_aws = commands.add_parser("deploy", help="deploy the same template and zips to AWS (or --endpoint)")
     to_aws.add_argument("--stage", required=True, help="stage name, suffix of every resource")
     to_aws.add_argument("--api-flavour", choices=API_FLAVOURS, default=StackConfig.api_flavour)
@@ -228,6 +241,14 @@ def down() -> None:
         print("no local engine started by `make up` is running")
 
 
+def serve_console(config: StackConfig, port: int, actions_allowed: bool) -> None:
+    # imported here: the compose provisioning container has no web server installed
+    from bootstrap.console import server
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C stops it
+        server.serve(config, port, actions_allowed)
+
+
 def on_local_engine(args: argparse.Namespace, config: KitConfig, choice: EngineChoice) -> None:
     """The commands that work on the local stack."""
     if args.command == "up":
@@ -242,6 +263,8 @@ def on_local_engine(args: argparse.Namespace, config: KitConfig, choice: EngineC
         print(observe.status(config))
     elif args.command == "trace":
         print(observe.trace(config, args.appointment_id))
+    elif args.command == "console":
+        serve_console(config, args.port, actions_allowed=not args.read_only)
     elif args.command == "redrive":
         for name, moved in redrive.redrive(config, tuple(args.queues) or tuple(names.QUEUES)).items():
             print(f"{name:<9} {moved} message(s) moved from the DLQ back to the queue")
@@ -266,6 +289,10 @@ def main(argv: list[str] | None = None) -> int:
             if not target.artifact_bucket_name:
                 target = dataclasses.replace(target, artifact_bucket_name=deploy.default_bucket(target))
             print(json.dumps(deploy.deploy(target, Progress()), indent=2))
+        elif args.command == "console" and args.stage:  # a stack on AWS
+            args.endpoint = None
+            target = StackConfig(stage=args.stage, region=aws_region(args))
+            serve_console(target, args.port, actions_allowed=args.allow_actions)
         elif args.command in ("db-users", "migrate"):
             target = StackConfig(
                 engine_url=args.endpoint,
