@@ -77,6 +77,12 @@ STAGES = {
             "t-poison", "poison and hostile messages in its queues", max_receive_count=2, **SHORT_RETRIES
         ),
         StageSpec("t-repeat", "a message delivered twice to its PE queue"),
+        StageSpec(
+            "t-console",
+            "a wrong PE database password in SSM until a message reaches its DLQ, redriven from the console",
+            max_receive_count=2,
+            **SHORT_RETRIES,
+        ),
         StageSpec("t-chaos", "dropped COMMITs, silent connections, a killed worker"),
         StageSpec("t-reload", "its HTTP function's code replaced by `make watch`"),
         StageSpec("t-restart", "its engine stopped mid-flow (an engine of its own)"),
