@@ -103,7 +103,7 @@ def parser() -> argparse.ArgumentParser:
         description="On loopback only. Against the local engine by default, redrive allowed; with "
         "--stage, a stack on AWS (the usual AWS_PROFILE and region), read-only unless --allow-actions.",
     )
-    console.add_argument("--port", type=int, default=int(os.environ.get("CONSOLE_PORT") or 4567))
+    console.add_argument("--port", type=int, help="default: CONSOLE_PORT, else 4580")
     console.add_argument("--stage", help="read this stage's stack on AWS instead of the local engine")
     console.add_argument("--region", help="AWS region (with --stage; default: from the AWS configuration)")
     console.add_argument(
@@ -252,7 +252,7 @@ def serve_console(config: StackConfig, port: int, actions_allowed: bool) -> None
 def on_local_engine(args: argparse.Namespace, config: KitConfig, choice: EngineChoice) -> None:
     """The commands that work on the local stack."""
     if args.command == "up":
-        kit.print_usage(kit.up(config, Progress(), reason=choice.reason))
+        kit.print_usage(kit.up(config, Progress(), reason=choice.reason), config.console_port)
     elif args.command == "logs":
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends a follow
             observe.logs(config, args.json, not args.no_follow, args.since, colour=sys.stdout.isatty())
@@ -264,7 +264,7 @@ def on_local_engine(args: argparse.Namespace, config: KitConfig, choice: EngineC
     elif args.command == "trace":
         print(observe.trace(config, args.appointment_id))
     elif args.command == "console":
-        serve_console(config, args.port, actions_allowed=not args.read_only)
+        serve_console(config, args.port or config.console_port, actions_allowed=not args.read_only)
     elif args.command == "redrive":
         for name, moved in redrive.redrive(config, tuple(args.queues) or tuple(names.QUEUES)).items():
             print(f"{name:<9} {moved} message(s) moved from the DLQ back to the queue")
@@ -292,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "console" and args.stage:  # a stack on AWS
             args.endpoint = None
             target = StackConfig(stage=args.stage, region=aws_region(args))
-            serve_console(target, args.port, actions_allowed=args.allow_actions)
+            port = args.port or int(os.environ.get("CONSOLE_PORT") or KitConfig.console_port)
+            serve_console(target, port, actions_allowed=args.allow_actions)
         elif args.command in ("db-users", "migrate"):
             target = StackConfig(
                 engine_url=args.endpoint,

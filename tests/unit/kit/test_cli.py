@@ -95,6 +95,7 @@ def test_the_local_kit_adds_its_engine_and_mysql_to_what_a_deploy_needs() -> Non
         "mysql_password",
         "lambda_mysql_host",
         "lambda_mysql_port",
+        "console_port",
     }
 
 
@@ -300,6 +301,7 @@ CONFIGURATION = [
     "MAX_RECEIVE_COUNT",
     "COMPOSE_MYSQL_PORT",
     "MYSQL_ROOT_PASSWORD",
+    "CONSOLE_PORT",
 ]
 
 
