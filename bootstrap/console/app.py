@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -26,6 +26,7 @@ from urllib.parse import parse_qs
 from botocore.exceptions import BotoCoreError, ClientError
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -132,28 +133,29 @@ def make_app(
         what = str(error) if isinstance(error, KitError) else type(error).__name__
         return page("problem.html", request, 503, problem=what)
 
-    async def overview(request: Request) -> Response:
+    def overview(request: Request) -> Response:
         return page("overview.html", request, active="overview", view=watcher.overview())
 
-    async def overview_map(request: Request) -> Response:
+    def overview_map(request: Request) -> Response:
         return page("_map.html", request, view=watcher.overview())
 
-    async def overview_json(request: Request) -> Response:
+    def overview_json(request: Request) -> Response:
         view = watcher.overview()
         if view is None:
             return JSONResponse({"message": "no figures read yet"}, 503)
-        answer = asdict(view)
+        answer = asdict(replace(view, scan=None))
         if view.scan is not None:
             answer["scan"] = {
                 "statuses": dict(view.scan.statuses),
                 "complete": view.scan.complete,
                 "at": view.scan.at.isoformat(),
                 "seconds": view.scan.seconds,
+                "again_after": view.scan.again_after,
                 "newest": [asdict(item) for item in view.scan.newest[:10]],
             }
         return Response(json.dumps(answer, default=str), media_type="application/json")
 
-    async def appointments(request: Request) -> Response:
+    def appointments(request: Request) -> Response:
         query = request.query_params.get("q", "").strip()
         view = watcher.overview()
         found: list[figures.Listed] = []
@@ -190,7 +192,7 @@ def make_app(
             note=note,
         )
 
-    async def journey(request: Request) -> Response:
+    def journey(request: Request) -> Response:
         appointment_id = request.path_params["appointment_id"]
         insured = request.query_params.get("insured") or None
         if not re.fullmatch(APPOINTMENT_ID_PATTERN, appointment_id) or (
@@ -198,7 +200,8 @@ def make_app(
         ):
             return page("problem.html", request, 404, problem="no such appointment")
         try:
-            found = observe.journey(config, appointment_id, insured)  # type: ignore[arg-type]
+            with redrive_lock:  # a pending appointment's journey reads the DLQs
+                found = observe.journey(config, appointment_id, insured)  # type: ignore[arg-type]
             drawn = figures.waterfall(config, outputs, found)
         except KitError as error:
             return page("problem.html", request, 404, problem=str(error))
@@ -209,7 +212,7 @@ def make_app(
             "_journey.html" if fragment else "journey.html", request, active="appointments", drawn=drawn
         )
 
-    async def queues(request: Request) -> Response:
+    def queues(request: Request) -> Response:
         try:
             with redrive_lock:
                 letters = figures.dead_letters(config, outputs)
@@ -235,17 +238,20 @@ def make_app(
         if name not in names.QUEUES:
             return PlainTextResponse("no such queue", 404)
         message_id = form.get("message", "")
-        try:
+
+        def send_back() -> int:
             with redrive_lock:
                 if message_id:
-                    moved = 1 if redrive.redrive_message(config, name, message_id) else 0  # type: ignore[arg-type]
-                else:
-                    moved = redrive.redrive(config, (name,))[name]  # type: ignore[arg-type]
+                    return 1 if redrive.redrive_message(config, name, message_id) else 0  # type: ignore[arg-type]
+                return redrive.redrive(config, (name,))[name]  # type: ignore[arg-type]
+
+        try:
+            moved = await run_in_threadpool(send_back)
         except (BotoCoreError, ClientError, KitError) as error:
             return unavailable(request, error)
         return RedirectResponse(f"/queues?moved={moved}", 303)
 
-    async def logs(request: Request) -> Response:
+    def logs(request: Request) -> Response:
         correlation = request.query_params.get("correlation", "").strip()
         level = request.query_params.get("level", "")
         if level not in ("", *figures.LOG_LEVELS) or not re.fullmatch(r"[A-Za-z0-9-]{0,64}", correlation):

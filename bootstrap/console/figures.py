@@ -40,11 +40,11 @@ from bootstrap.stack_queries import (
 CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 2})
 SAMPLE_SECONDS = 2.0  # the overview's figures, read again this often
 # The table is read whole for the status counts and the newest appointments: at most this many
-# items (the overview then says "at least"), and at most a fortieth of the time, so the console
+# items (the overview then says "at least"), and at most a hundredth of the time, so the console
 # never takes more than a small share of what it watches.
 SCAN_ITEM_LIMIT = 10_000
-SCAN_SHARE = 40
-SCAN_MIN_SECONDS = 5.0
+SCAN_SHARE = 100
+SCAN_MIN_SECONDS = 10.0
 NEWEST = 50  # appointments the list shows
 METRIC_MINUTES = 5
 DEAD_LETTER_ROUNDS = 5  # a DLQ page shows at most 50 messages (ten a receive)
@@ -126,6 +126,11 @@ class TableScan:
     at: datetime
     seconds: float
 
+    @property
+    def again_after(self) -> float:
+        """When the table is scanned next, in seconds after this scan."""
+        return max(SCAN_MIN_SECONDS, SCAN_SHARE * self.seconds)
+
 
 @dataclass(frozen=True)
 class Overview:
@@ -143,7 +148,9 @@ def _plain(value: Any) -> str:
     return str(next(iter(value.values()))) if isinstance(value, dict) and value else ""
 
 
-SCAN_PROJECTION = "insuredId, appointmentId, #s, countryISO, scheduleId, rejectionReason, createdAt"
+# The scan reads only what the counts and the search need; the newest appointments' other
+# attributes are read afterwards, by their keys.
+SCAN_PROJECTION = "insuredId, appointmentId, #s"
 
 
 def scan_table(config: StackConfig, table_name: str) -> TableScan:
@@ -151,7 +158,6 @@ def scan_table(config: StackConfig, table_name: str) -> TableScan:
     dynamodb = config.client("dynamodb")
     statuses: Counter[str] = Counter()
     insured_of: dict[str, str] = {}
-    items: list[dict[str, Any]] = []
     complete = True
     for page in dynamodb.get_paginator("scan").paginate(
         TableName=table_name, ProjectionExpression=SCAN_PROJECTION, ExpressionAttributeNames={"#s": "status"}
@@ -159,20 +165,43 @@ def scan_table(config: StackConfig, table_name: str) -> TableScan:
         for item in page["Items"]:
             statuses[_plain(item.get("status")) or NO_STATUS] += 1
             insured_of[_plain(item.get("appointmentId"))] = _plain(item.get("insuredId"))
-        items += page["Items"]
-        if len(items) >= SCAN_ITEM_LIMIT and page.get("LastEvaluatedKey"):
+        if len(insured_of) >= SCAN_ITEM_LIMIT and page.get("LastEvaluatedKey"):
             complete = False
             break
     # ULIDs sort by time: the greatest ids are the newest appointments
-    items.sort(key=lambda item: _plain(item.get("appointmentId")), reverse=True)
+    newest = sorted(insured_of, reverse=True)[:NEWEST]
     return TableScan(
         statuses,
-        [listed(item) for item in items[:NEWEST]],
+        items_by_key(dynamodb, table_name, [(insured_of[i], i) for i in newest]),
         insured_of,
         complete,
         datetime.now(UTC),
         time.monotonic() - began,
     )
+
+
+def items_by_key(dynamodb: Any, table_name: str, keys: list[tuple[str, str]]) -> list[Listed]:
+    """The appointments of these (insured, appointment) keys, in that order (BatchGetItem, a
+    hundred keys a call, what it leaves unprocessed asked again)."""
+    found: dict[str, Listed] = {}
+    for start in range(0, len(keys), 100):
+        wanted: dict[str, Any] = {
+            table_name: {
+                "Keys": [
+                    {"insuredId": {"S": insured}, "appointmentId": {"S": appointment}}
+                    for insured, appointment in keys[start : start + 100]
+                ]
+            }
+        }
+        for _ in range(5):
+            answer = dynamodb.batch_get_item(RequestItems=wanted)
+            for item in answer["Responses"].get(table_name, []):
+                shown = listed(item)
+                found[shown.appointment_id] = shown
+            wanted = answer.get("UnprocessedKeys") or {}
+            if not wanted:
+                break
+    return [found[appointment] for _, appointment in keys if appointment in found]
 
 
 def function_names(outputs: dict[str, str]) -> list[str]:
@@ -272,7 +301,7 @@ class Watcher:
         if time.monotonic() >= self._next_scan:
             try:
                 self.scan = scan_table(self.config, outputs[names.TABLE_NAME])  # type: ignore[arg-type]
-                self._next_scan = time.monotonic() + max(SCAN_MIN_SECONDS, SCAN_SHARE * self.scan.seconds)
+                self._next_scan = time.monotonic() + self.scan.again_after
             except (BotoCoreError, ClientError) as error:
                 problems.append(f"table scan: {type(error).__name__}")
         return Overview(

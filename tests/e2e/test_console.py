@@ -98,10 +98,13 @@ def test_two_appointments_posted_through_the_api_appear_on_the_map_and_reach_com
             else None
         )
 
-    # The map refreshes itself (htmx, every 2 s; the table's scan at least every 5 s): the page
-    # is not reloaded.
+    # The map refreshes itself (htmx, every 2 s; the table's scan as often as its cost allows):
+    # the page is not reloaded.
+    scans_every = console.get("/overview.json").json()["scan"]["again_after"]
     after = wait_for(
-        counted_both, timeout=deadlines.flow + 15, describe="the map counting both completed and stored"
+        counted_both,
+        timeout=deadlines.flow + 2 * scans_every,
+        describe="the map counting both completed and stored",
     )
     assert after["processor-pe-invocations"] >= 1
     assert after["processor-cl-invocations"] >= 1
@@ -117,6 +120,7 @@ def test_two_appointments_posted_through_the_api_appear_on_the_map_and_reach_com
         describe="both appointments listed as completed",
     )
     assert sorted(listed) == sorted(ids)
+    browser.save_screenshot(str(ARTIFACTS / "console-appointments.png"))
 
 
 def test_an_appointments_journey_shows_every_hop_in_order_with_its_durations(
@@ -180,6 +184,24 @@ def test_an_appointments_journey_shows_every_hop_in_order_with_its_durations(
     assert "mysql_pe.appointments" in browser.find_element(By.ID, "row").text
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "console-journey.png"))
+
+    # the same journey's lines on the log page, filtered by its correlation id
+    correlation_id = browser.find_element(By.XPATH, "//table[@id='item']//tr[th='correlationId']/td").text
+    browser.get(f"{console.url}/logs?correlation={correlation_id}")
+
+    def correlated() -> set[str] | None:
+        found = read_page(
+            lambda: {
+                row.get_attribute("data-correlation") or ""
+                for row in browser.find_elements(By.CSS_SELECTOR, "tr.line")
+            }
+        )
+        return found if found and len(browser.find_elements(By.CSS_SELECTOR, "tr.line")) >= 3 else None
+
+    assert wait_for(correlated, timeout=deadlines.flow, describe="the journey's log lines") == {
+        correlation_id
+    }
+    browser.save_screenshot(str(ARTIFACTS / "console-logs.png"))
 
 
 def test_a_request_naming_another_host_is_refused(console: RunningConsole) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,7 @@ class StageSpec:
 
 # Retries seen in seconds: the processors time out after 6 s; a message is hidden for 12, so a
 # delivery whose worker starts cold on a busy machine is not received again while it still runs.
-SHORT_RETRIES = {"queue_visibility_timeout": 12, "queue_function_timeout": 6}
+SHORT_RETRIES: dict[str, Any] = {"queue_visibility_timeout": 12, "queue_function_timeout": 6}
 # The tests that put hundreds of appointments through their stage run one after the other (on one
 # worker), so two such bursts never share the machine's cores.
 UNDER_LOAD = "under-load"
