@@ -40,11 +40,12 @@ from bootstrap.stack_queries import (
 CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 2})
 SAMPLE_SECONDS = 2.0  # the overview's figures, read again this often
 # The table is read whole for the status counts and the newest appointments: at most this many
-# items (the overview then says "at least"), and at most a hundredth of the time, so the console
-# never takes more than a small share of what it watches.
+# items (the overview then says "at least"), at most a hundredth of the time, so the console
+# never takes more than a small share of what it watches, and at least once a minute.
 SCAN_ITEM_LIMIT = 10_000
 SCAN_SHARE = 100
 SCAN_MIN_SECONDS = 10.0
+SCAN_MAX_SECONDS = 60.0  # however slow the scan, the counts are never older than this
 NEWEST = 50  # appointments the list shows
 METRIC_MINUTES = 5
 DEAD_LETTER_ROUNDS = 5  # a DLQ page shows at most 50 messages (ten a receive)
@@ -129,7 +130,7 @@ class TableScan:
     @property
     def again_after(self) -> float:
         """When the table is scanned next, in seconds after this scan."""
-        return max(SCAN_MIN_SECONDS, SCAN_SHARE * self.seconds)
+        return min(SCAN_MAX_SECONDS, max(SCAN_MIN_SECONDS, SCAN_SHARE * self.seconds))
 
 
 @dataclass(frozen=True)
