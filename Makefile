@@ -23,7 +23,7 @@ LOCK_FLAGS  := --quiet --universal --python-version 3.11 --generate-hashes --no-
 # taken literally ($(value): no make function in it runs, not even when make exports it), exported,
 # and named in a recipe as "$$NAME", so quotes, $(...), backticks or ; in it stay characters; Python
 # then checks its shape. A variable given neither way stays unset.
-USER_VARIABLES := ID QUEUES ARGS JSON COUNT CONCURRENCY SEED TEST_WORKERS DOCS_PORT APPOINTMENTS \
+USER_VARIABLES := ID QUEUES ARGS JSON COUNT CONCURRENCY SEED TEST_WORKERS DOCS_PORT APPOINTMENTS CONSOLE_PORT \
   STAGE API_FLAVOUR DB_PARAMETERS_PREFIX SUBNET_IDS SECURITY_GROUP_ID BUCKET ENDPOINT DATABASE_TLS \
   REST_API_LOGS_ROLE DB_HOST DB_PORT DB_ADMIN_USER DB_ADMIN_PASSWORD DB_USER_HOST FUNCTIONS_DB_HOST SSL_CA \
   ENGINE ENGINE_PORT ENGINE_URL PUBLIC_ENGINE_URL PERSIST AWS_REGION AWS_DEFAULT_REGION API_KEY_PARAMETER \
@@ -34,7 +34,7 @@ TEST_WORKERS ?= 4
 $(foreach name,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(name))),,\
   $(eval override $(name) := $$(value $(name)))$(eval export $(name))))
 
-.PHONY: help venvs up down build pin-images deploy db-users migrate openapi asyncapi docs docs-build watch logs status trace redrive awslocal bench cost bench-up bench-backlog test lint unit integration e2e faults lock clean
+.PHONY: help venvs up down build pin-images deploy db-users migrate openapi asyncapi docs docs-build watch logs status trace redrive console screenshots awslocal bench cost bench-console bench-up bench-backlog test lint unit integration e2e faults lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -131,6 +131,14 @@ trace: $(VENV)/.installed ## One appointment's journey, hop by hop: make trace I
 redrive: $(VENV)/.installed ## Move DLQ messages back to their queues once the cause is fixed (QUEUES="pe cl callback")
 	@read -ra queues <<< "$$QUEUES"; $(PY) -m bootstrap redrive "$${queues[@]}"
 
+console: $(VENV)/.installed ## The console in the browser on 127.0.0.1, port CONSOLE_PORT (4580): flow map, appointments, journeys, dead letters (redrive), logs
+	@$(PY) -m bootstrap console
+
+# The console's browser tests take the pictures (the dead letter one on a stage of their own).
+screenshots: venvs ## The console's pages as PNGs in docs/images/, taken by its browser tests (starts what they need)
+	$(PY) -m pytest -p no:cacheprovider tests/e2e/test_console.py tests/faults/test_console_dead_letters.py -k "map or journey or dlq"
+	@mkdir -p docs/images && cp .local/artifacts/console-*.png docs/images/ && ls docs/images/console-*.png
+
 # ARGS is split into words as a shell would (quotes group), by Python, and run by no shell.
 awslocal: $(VENV)/.installed ## Run the AWS CLI against the local engine: make awslocal ARGS="sqs list-queues"
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" LOCALSTACK_HOST="127.0.0.1:$${ENGINE_PORT:-4566}" \
@@ -142,6 +150,9 @@ bench: up ## Benchmark: N appointments through the API, ours vs the plain design
 
 cost: $(VENV)/.installed ## The monthly AWS bill per chain and service, from the last `make bench` (APPOINTMENTS=1000000)
 	@$(PY) -m bench.cost --appointments "$${APPOINTMENTS:-1000000}"
+
+bench-console: up ## The console's overview: answer time with 10,000 appointments and 1,000 dead letters (stage bench-console)
+	@$(PY) -m bench.console
 
 bench-backlog: up ## The reconciler draining a backlog the topic refused: COUNT=10000 [SEED=direct] (posted through the API by default)
 	@$(PY) -m bench.backlog --count "$${COUNT:-10000}" --seed "$${SEED:-api}"

@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from bootstrap import names, packaging
 from bootstrap.arguments import (
     aws_region,
+    console_arguments,
     db_users_arguments,
     deploy_arguments,
     deploy_config,
@@ -36,7 +38,7 @@ from bootstrap.contracts.asyncapi import asyncapi_document
 from bootstrap.dev import kit, watch
 from bootstrap.engines import localstack, ministack, pin_images
 from bootstrap.engines.choice import EngineChoice
-from bootstrap.ops import observe, redrive
+from bootstrap.ops import logs, redrive, status, trace
 from bootstrap.progress import Progress
 from bootstrap.stack import db_users, deploy, migrations
 from bootstrap.stack.queries import stack_outputs
@@ -114,7 +116,7 @@ def on_local_engine(args: argparse.Namespace) -> Where:
     """Only the commands that work on the local stack choose an engine, and only then is Docker
     asked whether it answers."""
     if args.command == "trace":
-        observe.check_appointment_id(args.appointment_id)
+        trace.check_appointment_id(args.appointment_id)
     return Where(*kit.resolve())
 
 
@@ -133,7 +135,7 @@ def on_aws(args: argparse.Namespace) -> Where:
 # ---------------------------------------------------------------- what each command does
 def up(args: argparse.Namespace, where: Where) -> None:
     reason = where.choice.reason if where.choice else ""
-    kit.print_usage(kit.up(where.kit, Progress(), reason=reason))
+    kit.print_usage(kit.up(where.kit, Progress(), reason=reason), where.kit.console_port)
 
 
 def packaging_zips(args: argparse.Namespace, where: Where) -> None:
@@ -150,7 +152,7 @@ def deploy_stack(args: argparse.Namespace, where: Where) -> None:
 
 def follow_logs(args: argparse.Namespace, where: Where) -> None:
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends a follow
-        observe.logs(where.kit, args.json, not args.no_follow, args.since, colour=sys.stdout.isatty())
+        logs.logs(where.kit, args.json, not args.no_follow, args.since, colour=sys.stdout.isatty())
 
 
 def watch_sources(args: argparse.Namespace, where: Where) -> None:
@@ -166,6 +168,27 @@ def redrive_queues(args: argparse.Namespace, where: Where) -> None:
 def print_outputs(args: argparse.Namespace, where: Where) -> None:
     outputs = stack_outputs(where.kit)
     print(json.dumps({**outputs, names.API_URL: where.kit.api_url(outputs)}, indent=2))
+
+
+def on_console_target(args: argparse.Namespace) -> Where:
+    """The stack on AWS `--stage` names (the usual AWS_PROFILE and region), else the local kit."""
+    if args.stage is None:
+        return on_local_engine(args)
+    args.endpoint = None
+    return Where(StackConfig(stage=args.stage, region=aws_region(args)))
+
+
+def serve_console(args: argparse.Namespace, where: Where) -> None:
+    # imported here: the compose provisioning container has no web server installed
+    from bootstrap.console import server
+
+    if isinstance(where.config, KitConfig):
+        port, actions_allowed = args.port or where.kit.console_port, not args.read_only
+    else:  # on AWS: read-only unless asked
+        port = args.port or int(os.environ.get("CONSOLE_PORT") or KitConfig.console_port)
+        actions_allowed = args.allow_actions
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C stops it
+        server.serve(where.stack, port, actions_allowed)
 
 
 @dataclass(frozen=True)
@@ -195,14 +218,22 @@ COMMANDS: dict[str, Command] = {
     ),
     "status": Command(
         "the stack's resources, queue depths and appointments per status",
-        lambda args, where: print(observe.status(where.kit)),
+        lambda args, where: print(status.status(where.kit)),
         on_local_engine,
     ),
     "trace": Command(
         "the journey of one appointment, hop by hop",
-        lambda args, where: print(observe.trace(where.kit, args.appointment_id)),
+        lambda args, where: print(trace.trace(where.kit, args.appointment_id)),
         on_local_engine,
         trace_arguments,
+    ),
+    "console": Command(
+        "the console in the browser: the flow map, appointments, journeys, dead letters, logs",
+        serve_console,
+        on_console_target,
+        console_arguments,
+        "On loopback only. Against the local engine by default, redrive allowed; with --stage, a "
+        "stack on AWS (the usual AWS_PROFILE and region), read-only unless --allow-actions.",
     ),
     "redrive": Command(
         "move messages from the DLQs back to their source queues",

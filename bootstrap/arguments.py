@@ -74,6 +74,16 @@ def redrive_arguments(command: argparse.ArgumentParser) -> None:
     )
 
 
+def console_arguments(console: argparse.ArgumentParser) -> None:
+    console.add_argument("--port", type=int, help="default: CONSOLE_PORT, else 4580")
+    console.add_argument("--stage", help="read this stage's stack on AWS instead of the local engine")
+    console.add_argument("--region", help="AWS region (with --stage; default: from the AWS configuration)")
+    console.add_argument(
+        "--allow-actions", action="store_true", help="with --stage: allow redrive from the page"
+    )
+    console.add_argument("--read-only", action="store_true", help="on the local engine too: no redrive")
+
+
 def deploy_arguments(to_aws: argparse.ArgumentParser) -> None:
     to_aws.add_argument("--stage", required=True, help="stage name, suffix of every resource")
     to_aws.add_argument("--api-flavour", choices=API_FLAVOURS, default=StackConfig.api_flavour)

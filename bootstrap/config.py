@@ -214,6 +214,7 @@ class KitConfig(StackConfig):
     mysql_password: str = ""
     lambda_mysql_host: str = "127.0.0.1"
     lambda_mysql_port: int = 3306
+    console_port: int = 4580  # `make console` serves the console on 127.0.0.1 there (CONSOLE_PORT)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, engine: str = "ministack") -> KitConfig:
@@ -227,6 +228,7 @@ class KitConfig(StackConfig):
             env = {**{kit: env[name] for name, kit in COMPOSE_NAMES.items() if name in env}, **env}
         try:
             port = int(env.get("ENGINE_PORT", "4566"))
+            console_port = int(env.get("CONSOLE_PORT", "4580"))
             mysql_port = int(env.get("MYSQL_PORT", "3307" if compose else "3306"))
             lambda_mysql_port = int(env.get("LAMBDA_MYSQL_PORT", "3306" if compose else str(mysql_port)))
             visibility = int(env.get("QUEUE_VISIBILITY_TIMEOUT", "10"))
@@ -265,6 +267,7 @@ class KitConfig(StackConfig):
             lambda_mysql_host=env.get("LAMBDA_MYSQL_HOST", "mysql" if compose else mysql_host),
             lambda_mysql_port=lambda_mysql_port,
             database_tls=database_tls,
+            console_port=console_port,
         )
 
     @property

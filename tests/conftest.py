@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pymysql
 import pytest
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from bootstrap.config import LOCAL_API_KEY, KitConfig, KitError
 from bootstrap.dev import kit
@@ -16,6 +17,7 @@ from bootstrap.engines.choice import EngineChoice
 from bootstrap.progress import Progress
 from bootstrap.stack.queries import admin_connection, stack_outputs
 from tests.support import xdist_groups
+from tests.support.browser import chromium
 from tests.support.deadlines import Deadlines, deadlines_for
 from tests.support.one_at_a_time import in_xdist_worker, one_at_a_time
 from tests.support.own_engine import wait_ready
@@ -125,6 +127,13 @@ def stage(request: pytest.FixtureRequest, kit_config: KitConfig, stack: kit.Stac
         with one_at_a_time(f"stage {spec.name}"):  # the session did not: this worker does, once
             provision_stage(kit_config, spec, kit_zips(kit_config))
     return OwnStage.of(kit_config, spec)
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    """A headless Chromium (tests/support/browser.py): skipped without one, failed on CI."""
+    with chromium() as session:
+        yield session
 
 
 @pytest.fixture(scope="session")

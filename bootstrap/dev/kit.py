@@ -135,13 +135,18 @@ def curl_examples(api_url: str) -> list[str]:
     ]
 
 
-def print_usage(stack: Stack) -> None:
-    """The API's URL, where its key is, the docs page and curls, as the user on the host reaches
-    them. The key itself is not printed."""
+def print_usage(stack: Stack, console_port: int | None = None) -> None:
+    """The API's URL, where its key is, the docs page, the console and curls, as the user on the
+    host reaches them. The key itself is not printed."""
     url = stack.public_api_url
+    console = (
+        f"\nConsole: http://127.0.0.1:{console_port}  (make console serves it: the flow map, journeys, dead letters, logs)"
+        if console_port
+        else ""
+    )
     print(
         f"\nAPI:     {url}\nAPI key: in {LOCAL_API_KEY.relative_to(ROOT)}  (header x-api-key)"
-        f"\nDocs:    {url}/docs  (Swagger UI; Authorize with the key, then Try it out)"
+        f"\nDocs:    {url}/docs  (Swagger UI; Authorize with the key, then Try it out){console}"
         "\n\nTry it, from this folder:"
     )
     for example in curl_examples(url):

@@ -11,7 +11,7 @@ from typing import Any
 
 from bootstrap import names
 from bootstrap.config import KitError, StackConfig
-from bootstrap.stack.queries import queue_depth, stack_outputs
+from bootstrap.stack.queries import SCAN_ROUNDS, queue_depth, stack_outputs
 
 
 def _attributes(message: dict[str, Any]) -> dict[str, Any]:
@@ -20,6 +20,22 @@ def _attributes(message: dict[str, Any]) -> dict[str, Any]:
         field = "StringValue" if "StringValue" in value else "BinaryValue"
         kept[name] = {"DataType": value["DataType"], field: value[field]}
     return kept
+
+
+def _send_back(sqs: Any, dead_letter_url: str, source_url: str, messages: list[dict[str, Any]]) -> None:
+    sent = sqs.send_message_batch(
+        QueueUrl=source_url,
+        Entries=[
+            {"Id": str(i), "MessageBody": m["Body"], "MessageAttributes": _attributes(m)}
+            for i, m in enumerate(messages)
+        ],
+    )
+    if sent.get("Failed"):
+        raise KitError(f"could not send back to {source_url}: {sent['Failed'][0].get('Message')}")
+    sqs.delete_message_batch(
+        QueueUrl=dead_letter_url,
+        Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+    )
 
 
 def _move(sqs: Any, dead_letter_url: str, source_url: str) -> int:
@@ -34,21 +50,39 @@ def _move(sqs: Any, dead_letter_url: str, source_url: str) -> int:
         ).get("Messages", [])
         if not messages:
             break
-        sent = sqs.send_message_batch(
-            QueueUrl=source_url,
-            Entries=[
-                {"Id": str(i), "MessageBody": m["Body"], "MessageAttributes": _attributes(m)}
-                for i, m in enumerate(messages)
-            ],
-        )
-        if sent.get("Failed"):
-            raise KitError(f"could not send back to {source_url}: {sent['Failed'][0].get('Message')}")
-        sqs.delete_message_batch(
-            QueueUrl=dead_letter_url,
-            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
-        )
+        _send_back(sqs, dead_letter_url, source_url, messages)
         moved += len(messages)
     return moved
+
+
+def _move_one(sqs: Any, dead_letter_url: str, source_url: str, message_id: str) -> bool:
+    """The message of that id sent back; the others read on the way shown again at once."""
+    passed: list[dict[str, Any]] = []
+    try:
+        for _ in range(SCAN_ROUNDS):
+            messages = sqs.receive_message(
+                QueueUrl=dead_letter_url,
+                MaxNumberOfMessages=10,
+                MessageAttributeNames=["All"],
+                VisibilityTimeout=60,
+            ).get("Messages", [])
+            if not messages:
+                return False
+            wanted = [m for m in messages if m["MessageId"] == message_id]
+            passed += [m for m in messages if m["MessageId"] != message_id]
+            if wanted:
+                _send_back(sqs, dead_letter_url, source_url, wanted)
+                return True
+        return False
+    finally:
+        for start in range(0, len(passed), 10):
+            sqs.change_message_visibility_batch(
+                QueueUrl=dead_letter_url,
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for n, m in enumerate(passed[start : start + 10])
+                ],
+            )
 
 
 def redrive(config: StackConfig, queues: tuple[str, ...] = tuple(names.QUEUES)) -> dict[str, int]:
@@ -61,3 +95,13 @@ def redrive(config: StackConfig, queues: tuple[str, ...] = tuple(names.QUEUES)) 
         )
         for name in queues
     }
+
+
+def redrive_message(config: StackConfig, queue: str, message_id: str) -> bool:
+    """One message of the queue's DLQ (pe, cl, callback) sent back to it; False when it is not
+    there (any more)."""
+    outputs = stack_outputs(config)
+    pair = names.QUEUES[queue]
+    return _move_one(
+        config.client("sqs"), outputs[pair.dead_letter_output], outputs[pair.queue_output], message_id
+    )

@@ -1,6 +1,7 @@
 """Questions about the running stack, answered without changing anything: its outputs, the admin
 MySQL connection (and the TLS of one to a real server), queue depths and the messages waiting in
-a queue, appointments per status, a log group's events.
+a queue, appointments per status and in the outbox, rows per schema, a log group's events, one
+invocation's start and duration, the functions' invocations and errors.
 
 The commands (`make status`, `trace`, `logs`, `redrive`, `watch`, `up`), the tests and bench/ ask
 here; a command never reaches into another command's module for one of these.
@@ -9,13 +10,16 @@ here; a command never reaches into another command's module for one of these.
 from __future__ import annotations
 
 import json
+import re
 import ssl
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import pymysql
 from botocore.exceptions import ClientError
 
+from appointments.adapters.dynamodb import OUTBOX_ATTRIBUTE, OUTBOX_INDEX
 from appointments.adapters.ssm import parse_api_keys
 from bootstrap import names
 from bootstrap.config import KitConfig, KitError, StackConfig
@@ -77,21 +81,21 @@ SCAN_HIDE_SECONDS = 10
 SCAN_ROUNDS = 100  # up to 1000 messages
 
 
-def waiting_messages(sqs: Any, url: str) -> list[dict[str, Any]]:
-    """Every message waiting in a queue, each with its ApproximateReceiveCount (this read counts
-    as one receive), left there.
+def waiting_messages(sqs: Any, url: str, rounds: int = SCAN_ROUNDS) -> list[dict[str, Any]]:
+    """Every message waiting in a queue (up to ten a round), each with its ApproximateReceiveCount
+    (this read counts as one receive) and SentTimestamp, left there.
 
     A receive with a zero visibility timeout shows the same first ten messages every time on the
     local engine, so a dead-letter queue holding more would hide the rest: here each message is
     hidden while the queue is read, then shown again at once."""
     found: dict[str, dict[str, Any]] = {}
     try:
-        for _ in range(SCAN_ROUNDS):
+        for _ in range(rounds):
             batch = sqs.receive_message(
                 QueueUrl=url,
                 MaxNumberOfMessages=10,
                 VisibilityTimeout=SCAN_HIDE_SECONDS,
-                AttributeNames=["ApproximateReceiveCount"],
+                AttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
             ).get("Messages", [])
             if not batch:
                 break
@@ -126,6 +130,93 @@ def status_counts(config: StackConfig, table_name: str) -> Counter[str]:
         # an item written by hand may have no status: it gets a row of its own
         counts.update(item.get("status", {}).get("S", NO_STATUS) for item in page["Items"])
     return counts
+
+
+def outbox_backlog(config: StackConfig, table_name: str) -> int:
+    """Appointments the topic has not taken yet: the sparse outbox index's items, counted by a
+    Query per country (the index's key), not a scan of it."""
+    dynamodb = config.client("dynamodb")
+    return sum(
+        page["Count"]
+        for country in names.COUNTRIES
+        for page in dynamodb.get_paginator("query").paginate(
+            TableName=table_name,
+            IndexName=OUTBOX_INDEX,
+            KeyConditionExpression="#outbox = :country",
+            ExpressionAttributeNames={"#outbox": OUTBOX_ATTRIBUTE},
+            ExpressionAttributeValues={":country": {"S": country.value}},
+            Select="COUNT",
+        )
+    )
+
+
+def schema_rows(connection: pymysql.connections.Connection) -> dict[str, dict[str, int]]:
+    """Each country schema -> rows of its appointments and of its rejections."""
+    rows: dict[str, dict[str, int]] = {}
+    with connection.cursor() as cursor:
+        for schema in names.SCHEMAS.values():
+            rows[schema] = {}
+            for table_name in ("appointments", "appointment_rejections"):
+                cursor.execute(f"SELECT COUNT(*) FROM {schema}.{table_name}")  # noqa: S608 (fixed names)
+                rows[schema][table_name] = int(cursor.fetchone()[0])
+    return rows
+
+
+def function_metrics(config: StackConfig, functions: list[str], minutes: int) -> dict[str, dict[str, int]]:
+    """Each function -> its Invocations and Errors summed over the last `minutes` (CloudWatch's
+    AWS/Lambda metrics, one call for all)."""
+    now = datetime.now(UTC)
+    queries = [
+        {
+            "Id": f"m{n}_{metric.lower()}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/Lambda",
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": "FunctionName", "Value": function}],
+                },
+                "Period": 60,
+                "Stat": "Sum",
+            },
+        }
+        for n, function in enumerate(functions)
+        for metric in ("Invocations", "Errors")
+    ]
+    answer = config.client("cloudwatch").get_metric_data(
+        MetricDataQueries=queries, StartTime=now - timedelta(minutes=minutes), EndTime=now
+    )
+    sums = {result["Id"]: int(sum(result.get("Values", []))) for result in answer["MetricDataResults"]}
+    return {
+        function: {metric: sums.get(f"m{n}_{metric.lower()}", 0) for metric in ("Invocations", "Errors")}
+        for n, function in enumerate(functions)
+    }
+
+
+class Invocation(NamedTuple):
+    started: datetime
+    duration_ms: float
+
+    @property
+    def ended(self) -> datetime:
+        return self.started + timedelta(milliseconds=self.duration_ms)
+
+
+REPORT_DURATION = re.compile(r"^REPORT RequestId: \S+\s+Duration: ([0-9.]+) ms")
+
+
+def invocation(client: Any, group: str, stream: str) -> Invocation | None:
+    """The invocation a log stream holds (the local engine writes one stream per invocation): it
+    ended when its REPORT line was written (the engine writes all of an invocation's lines at its
+    end, AWS the REPORT line), and started the REPORT's duration before. None when the stream has
+    no REPORT line (yet), or several (AWS reuses a stream for a worker's invocations)."""
+    events = client.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)["events"]
+    reports = [
+        (e["timestamp"], float(m.group(1))) for e in events if (m := REPORT_DURATION.match(e["message"]))
+    ]
+    if len(reports) != 1:
+        return None
+    ended, duration = reports[0]
+    return Invocation(datetime.fromtimestamp(ended / 1000, UTC) - timedelta(milliseconds=duration), duration)
 
 
 LOG_PAGE_LIMIT = 10_000

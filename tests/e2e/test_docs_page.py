@@ -6,37 +6,17 @@ screenshot of each is kept in .local/artifacts/ as the test's artifact."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from collections.abc import Iterator
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
-from bootstrap.config import STATE_DIR
 from bootstrap.dev.kit import Stack
 from tests.support.api_client import AppointmentsApi
-from tests.support.prerequisites import missing
+from tests.support.browser import ARTIFACTS
 from tests.support.random_refs import random_insured_id, random_schedule_id
-
-ARTIFACTS = STATE_DIR / "artifacts"
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--window-size=1280,2000",
-)
-
 
 # The front doors of tests/e2e/conftest.py, and each one's screenshot.
 FRONT_DOORS = {"made-up-stack": "swagger-ui.png", "deployed-rest-stack": "swagger-ui-rest.png"}
@@ -48,28 +28,6 @@ def front_door(request: pytest.FixtureRequest, stack: Stack) -> tuple[str, str]:
     if request.param == "made-up-stack":
         return stack.api_url, FRONT_DOORS[request.param]
     return request.getfixturevalue("deployed_rest_api"), FRONT_DOORS[request.param]
-
-
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    # Debian's chromium and chromium-driver; on GitHub's runners, Google Chrome and the driver
-    # in $CHROMEWEBDRIVER.
-    chromium = shutil.which("chromium") or shutil.which("google-chrome")
-    driver = shutil.which("chromedriver") or shutil.which(
-        "chromedriver", path=os.environ.get("CHROMEWEBDRIVER")
-    )
-    if not (chromium and driver):
-        missing(
-            "a Chromium and its driver on PATH",
-            "install Debian's chromium and chromium-driver (.ci/run does), or Google Chrome and chromedriver",
-        )
-    options = Options()
-    options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    session = webdriver.Chrome(service=Service(driver), options=options)
-    yield session
-    session.quit()
 
 
 def test_the_docs_page_lists_both_operations_and_a_post_from_it_is_accepted(

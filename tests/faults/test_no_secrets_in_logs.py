@@ -9,15 +9,14 @@ from typing import Any
 import pytest
 
 from bootstrap import names
-from bootstrap.config import LOCAL_COUNTRY_DATABASES, KitConfig
+from bootstrap.config import KitConfig
 from bootstrap.dev.kit import Stack
 from bootstrap.stack.queries import function_logs
-from tests.support import stages
 from tests.support.api_client import AppointmentsApi
 from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
-from tests.support.written_secrets import written
+from tests.support.written_secrets import known_secrets, written
 
 pytestmark = pytest.mark.after_every_flow
 
@@ -59,19 +58,7 @@ def test_no_password_or_api_key_appears_in_any_function_log(
     lines = {group: function_log_lines(logs, group) for group in groups}
     ours = {name: lines.get(names.log_group(stack.outputs[name]), []) for name in FUNCTIONS}
 
-    stage_passwords = [
-        stages.mysql_password(stages.mysql_user(spec, country))
-        for spec in stages.STAGES.values()
-        for country in names.COUNTRIES
-    ]
-    stage_keys = [stages.api_key(spec) for spec in stages.STAGES.values()]
-    secrets = [
-        *(database.password for database in LOCAL_COUNTRY_DATABASES),
-        *stage_passwords,
-        stack.api_key,
-        *stage_keys,
-        *written(),
-    ]
+    secrets = known_secrets(stack.api_key)
     leaks = [
         (group, line) for group, found in lines.items() for line in found if any(s in line for s in secrets)
     ]

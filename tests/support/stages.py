@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, TypedDict
 
 import pytest
 
@@ -31,6 +32,14 @@ STAGE_KEYS = STATE_DIR / "test-stages"
 # The engine the restart test stops and starts: another port and a state folder of its own.
 OWN_ENGINE_PORT_OFFSET = 100
 OWN_ENGINE_STATE = STATE_DIR / "test-engines" / "restart"
+
+
+class StageWaits(TypedDict, total=False):
+    """Settings a stage's waits come from, given to StageSpec by name."""
+
+    queue_visibility_timeout: int
+    queue_function_timeout: int
+    hand_over_after_seconds: int
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,7 @@ class StageSpec:
 
 # Retries seen in seconds: the processors time out after 6 s; a message is hidden for 12, so a
 # delivery whose worker starts cold on a busy machine is not received again while it still runs.
-SHORT_RETRIES = {"queue_visibility_timeout": 12, "queue_function_timeout": 6}
+SHORT_RETRIES: dict[str, Any] = {"queue_visibility_timeout": 12, "queue_function_timeout": 6}
 # The tests that put hundreds of appointments through their stage run one after the other (on one
 # worker), so two such bursts never share the machine's cores.
 UNDER_LOAD = "under-load"
@@ -60,7 +69,7 @@ UNDER_LOAD = "under-load"
 # its reconciler leaves them alone for ten minutes, as the stage's own outage is shorter, so what
 # the test counts is the queue's retries and the redrive alone (a hand-over again, due after a
 # minute on the kit's stage, would add a delivery).
-HOLDS_UP = {"hand_over_after_seconds": 600}
+HOLDS_UP: StageWaits = {"hand_over_after_seconds": 600}
 
 STAGES = {
     spec.name: spec
@@ -119,6 +128,13 @@ STAGES = {
         StageSpec("t-reload", "e2e/test_hot_reload.py", "its HTTP function's code replaced by `make watch`"),
         StageSpec(
             "t-restart", "faults/test_engine_restart.py", "its engine stopped mid-flow (an engine of its own)"
+        ),
+        StageSpec(
+            "t-console",
+            "faults/test_console_dead_letters.py",
+            "a wrong PE database password in SSM until a message reaches its DLQ, redriven from the console",
+            max_receive_count=2,
+            **SHORT_RETRIES,
         ),
     )
 }

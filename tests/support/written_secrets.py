@@ -1,11 +1,14 @@
 """The secrets tests write (API keys put into a parameter), kept for the audit that scans every log
-line the run left: a file under .local/, appended to by any pytest-xdist worker."""
+line the run left: a file under .local/, appended to by any pytest-xdist worker. And every secret
+the kit knows, which no log line and no console page may show."""
 
 from __future__ import annotations
 
 import json
 
-from bootstrap.config import STATE_DIR, open_private, private_dir
+from bootstrap import names
+from bootstrap.config import LOCAL_COUNTRY_DATABASES, STATE_DIR, open_private, private_dir
+from tests.support import stages
 
 WRITTEN = STATE_DIR / "test-stages" / "written-secrets"
 
@@ -35,3 +38,20 @@ def written() -> list[str]:
 def forget_written() -> None:
     """A new session: what earlier sessions wrote was scanned by their audits."""
     WRITTEN.unlink(missing_ok=True)
+
+
+def known_secrets(api_key: str) -> list[str]:
+    """The database passwords (the kit's users', each test stage's), the API key `make up` made
+    (`api_key`), each stage's and every key a test wrote."""
+    stage_passwords = [
+        stages.mysql_password(stages.mysql_user(spec, country))
+        for spec in stages.STAGES.values()
+        for country in names.COUNTRIES
+    ]
+    return [
+        *(database.password for database in LOCAL_COUNTRY_DATABASES),
+        *stage_passwords,
+        api_key,
+        *(stages.api_key(spec) for spec in stages.STAGES.values()),
+        *written(),
+    ]

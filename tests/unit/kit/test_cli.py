@@ -19,7 +19,7 @@ from bootstrap.__main__ import main
 from bootstrap.config import ROOT, KitConfig, StackConfig
 from bootstrap.dev import kit
 from bootstrap.engines import awslocal
-from bootstrap.ops import observe
+from bootstrap.ops import status, trace
 from bootstrap.stack import deploy
 
 
@@ -75,7 +75,7 @@ def test_a_command_on_the_local_stack_chooses_the_engine_and_names_it_in_its_err
 ) -> None:
     monkeypatch.setenv("ENGINE_PORT", "4598")
     monkeypatch.delenv("ENGINE_URL", raising=False)
-    monkeypatch.setattr(observe, "status", unreachable)
+    monkeypatch.setattr(status, "status", unreachable)
 
     assert main(["status"]) == 1
     assert capsys.readouterr().err.startswith("error: the engine at http://127.0.0.1:4598 answered: ")
@@ -99,6 +99,7 @@ def test_the_local_kit_adds_its_engine_and_mysql_to_what_a_deploy_needs() -> Non
         "mysql_password",
         "lambda_mysql_host",
         "lambda_mysql_port",
+        "console_port",
     }
 
 
@@ -305,6 +306,7 @@ CONFIGURATION = [
     "MAX_RECEIVE_COUNT",
     "COMPOSE_MYSQL_PORT",
     "MYSQL_ROOT_PASSWORD",
+    "CONSOLE_PORT",
 ]
 
 
@@ -397,7 +399,7 @@ def test_a_new_appointment_id_has_the_shape_trace_accepts() -> None:
 
     ids = [new_appointment_id() for _ in range(200)]
 
-    assert [observe.check_appointment_id(i) for i in ids] == ids
+    assert [trace.check_appointment_id(i) for i in ids] == ids
 
 
 @pytest.mark.parametrize("given", [[], ["--rest-api-logs-role", "existing"]])

@@ -25,6 +25,7 @@ FLOORS = {
     "ops": 4,
     "dev": 4,
     "arguments": 5,
+    "console": 5,
     "__main__": 6,
 }
 

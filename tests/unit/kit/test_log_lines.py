@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bootstrap.ops.observe import human_line
+from bootstrap.ops.logs import human_line
 
 
 def test_a_json_line_shows_time_function_level_message_and_the_keys_that_matter() -> None:

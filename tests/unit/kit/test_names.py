@@ -20,7 +20,7 @@ from bootstrap.config import (
     KitConfig,
     KitError,
 )
-from bootstrap.ops import observe
+from bootstrap.ops import trace
 from bootstrap.stack import parameters
 from tests.support.template import load_template
 
@@ -177,11 +177,11 @@ def test_trace_refuses_a_stored_country_outside_the_table_before_any_sql(
     def no_connection(*_: object) -> None:
         raise AssertionError("no SQL may be sent for this appointment")
 
-    monkeypatch.setattr(observe, "admin_connection", no_connection)
+    monkeypatch.setattr(trace, "admin_connection", no_connection)
     appointment = {"appointmentId": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "countryISO": stored}
 
     with pytest.raises(KitError, match="unknown country"):
-        observe._mysql_hop(KitConfig.from_env({}), appointment)
+        trace._mysql_hop(KitConfig.from_env({}), appointment)
 
 
 def test_a_country_is_named_in_either_case_and_an_unknown_one_is_refused() -> None:

@@ -1,0 +1,170 @@
+"""The overview's figures, sampled in one background thread (the Watcher), so however many pages are open the stack is asked once: appointments by status, each queue's and DLQ's depth, the outbox backlog, each function's invocations and errors, rows per schema."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from bootstrap import names
+from bootstrap.config import KitConfig
+from bootstrap.console.clients import SharedClients
+from bootstrap.console.table import TableScan, scan_table
+from bootstrap.stack.queries import (
+    admin_connection,
+    function_metrics,
+    outbox_backlog,
+    queue_depth,
+    schema_rows,
+    stack_outputs,
+)
+
+SAMPLE_SECONDS = 2.0  # the overview's figures, read again this often
+
+
+METRIC_MINUTES = 5
+
+
+@dataclass(frozen=True)
+class QueueFigures:
+    name: str  # pe, cl, callback
+    queue: str  # its resource name
+    waiting: int
+    in_flight: int
+    dead_letters: int
+    dead_letters_in_flight: int
+
+
+@dataclass(frozen=True)
+class FunctionFigures:
+    short: str  # http, processor-pe, ...
+    name: str
+    invocations: int
+    errors: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    at: datetime
+    seconds: float  # how long the sample took
+    queues: list[QueueFigures]
+    functions: list[FunctionFigures]
+    outbox: int | None
+    rows: dict[str, dict[str, int]] | None  # None: no MySQL admin connection (AWS)
+    scan: TableScan | None
+    problems: list[str] = field(default_factory=list)
+
+
+def function_names(outputs: dict[str, str]) -> list[str]:
+    return [outputs[function.output] for function in names.FUNCTIONS]
+
+
+class Watcher:
+    """The overview's figures, sampled every SAMPLE_SECONDS in one thread while pages ask for
+    them, and the table's scan as often as its own cost allows (SCAN_SHARE)."""
+
+    def __init__(self, config: SharedClients) -> None:
+        self.config = config
+        self.outputs = stack_outputs(config)  # type: ignore[arg-type]
+        self.latest: Overview | None = None
+        self.scan: TableScan | None = None
+        self._next_scan = 0.0
+        self._asked = time.monotonic()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="console-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def overview(self, wait: float = 10.0) -> Overview | None:
+        """The latest sample; the first one is waited for."""
+        self._asked = time.monotonic()
+        self._wake.set()
+        deadline = time.monotonic() + wait
+        while self.latest is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.latest
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            # idle when no page has asked for a while: the console then reads nothing
+            if time.monotonic() - self._asked > 30:
+                self._wake.wait(timeout=5)
+                self._wake.clear()
+                continue
+            self.latest = self.sample()
+            self._stop.wait(SAMPLE_SECONDS)
+
+    def sample(self) -> Overview:
+        began = time.monotonic()
+        problems: list[str] = []
+        sqs = self.config.client("sqs")
+        outputs = self.outputs
+        queues = []
+        for pair in names.QUEUES.values():
+            try:
+                work = queue_depth(sqs, outputs[pair.queue_output])
+                dead = queue_depth(sqs, outputs[pair.dead_letter_output])
+            except (BotoCoreError, ClientError) as error:
+                problems.append(f"queue {pair.name}: {type(error).__name__}")
+                continue
+            queues.append(
+                QueueFigures(
+                    pair.name,
+                    outputs[pair.queue_output].rsplit("/", 1)[-1],
+                    work.waiting,
+                    work.in_flight,
+                    dead.waiting,
+                    dead.in_flight,
+                )
+            )
+        functions = []
+        try:
+            metrics = function_metrics(self.config, function_names(outputs), METRIC_MINUTES)  # type: ignore[arg-type]
+            functions = [
+                FunctionFigures(
+                    names.short_name(self.config.stage, name),
+                    name,
+                    figures["Invocations"],
+                    figures["Errors"],
+                )
+                for name, figures in metrics.items()
+            ]
+        except (BotoCoreError, ClientError) as error:
+            problems.append(f"CloudWatch metrics: {type(error).__name__}")
+        outbox: int | None = None
+        try:
+            outbox = outbox_backlog(self.config, outputs[names.TABLE_NAME])  # type: ignore[arg-type]
+        except (BotoCoreError, ClientError) as error:
+            problems.append(f"outbox: {type(error).__name__}")
+        rows = None
+        if isinstance(self.config.config, KitConfig):
+            try:
+                with admin_connection(self.config.config, connect_timeout=2, read_timeout=5) as connection:
+                    rows = schema_rows(connection)
+            except Exception as error:
+                problems.append(f"MySQL: {type(error).__name__}")
+        if time.monotonic() >= self._next_scan:
+            try:
+                self.scan = scan_table(self.config, outputs[names.TABLE_NAME])  # type: ignore[arg-type]
+                self._next_scan = time.monotonic() + self.scan.again_after
+            except (BotoCoreError, ClientError) as error:
+                problems.append(f"table scan: {type(error).__name__}")
+        return Overview(
+            datetime.now(UTC),
+            time.monotonic() - began,
+            queues,
+            functions,
+            outbox,
+            rows,
+            self.scan,
+            problems,
+        )

@@ -1,0 +1,51 @@
+"""A real headless Chromium driven by Selenium: Debian's chromium and chromium-driver (on
+GitHub's runners, Google Chrome and the driver in $CHROMEWEBDRIVER). Missing on a laptop, the
+test is skipped naming what to install; missing on CI, it fails (prerequisites.missing)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from bootstrap.config import STATE_DIR
+from tests.support.prerequisites import missing
+
+ARTIFACTS = STATE_DIR / "artifacts"  # screenshots the browser tests keep
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+)
+
+
+@contextmanager
+def chromium(window: str = "1280,2000") -> Iterator[WebDriver]:
+    browser = shutil.which("chromium") or shutil.which("google-chrome")
+    driver = shutil.which("chromedriver") or shutil.which(
+        "chromedriver", path=os.environ.get("CHROMEWEBDRIVER")
+    )
+    if not (browser and driver):
+        missing(
+            "a Chromium and its driver on PATH",
+            "install Debian's chromium and chromium-driver (.ci/run does), or Google Chrome and chromedriver",
+        )
+    options = Options()
+    options.binary_location = browser
+    for flag in (*CHROMIUM_FLAGS, f"--window-size={window}"):
+        options.add_argument(flag)
+    session = webdriver.Chrome(service=Service(driver), options=options)
+    try:
+        yield session
+    finally:
+        session.quit()
