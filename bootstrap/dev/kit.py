@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bootstrap import names, packaging
@@ -22,8 +22,8 @@ class Stack:
     outputs: dict[str, str]
     api_url: str  # as the kit reaches it
     public_api_url: str  # as a browser on the host reaches it: the URL printed for the user
-    api_key: str
-    engine_started: bool
+    api_key: str = field(repr=False)  # a failing test prints its fixtures: never the key
+    engine_started: bool = False
 
     @classmethod
     def of(

@@ -267,3 +267,12 @@ def test_a_deploy_to_a_local_engine_goes_to_the_kits_region_not_the_aws_configur
     assert main(["deploy", "--stage", "dev", "--bucket", "b"]) == 0  # AWS itself: its configuration
 
     assert [target.region for target in deployed] == ["sa-east-1", "ap-south-1", "eu-west-1"]
+
+
+def test_a_stacks_repr_never_shows_its_api_key() -> None:
+    """pytest prints a failing test's fixtures: the stack's key must not be among what it prints."""
+    stack = kit.Stack(
+        {"ApiId": "abc"}, "http://127.0.0.1:4566/x", "http://127.0.0.1:4566/x", "the-secret-key"
+    )
+    assert "the-secret-key" not in repr(stack)
+    assert stack.api_key == "the-secret-key"
