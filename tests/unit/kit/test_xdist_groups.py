@@ -24,15 +24,12 @@ def test_in_group(n):
 """
 
 
-def test_each_groups_tests_run_on_one_worker(tmp_path: Path) -> None:
-    for group in ("first", "second"):
-        (tmp_path / f"test_{group}.py").write_text(SUITE.format(group=group))
-    (tmp_path / "test_free.py").write_text("def test_free_a():\n    pass\n\ndef test_free_b():\n    pass\n")
-    run = subprocess.run(
+def on_two_workers(suite: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """The throw-away suite in `suite`, on two pytest-xdist workers, with the plugin."""
+    return subprocess.run(
         [
             *[sys.executable, "-m", "pytest", "-p", "tests.support.xdist_groups", "-p", "no:cacheprovider"],
-            *["-n", "2", "--dist", "loadgroup", "-v", "-c", os.devnull],
-            *["--rootdir", str(tmp_path), str(tmp_path)],
+            *["-n", "2", *options, "-v", "-c", os.devnull, "--rootdir", str(suite), str(suite)],
         ],
         capture_output=True,
         text=True,
@@ -40,6 +37,13 @@ def test_each_groups_tests_run_on_one_worker(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         check=False,
     )
+
+
+def test_each_groups_tests_run_on_one_worker(tmp_path: Path) -> None:
+    for group in ("first", "second"):
+        (tmp_path / f"test_{group}.py").write_text(SUITE.format(group=group))
+    (tmp_path / "test_free.py").write_text("def test_free_a():\n    pass\n\ndef test_free_b():\n    pass\n")
+    run = on_two_workers(tmp_path, "--dist", "loadgroup")
     workers: dict[str, set[str]] = defaultdict(set)
     for worker, group in re.findall(r"\[(gw\d)\] .* PASSED \S+@(\w+)", run.stdout):
         workers[group].add(worker)
@@ -70,17 +74,7 @@ DOCUMENT = {
 
 def test_each_api_operation_is_a_test_of_its_own_on_the_workers(tmp_path: Path) -> None:
     (tmp_path / "test_api.py").write_text(API_SUITE.format(document=DOCUMENT))
-    run = subprocess.run(
-        [
-            *[sys.executable, "-m", "pytest", "-p", "tests.support.xdist_groups", "-p", "no:cacheprovider"],
-            *["-n", "2", "-v", "-c", os.devnull, "--rootdir", str(tmp_path), str(tmp_path)],
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=False,
-    )
+    run = on_two_workers(tmp_path)
     ran = set(re.findall(r"PASSED \S+::test_api\[([A-Z]+ /\w)\]", run.stdout))
     assert run.returncode == 0, run.stdout[-2000:]
     assert ran == {"GET /a", "POST /b"}, run.stdout
