@@ -21,7 +21,7 @@ from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.stack import warm
 from bootstrap.stack.queries import function_logs
-from tests.support.polling import wait_for
+from tests.support.polling import DeadlineExceeded, wait_for
 
 TABLES = ("appointments", "appointment_rejections")
 
@@ -181,19 +181,39 @@ def wait_all_told(
     callback has taken at least as many events as the processors announced: a doubled event is
     then in the count, not still on its way."""
     wanted = set(ids)
+    last: list[Tally] = []
 
     def told() -> Tally | None:
         found = tally(kit_config, outputs, since_ms, wanted)
+        last[:] = [found]
         every_one = all(found.outcomes[i] and found.callbacks[i] for i in wanted)
         caught_up = sum(found.events_taken.values()) >= sum(found.announced.values())
         return found if every_one and caught_up else None
 
-    return wait_nudging(
-        told,
-        lambda: flush_late_lines(kit_config, outputs),
-        timeout=timeout,
-        describe=f"the logs of {len(wanted)} appointments",
-    )
+    try:
+        return wait_nudging(
+            told,
+            lambda: flush_late_lines(kit_config, outputs),
+            timeout=timeout,
+            describe=f"the logs of {len(wanted)} appointments",
+        )
+    except DeadlineExceeded as error:
+        if not last:
+            raise
+        found = last[0]
+        no_outcome = sorted(i for i in wanted if not found.outcomes[i])
+        no_callback = sorted(i for i in wanted if not found.callbacks[i])
+        behind = {
+            i: (found.announced[i], found.events_taken[i])
+            for i in wanted
+            if found.events_taken[i] < found.announced[i]
+        }
+        raise DeadlineExceeded(
+            f"{error}; {len(no_outcome)} with no processor outcome {no_outcome[:5]}, "
+            f"{len(no_callback)} with no callback line {no_callback[:5]}, "
+            f"{len(behind)} announced more often than the callback took (announced, taken) "
+            f"{dict(list(behind.items())[:5])}"
+        ) from None
 
 
 def table_of(country: str, table: str = "appointments") -> str:
