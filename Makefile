@@ -113,7 +113,7 @@ docs: $(VENV)/.installed ## Serve the docs site on 127.0.0.1:DOCS_PORT (8000), r
 	$(VENV)/bin/mkdocs serve --strict --dev-addr "127.0.0.1:$${DOCS_PORT:-8000}"
 
 docs-build: $(VENV)/.installed ## Build the docs site into build/site; --strict: a broken link, page or anchor fails
-	$(VENV)/bin/mkdocs build --strict --quiet
+	$(VENV)/bin/mkdocs build --strict
 
 watch: $(VENV)/.installed ## Redeploy a function's code about a second after you save a change to it
 	@$(PY) -m bootstrap watch
@@ -167,7 +167,7 @@ lint: $(VENV)/.installed $(SCAN_VENV)/.installed ## ruff (lint and format), mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/mkdocs build --strict --quiet
+	$(VENV)/bin/mkdocs build --strict
 	$(VENV)/bin/cfn-lint bootstrap/stack/template.yaml
 	@mkdir -p build/scan && sed '/^  ApiFlavour:/,/^  [A-Za-z]*:$$/ s/^    Default: http$$/    Default: rest/' \
 	  bootstrap/stack/template.yaml > build/scan/template-rest.yaml
