@@ -24,7 +24,7 @@ from tests.support.console import RunningConsole, running_console
 from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_completed, wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
-from tests.support.tally import flush_late_lines, wait_nudging
+from tests.support.tally import QUEUE_CONSUMERS, flush_late_lines, wait_nudging
 from tests.support.written_secrets import known_secrets
 
 
@@ -158,10 +158,11 @@ def test_an_appointments_journey_shows_every_hop_in_order_with_its_durations(
             for row in browser.find_elements(By.CSS_SELECTOR, "tr.hop")
         ]
 
-    # Lines a quiet worker still holds reach the log with its next invocation: nudged here.
+    # Lines a quiet worker still holds reach the log with its next invocation: nudged here, the
+    # HTTP function's workers too (its bar is drawn from its REPORT line).
     rows = wait_nudging(
         lanes,
-        lambda: flush_late_lines(kit_config, stack.outputs),
+        lambda: flush_late_lines(kit_config, stack.outputs, (names.HTTP_FUNCTION_NAME, *QUEUE_CONSUMERS)),
         timeout=deadlines.flow,
         describe="a bar for each function of the journey",
     )
