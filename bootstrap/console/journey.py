@@ -68,7 +68,7 @@ def waterfall(config: SharedClients, outputs: dict[str, str], journey: trace.Jou
         seen.add((hop.group, hop.stream))
         function = hop.group.removeprefix(names.LOG_GROUP_PREFIX)
         short = names.short_name(config.stage, function)
-        ran = invocation(logs, hop.group, hop.stream)
+        ran = invocation(logs, hop.group, hop.stream, hop.request_id)
         start, end = (
             (at, at)
             if ran is None

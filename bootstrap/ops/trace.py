@@ -28,6 +28,7 @@ class Hop:
     group: str | None = None
     stream: str | None = None
     failed: bool = False  # the line reports the record failed (an exception logged with it)
+    request_id: str | None = None  # the invocation's, as powertools logs it (function_request_id)
 
 
 def _log_hops(config: StackConfig, function: str, appointment_id: str) -> list[Hop]:
@@ -56,6 +57,7 @@ def _log_hops(config: StackConfig, function: str, appointment_id: str) -> list[H
                 group=names.log_group(function),
                 stream=event.stream,
                 failed="exception_name" in line,
+                request_id=line.get("function_request_id"),
             )
         )
     return hops

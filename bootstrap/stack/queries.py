@@ -201,21 +201,33 @@ class Invocation(NamedTuple):
         return self.started + timedelta(milliseconds=self.duration_ms)
 
 
-REPORT_DURATION = re.compile(r"^REPORT RequestId: \S+\s+Duration: ([0-9.]+) ms")
+REPORT_DURATION = re.compile(r"^REPORT RequestId: (\S+)\s+Duration: ([0-9.]+) ms")
 
 
-def invocation(client: Any, group: str, stream: str) -> Invocation | None:
-    """The invocation a log stream holds (the local engine writes one stream per invocation): it
-    ended when its REPORT line was written (the engine writes all of an invocation's lines at its
-    end, AWS the REPORT line), and started the REPORT's duration before. None when the stream has
-    no REPORT line (yet), or several (AWS reuses a stream for a worker's invocations)."""
+def invocation(client: Any, group: str, stream: str, request_id: str | None = None) -> Invocation | None:
+    """The invocation that wrote a line of this log stream: it ended when its REPORT line was
+    written, and started the REPORT's duration before. The REPORT of `request_id` when it is
+    known, found in the stream or, where a busy worker's late lines went to its next invocation,
+    anywhere in the group; else the stream's only REPORT. None while there is none (yet)."""
     events = client.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)["events"]
     reports = [
-        (e["timestamp"], float(m.group(1))) for e in events if (m := REPORT_DURATION.match(e["message"]))
+        (e["timestamp"], m.group(1), float(m.group(2)))
+        for e in events
+        if (m := REPORT_DURATION.match(e["message"]))
     ]
+    if request_id is not None:
+        reports = [report for report in reports if report[1] == request_id]
+        if not reports:
+            function = group.removeprefix(names.LOG_GROUP_PREFIX)
+            found = function_logs(client, function, containing=f"REPORT RequestId: {request_id}")
+            reports = [
+                (e.timestamp, m.group(1), float(m.group(2)))
+                for e in found
+                if (m := REPORT_DURATION.match(e.message)) and m.group(1) == request_id
+            ]
     if len(reports) != 1:
         return None
-    ended, duration = reports[0]
+    ended, _, duration = reports[0]
     return Invocation(datetime.fromtimestamp(ended / 1000, UTC) - timedelta(milliseconds=duration), duration)
 
 

@@ -22,7 +22,7 @@ from tests.support.api_client import AppointmentsApi
 from tests.support.browser import ARTIFACTS
 from tests.support.console import RunningConsole, running_console
 from tests.support.deadlines import Deadlines
-from tests.support.polling import wait_completed, wait_for
+from tests.support.polling import DeadlineExceeded, wait_completed, wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
 from tests.support.tally import QUEUE_CONSUMERS, flush_late_lines, wait_nudging
 from tests.support.written_secrets import known_secrets
@@ -140,8 +140,11 @@ def test_an_appointments_journey_shows_every_hop_in_order_with_its_durations(
 
     browser.get(f"{console.url}/appointments/{appointment_id}?insured={insured}")
 
+    seen: list[object] = [None]
+
     def lanes() -> list[tuple[str, str, float, float]] | None:
         rows = read_page(hops)
+        seen[0] = rows
         functions = [lane for kind, lane, _, _ in rows or [] if kind == "function"]
         return rows if functions == ["http", "processor-pe", "callback"] else None
 
@@ -160,12 +163,15 @@ def test_an_appointments_journey_shows_every_hop_in_order_with_its_durations(
 
     # Lines a quiet worker still holds reach the log with its next invocation: nudged here, the
     # HTTP function's workers too (its bar is drawn from its REPORT line).
-    rows = wait_nudging(
-        lanes,
-        lambda: flush_late_lines(kit_config, stack.outputs, (names.HTTP_FUNCTION_NAME, *QUEUE_CONSUMERS)),
-        timeout=deadlines.flow,
-        describe="a bar for each function of the journey",
-    )
+    try:
+        rows = wait_nudging(
+            lanes,
+            lambda: flush_late_lines(kit_config, stack.outputs, (names.HTTP_FUNCTION_NAME, *QUEUE_CONSUMERS)),
+            timeout=deadlines.flow,
+            describe="a bar for each function of the journey",
+        )
+    except DeadlineExceeded as error:
+        raise DeadlineExceeded(f"{error}; the page's rows: {seen[0]}") from None
     kinds = [(kind, lane) for kind, lane, _, _ in rows if kind != "point"]
     queue = stack.outputs[names.queue_output("PE")].rsplit("/", 1)[-1]
     callback_queue = stack.outputs[names.CALLBACK_QUEUE_URL].rsplit("/", 1)[-1]
