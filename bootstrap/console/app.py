@@ -78,6 +78,11 @@ def make_app(config: SharedClients, settings: Settings, watcher: Watcher | None 
         )
         return HTMLResponse(body, status)
 
+    def page_or_part(name: str, request: Request, **values: Any) -> HTMLResponse:
+        """The page `name`, or only its refreshing part (`_name`) when htmx asks for that."""
+        part = request.headers.get("hx-request") == "true"
+        return page(f"_{name}.html" if part else f"{name}.html", request, **values)
+
     def unavailable(request: Request, error: Exception) -> HTMLResponse:
         what = str(error) if isinstance(error, KitError) else type(error).__name__
         return page("problem.html", request, 503, problem=what)
@@ -131,9 +136,8 @@ def make_app(config: SharedClients, settings: Settings, watcher: Watcher | None 
             note = str(error)
         except (BotoCoreError, ClientError) as error:
             return unavailable(request, error)
-        fragment = request.headers.get("hx-request") == "true"
-        return page(
-            "_appointments.html" if fragment else "appointments.html",
+        return page_or_part(
+            "appointments",
             request,
             active="appointments",
             query=query,
@@ -156,10 +160,7 @@ def make_app(config: SharedClients, settings: Settings, watcher: Watcher | None 
             return page("problem.html", request, 404, problem=str(error))
         except (BotoCoreError, ClientError) as error:
             return unavailable(request, error)
-        fragment = request.headers.get("hx-request") == "true"
-        return page(
-            "_journey.html" if fragment else "journey.html", request, active="appointments", drawn=drawn
-        )
+        return page_or_part("journey", request, active="appointments", drawn=drawn)
 
     def queues(request: Request) -> Response:
         try:
@@ -167,9 +168,8 @@ def make_app(config: SharedClients, settings: Settings, watcher: Watcher | None 
                 letters = waiting_dead_letters(config, outputs)
         except (BotoCoreError, ClientError) as error:
             return unavailable(request, error)
-        fragment = request.headers.get("hx-request") == "true"
-        return page(
-            "_queues.html" if fragment else "queues.html",
+        return page_or_part(
+            "queues",
             request,
             active="queues",
             view=watcher.overview(),
@@ -216,9 +216,8 @@ def make_app(config: SharedClients, settings: Settings, watcher: Watcher | None 
             lines = log_lines(config, outputs, since, correlation, level)
         except (BotoCoreError, ClientError) as error:
             return unavailable(request, error)
-        fragment = request.headers.get("hx-request") == "true"
-        return page(
-            "_logs.html" if fragment else "logs.html",
+        return page_or_part(
+            "logs",
             request,
             active="logs",
             lines=lines,

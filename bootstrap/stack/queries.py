@@ -13,6 +13,7 @@ import json
 import re
 import ssl
 from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -204,27 +205,24 @@ class Invocation(NamedTuple):
 REPORT_DURATION = re.compile(r"^REPORT RequestId: (\S+)\s+Duration: ([0-9.]+) ms")
 
 
+def _reports(lines: Iterable[tuple[int, str]]) -> list[tuple[int, str, float]]:
+    """(when, request id, duration in ms) of each REPORT line among (timestamp, message) pairs."""
+    return [(at, m.group(1), float(m.group(2))) for at, text in lines if (m := REPORT_DURATION.match(text))]
+
+
 def invocation(client: Any, group: str, stream: str, request_id: str | None = None) -> Invocation | None:
     """The invocation that wrote a line of this log stream: it ended when its REPORT line was
     written, and started the REPORT's duration before. The REPORT of `request_id` when it is
     known, found in the stream or, where a busy worker's late lines went to its next invocation,
     anywhere in the group; else the stream's only REPORT. None while there is none (yet)."""
     events = client.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)["events"]
-    reports = [
-        (e["timestamp"], m.group(1), float(m.group(2)))
-        for e in events
-        if (m := REPORT_DURATION.match(e["message"]))
-    ]
+    reports = _reports((e["timestamp"], e["message"]) for e in events)
     if request_id is not None:
         reports = [report for report in reports if report[1] == request_id]
         if not reports:
             function = group.removeprefix(names.LOG_GROUP_PREFIX)
             found = function_logs(client, function, containing=f"REPORT RequestId: {request_id}")
-            reports = [
-                (e.timestamp, m.group(1), float(m.group(2)))
-                for e in found
-                if (m := REPORT_DURATION.match(e.message)) and m.group(1) == request_id
-            ]
+            reports = [r for r in _reports((e.timestamp, e.message) for e in found) if r[1] == request_id]
     if len(reports) != 1:
         return None
     ended, _, duration = reports[0]

@@ -51,6 +51,15 @@ def read_page(read: Callable[[], T]) -> T | None:
         return None
 
 
+def completed_on_a_free_slot(api: AppointmentsApi, country: str, deadlines: Deadlines) -> tuple[str, str]:
+    """One appointment posted on a slot of its own and completed: (insuredId, appointmentId)."""
+    insured = random_insured_id("CONSOLE")
+    created = api.create({"insuredId": insured, "scheduleId": random_schedule_id(), "countryISO": country})
+    appointment_id = created.body["appointmentId"]
+    wait_completed(api, insured, appointment_id, deadlines.flow)
+    return insured, appointment_id
+
+
 def figure(browser: WebDriver, name: str) -> int:
     """A number on the flow map: the first word of the figure's line (`12 completed`)."""
     text = browser.find_element(By.CSS_SELECTOR, f'[data-figure="{name}"]').text
@@ -131,12 +140,7 @@ def test_an_appointments_journey_shows_every_hop_in_order_with_its_durations(
     stack: Stack,
     deadlines: Deadlines,
 ) -> None:
-    insured = random_insured_id("CONSOLE")
-    created = made_up_api.create(
-        {"insuredId": insured, "scheduleId": random_schedule_id(), "countryISO": "PE"}
-    )
-    appointment_id = created.body["appointmentId"]
-    wait_completed(made_up_api, insured, appointment_id, deadlines.flow)
+    insured, appointment_id = completed_on_a_free_slot(made_up_api, "PE", deadlines)
 
     browser.get(f"{console.url}/appointments/{appointment_id}?insured={insured}")
 
@@ -253,12 +257,7 @@ def test_no_console_page_or_answer_shows_a_secret(
     stack: Stack,
     deadlines: Deadlines,
 ) -> None:
-    insured = random_insured_id("CONSOLE")
-    created = made_up_api.create(
-        {"insuredId": insured, "scheduleId": random_schedule_id(), "countryISO": "CL"}
-    )
-    appointment_id = created.body["appointmentId"]
-    wait_completed(made_up_api, insured, appointment_id, deadlines.flow)
+    insured, appointment_id = completed_on_a_free_slot(made_up_api, "CL", deadlines)
     item = kit_config.client("dynamodb").get_item(
         TableName=stack.outputs[names.TABLE_NAME],
         Key={"insuredId": {"S": insured}, "appointmentId": {"S": appointment_id}},
