@@ -123,9 +123,10 @@ def stage(request: pytest.FixtureRequest, kit_config: KitConfig, stack: kit.Stac
         if kit_config.engine != "ministack":
             pytest.skip("an engine of its own is the Docker-free engine's (LocalStack runs in compose)")
         wait_ready()
-    elif spec.name not in os.environ.get(STAGES_PROVISIONED, "").split(","):
+    elif spec.name not in (provisioned := os.environ.get(STAGES_PROVISIONED, "").split(",")):
         with one_at_a_time(f"stage {spec.name}"):  # the session did not: this worker does, once
             provision_stage(kit_config, spec, kit_zips(kit_config))
+        os.environ[STAGES_PROVISIONED] = ",".join([*provisioned, spec.name])
     return OwnStage.of(kit_config, spec)
 
 
