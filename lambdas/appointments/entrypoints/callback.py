@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from appointments import services
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
 from appointments.budgets import Deadline, aws_client
+from appointments.log_context import lean_lambda_context
 from appointments.messages import read_settled_event
 from appointments.settings import CallbackSettings, load_settings
 from appointments.tracing import handler_tracer
@@ -42,6 +43,7 @@ def record_handler(record: SQSRecord) -> None:
 
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context
+@lean_lambda_context(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     deadline.start(context)
     # SQS never sends an empty batch; `make up` and `make watch` send one to start a worker

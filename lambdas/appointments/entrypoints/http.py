@@ -15,6 +15,7 @@ from appointments.adapters.ssm import ssm_api_key
 from appointments.budgets import HTTP_KEEP_SECONDS, KEEP_SECONDS, Deadline, aws_client
 from appointments.http.front_doors import AppointmentsApi
 from appointments.http.routes import HttpBackend
+from appointments.log_context import lean_lambda_context
 from appointments.settings import HttpSettings, load_settings
 from appointments.tracing import handler_tracer
 
@@ -59,6 +60,7 @@ api = AppointmentsApi(
 
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+@lean_lambda_context(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deadline.start(context)
     return api.resolve(event, context)

@@ -24,6 +24,7 @@ from appointments.adapters.eventbridge import EventBridgeSettledPublisher
 from appointments.adapters.mysql import MySqlCountryUnitOfWork
 from appointments.adapters.ssm import SsmMySqlSettings
 from appointments.budgets import Deadline, aws_client
+from appointments.log_context import lean_lambda_context
 from appointments.messages import read_appointment_message
 from appointments.settings import ProcessorSettings, load_settings
 from appointments.tracing import handler_tracer
@@ -72,6 +73,7 @@ def record_handler(record: SQSRecord) -> None:
 
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context
+@lean_lambda_context(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     deadline.start(context)
     # SQS never sends an empty batch; `make up` and `make watch` send one to start a worker

@@ -24,6 +24,7 @@ from appointments import services
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
 from appointments.adapters.sns import SnsAppointmentPublisher
 from appointments.budgets import Deadline, aws_client
+from appointments.log_context import lean_lambda_context
 from appointments.settings import ReconcilerSettings, load_settings
 
 logger = Logger()
@@ -41,6 +42,7 @@ def log_page(page: services.PageHandedOver) -> None:
 
 
 @logger.inject_lambda_context
+@lean_lambda_context(logger)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deadline.start(context)
     older_than = int(event.get("olderThanSeconds", settings.HAND_OVER_AFTER_SECONDS))

@@ -4,6 +4,7 @@ reconciler's, with its schedule's event: it stops when the invocation's time is 
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,6 +70,25 @@ def test_the_processor_reports_exactly_the_malformed_and_the_misrouted_records(p
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-2"}, {"itemIdentifier": "m-4"}]}
     assert sorted(processor.uow.rows) == sorted(a.appointment_id for a in good)
     assert [e.appointment_id for e in processor.events.events] == [a.appointment_id for a in good]
+
+
+def test_a_processed_line_carries_its_request_and_appointment_not_what_the_log_group_says(
+    processor: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    booked = numbered(7)
+    record = sqs_record("m-7", AppointmentMessage.from_domain(booked).model_dump_json())
+    written = io.StringIO()  # the stream the function's lines go to (stdout, on the engine)
+    monkeypatch.setattr(processor.logger.registered_handler, "stream", written)
+
+    processor.lambda_handler({"Records": [record]}, FakeContext())
+
+    lines = [json.loads(line) for line in written.getvalue().splitlines()]
+    [processed] = [line for line in lines if line["message"] == "appointment processed"]
+    assert processed["appointment_id"] == booked.appointment_id
+    assert processed["function_request_id"] == FakeContext.aws_request_id
+    assert "cold_start" in processed
+    for line in lines:
+        assert not set(line) & {"function_name", "function_arn", "function_memory_size"}, line
 
 
 def test_the_processor_reports_a_record_whose_event_was_not_published_and_its_retry_announces_it(
