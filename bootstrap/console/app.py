@@ -105,6 +105,7 @@ def make_app(config: SharedClients, settings: Settings, watcher: Watcher | None 
                 "at": view.scan.at.isoformat(),
                 "seconds": view.scan.seconds,
                 "again_after": view.scan.again_after,
+                "oldest_pending_seconds": view.scan.oldest_pending_seconds,
                 "newest": [asdict(item) for item in view.scan.newest[:10]],
             }
         return Response(json.dumps(answer, default=str), media_type="application/json")

@@ -1,11 +1,13 @@
-"""The overview's figures, sampled in one background thread (the Watcher), so however many pages are open the stack is asked once: appointments by status, each queue's and DLQ's depth, the outbox backlog, each function's invocations and errors, rows per schema."""
+"""The overview's figures, sampled in one background thread (the Watcher), so however many pages are open the stack is asked once: appointments by status, each queue's and DLQ's depth and the age of its oldest message, the outbox backlog, each function's invocations and errors, rows per schema."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -36,6 +38,11 @@ class QueueFigures:
     in_flight: int
     dead_letters: int
     dead_letters_in_flight: int
+    # The age of its oldest message, in seconds: CloudWatch's AWS/SQS ApproximateAgeOfOldestMessage,
+    # the only place SQS gives it (reading a message to see it would count as a receive and push
+    # it towards its DLQ). None where no datapoint is published (the Docker-free engine
+    # publishes none; the map then shows the oldest pending appointment instead).
+    age_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,44 @@ class Overview:
     rows: dict[str, dict[str, int]] | None  # None: no MySQL admin connection (AWS)
     scan: TableScan | None
     problems: list[str] = field(default_factory=list)
+
+
+AGE_MINUTES = 5  # the newest datapoint of the last minutes; SQS publishes one a minute
+
+
+def queue_ages(cloudwatch: Any, queues: list[str], minutes: int = AGE_MINUTES) -> dict[str, float | None]:
+    """Each queue (by name) -> the age in seconds of its oldest message, the newest datapoint of
+    AWS/SQS ApproximateAgeOfOldestMessage (one GetMetricData call for all), or None without one."""
+    now = datetime.now(UTC)
+    queries = [
+        {
+            "Id": f"q{n}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/SQS",
+                    "MetricName": "ApproximateAgeOfOldestMessage",
+                    "Dimensions": [{"Name": "QueueName", "Value": queue}],
+                },
+                "Period": 60,
+                "Stat": "Maximum",
+            },
+        }
+        for n, queue in enumerate(queues)
+    ]
+    answer = cloudwatch.get_metric_data(
+        MetricDataQueries=queries,
+        StartTime=now - timedelta(minutes=minutes),
+        EndTime=now,
+        ScanBy="TimestampDescending",
+    )
+    newest: dict[str, float | None] = dict.fromkeys(queues)
+    for result in answer["MetricDataResults"]:
+        points = sorted(
+            zip(result.get("Timestamps", []), result.get("Values", []), strict=False), reverse=True
+        )
+        if points:
+            newest[queues[int(result["Id"][1:])]] = float(points[0][1])
+    return newest
 
 
 def function_names(outputs: dict[str, str]) -> list[str]:
@@ -126,6 +171,11 @@ class Watcher:
                     dead.in_flight,
                 )
             )
+        try:
+            ages = queue_ages(self.config.client("cloudwatch"), [f.queue for f in queues])
+            queues = [dataclasses.replace(f, age_seconds=ages.get(f.queue)) for f in queues]
+        except (BotoCoreError, ClientError) as error:
+            problems.append(f"queue ages: {type(error).__name__}")
         functions = []
         try:
             metrics = function_metrics(self.config, function_names(outputs), METRIC_MINUTES)  # type: ignore[arg-type]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ulid import ULID
+
 from bootstrap import names
 from bootstrap.config import StackConfig
 from bootstrap.console.clients import SharedClients, plain_value
@@ -69,6 +71,14 @@ class TableScan:
     complete: bool  # False: the limit stopped the read, the counts are "at least"
     at: datetime
     seconds: float
+    oldest_pending: str | None = None  # the id of the oldest appointment still pending
+
+    @property
+    def oldest_pending_seconds(self) -> float | None:
+        """How long the oldest pending appointment has waited, by the time its ULID holds."""
+        if self.oldest_pending is None:
+            return None
+        return max(0.0, self.at.timestamp() - ulid_time(self.oldest_pending))
 
     @property
     def again_after(self) -> float:
@@ -81,18 +91,29 @@ class TableScan:
 SCAN_PROJECTION = "insuredId, appointmentId, #s"
 
 
+def ulid_time(ulid: str) -> float:
+    """The moment a ULID was made, in seconds since the epoch (the time its first ten characters
+    hold; python-ulid, the library the functions make the ids with)."""
+    return float(ULID.from_str(ulid).timestamp)
+
+
 def scan_table(config: StackConfig, table_name: str) -> TableScan:
     began = time.monotonic()
     dynamodb = config.client("dynamodb")
     statuses: Counter[str] = Counter()
     insured_of: dict[str, str] = {}
     complete = True
+    oldest_pending: str | None = None  # ULIDs sort by time: the least id is the oldest
     for page in dynamodb.get_paginator("scan").paginate(
         TableName=table_name, ProjectionExpression=SCAN_PROJECTION, ExpressionAttributeNames={"#s": "status"}
     ):
         for item in page["Items"]:
-            statuses[plain_value(item.get("status")) or NO_STATUS] += 1
-            insured_of[plain_value(item.get("appointmentId"))] = plain_value(item.get("insuredId"))
+            status = plain_value(item.get("status")) or NO_STATUS
+            statuses[status] += 1
+            appointment_id = plain_value(item.get("appointmentId"))
+            insured_of[appointment_id] = plain_value(item.get("insuredId"))
+            if status == "pending" and (oldest_pending is None or appointment_id < oldest_pending):
+                oldest_pending = appointment_id
         if len(insured_of) >= SCAN_ITEM_LIMIT and page.get("LastEvaluatedKey"):
             complete = False
             break
@@ -105,6 +126,7 @@ def scan_table(config: StackConfig, table_name: str) -> TableScan:
         complete,
         datetime.now(UTC),
         time.monotonic() - began,
+        oldest_pending,
     )
 
 

@@ -6,6 +6,7 @@ showing a secret. Screenshots are kept in .local/artifacts/."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -213,6 +214,43 @@ def test_an_appointments_journey_shows_every_hop_in_order_with_its_durations(
         correlation_id
     }
     browser.save_screenshot(str(ARTIFACTS / "console-logs.png"))
+
+
+def test_a_queues_age_is_what_sqs_publishes_to_cloudwatch_and_the_map_says_where_none_is(
+    console: RunningConsole, kit_config: KitConfig, stack: Stack
+) -> None:
+    """SQS gives the age of a queue's oldest message only as CloudWatch's
+    ApproximateAgeOfOldestMessage. The Docker-free engine publishes none; a datapoint put as SQS
+    puts it (on the engine's real CloudWatch API) is what the console shows, and a queue without
+    one says so."""
+    pe_queue = stack.outputs[names.QUEUES["pe"].queue_output].rsplit("/", 1)[-1]
+    age = float(random.randint(30, 80))  # shown in seconds; another run's datapoint is older
+    kit_config.client("cloudwatch").put_metric_data(
+        Namespace="AWS/SQS",
+        MetricData=[
+            {
+                "MetricName": "ApproximateAgeOfOldestMessage",
+                "Dimensions": [{"Name": "QueueName", "Value": pe_queue}],
+                "Value": age,
+                "Unit": "Seconds",
+            }
+        ],
+    )
+
+    def ages() -> dict[str, float | None] | None:
+        queues = console.get("/overview.json").json().get("queues", [])
+        found = {q["name"]: q["age_seconds"] for q in queues}
+        return found if found.get("pe") == age else None
+
+    found = wait_for(ages, timeout=30, describe=f"the PE queue's age {age:.0f} s on the overview")
+    if (
+        kit_config.engine == "ministack"
+    ):  # it publishes no SQS metric, and nothing here puts the callback queue's
+        assert found["callback"] is None
+    page = console.get("/map").text
+    assert f"oldest {age:.0f} s" in page
+    assert "oldest: no metric" in page
+    assert "which this engine does not publish" in page
 
 
 def test_a_request_naming_another_host_is_refused(console: RunningConsole) -> None:
