@@ -18,6 +18,7 @@ from bootstrap.console.table import TableScan, scan_table
 from bootstrap.stack.queries import (
     admin_connection,
     function_metrics,
+    metric_query,
     outbox_backlog,
     queue_depth,
     schema_rows,
@@ -73,18 +74,7 @@ def queue_ages(cloudwatch: Any, queues: list[str], minutes: int = AGE_MINUTES) -
     AWS/SQS ApproximateAgeOfOldestMessage (one GetMetricData call for all), or None without one."""
     now = datetime.now(UTC)
     queries = [
-        {
-            "Id": f"q{n}",
-            "MetricStat": {
-                "Metric": {
-                    "Namespace": "AWS/SQS",
-                    "MetricName": "ApproximateAgeOfOldestMessage",
-                    "Dimensions": [{"Name": "QueueName", "Value": queue}],
-                },
-                "Period": 60,
-                "Stat": "Maximum",
-            },
-        }
+        metric_query(f"q{n}", "AWS/SQS", "ApproximateAgeOfOldestMessage", ("QueueName", queue), "Maximum")
         for n, queue in enumerate(queues)
     ]
     answer = cloudwatch.get_metric_data(

@@ -163,23 +163,31 @@ def schema_rows(connection: pymysql.connections.Connection) -> dict[str, dict[st
     return rows
 
 
+def metric_query(
+    query_id: str, namespace: str, metric: str, dimension: tuple[str, str], stat: str
+) -> dict[str, Any]:
+    """One query of a GetMetricData call: a metric of one resource, a datapoint a minute."""
+    name, value = dimension
+    return {
+        "Id": query_id,
+        "MetricStat": {
+            "Metric": {
+                "Namespace": namespace,
+                "MetricName": metric,
+                "Dimensions": [{"Name": name, "Value": value}],
+            },
+            "Period": 60,
+            "Stat": stat,
+        },
+    }
+
+
 def function_metrics(config: StackConfig, functions: list[str], minutes: int) -> dict[str, dict[str, int]]:
     """Each function -> its Invocations and Errors summed over the last `minutes` (CloudWatch's
     AWS/Lambda metrics, one call for all)."""
     now = datetime.now(UTC)
     queries = [
-        {
-            "Id": f"m{n}_{metric.lower()}",
-            "MetricStat": {
-                "Metric": {
-                    "Namespace": "AWS/Lambda",
-                    "MetricName": metric,
-                    "Dimensions": [{"Name": "FunctionName", "Value": function}],
-                },
-                "Period": 60,
-                "Stat": "Sum",
-            },
-        }
+        metric_query(f"m{n}_{metric.lower()}", "AWS/Lambda", metric, ("FunctionName", function), "Sum")
         for n, function in enumerate(functions)
         for metric in ("Invocations", "Errors")
     ]
