@@ -188,7 +188,7 @@ def serve_console(args: argparse.Namespace, where: Where) -> None:
         port = args.port or int(os.environ.get("CONSOLE_PORT") or KitConfig.console_port)
         actions_allowed = args.allow_actions
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C stops it
-        server.serve(where.stack, port, actions_allowed)
+        server.serve(where.stack, port, actions_allowed, scan_seconds=args.scan_seconds)
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,12 @@ def console_arguments(console: argparse.ArgumentParser) -> None:
         "--allow-actions", action="store_true", help="with --stage: allow redrive from the page"
     )
     console.add_argument("--read-only", action="store_true", help="on the local engine too: no redrive")
+    console.add_argument(
+        "--scan-seconds",
+        type=float,
+        help="scan the table for the status counts this often (default: a hundred times the scan's "
+        "own time, from 10 s to a minute; on AWS each scan reads every item)",
+    )
 
 
 def deploy_arguments(to_aws: argparse.ArgumentParser) -> None:

@@ -64,6 +64,7 @@ class Overview:
     rows: dict[str, dict[str, int]] | None  # None: no MySQL admin connection (AWS)
     scan: TableScan | None
     problems: list[str] = field(default_factory=list)
+    scan_seconds: float | None = None  # the scan's interval when `--scan-seconds` set it
 
 
 AGE_MINUTES = 5  # the newest datapoint of the last minutes; SQS publishes one a minute
@@ -101,8 +102,9 @@ class Watcher:
     """The overview's figures, sampled every SAMPLE_SECONDS in one thread while pages ask for
     them, and the table's scan as often as its own cost allows (SCAN_SHARE)."""
 
-    def __init__(self, config: SharedClients) -> None:
+    def __init__(self, config: SharedClients, scan_seconds: float | None = None) -> None:
         self.config = config
+        self.scan_seconds = scan_seconds  # the table scanned this often, if given (else `again_after`)
         self.outputs = stack_outputs(config)  # type: ignore[arg-type]
         self.latest: Overview | None = None
         self.scan: TableScan | None = None
@@ -195,7 +197,7 @@ class Watcher:
         if time.monotonic() >= self._next_scan:
             try:
                 self.scan = scan_table(self.config, outputs[names.TABLE_NAME])  # type: ignore[arg-type]
-                self._next_scan = time.monotonic() + self.scan.again_after
+                self._next_scan = time.monotonic() + (self.scan_seconds or self.scan.again_after)
             except (BotoCoreError, ClientError) as error:
                 problems.append(f"table scan: {type(error).__name__}")
         return Overview(
@@ -207,4 +209,5 @@ class Watcher:
             rows,
             self.scan,
             problems,
+            self.scan_seconds,
         )

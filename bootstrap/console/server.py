@@ -15,12 +15,14 @@ def url(port: int) -> str:
     return f"http://{HOST}:{port}"
 
 
-def serve(config: StackConfig, port: int, actions_allowed: bool) -> None:
+def serve(config: StackConfig, port: int, actions_allowed: bool, scan_seconds: float | None = None) -> None:
     """Serve until interrupted. Reading the stack's outputs first makes a missing stack one line."""
     if not 0 < port < 65536:
         raise KitError(f"CONSOLE_PORT must be a TCP port, not {port}")
+    if scan_seconds is not None and not scan_seconds > 0:
+        raise KitError(f"--scan-seconds must be a number of seconds above 0, not {scan_seconds}")
     shared = clients.SharedClients(config)
-    watcher = overview.Watcher(shared)
+    watcher = overview.Watcher(shared, scan_seconds)
     settings = guard.new_settings(port, actions_allowed, config.where)
     print(
         f"Console: {url(port)}  ({config.stack_name} on {config.where}"

@@ -63,13 +63,19 @@ def test_an_appointment_in_the_pe_dlq_shows_its_error_and_one_click_on_redrive_c
         browser.get(console.url + "/queues")
         row = f'#queue-pe tr.letter[data-appointment="{appointment_id}"]'
 
-        def error_shown() -> str | None:
+        def text_at(selector: str) -> str | None:
+            """An element's text, None while it is missing or being swapped (the page refreshes
+            its parts itself)."""
             try:
-                return browser.find_element(By.CSS_SELECTOR, f"{row} td.error").text or None
+                return browser.find_element(By.CSS_SELECTOR, selector).text or None
             except (NoSuchElementException, StaleElementReferenceException):
                 return None
 
-        error = wait_for(error_shown, timeout=rig.deadlines.flow, describe="the dead letter on the page")
+        error = wait_for(
+            lambda: text_at(f"{row} td.error"),
+            timeout=rig.deadlines.flow,
+            describe="the dead letter on the page",
+        )
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "console-dead-letters.png"))
         page = browser.page_source
@@ -79,13 +85,24 @@ def test_an_appointment_in_the_pe_dlq_shows_its_error_and_one_click_on_redrive_c
         assert "mysql_pe" in error
         assert not any(secret in page for secret in known_secrets(rig.stack.api_key))
 
-        browser.find_element(By.CSS_SELECTOR, f"{row} button.redrive-one").click()
+        def redrive_clicked() -> bool:
+            """One click on the row's Redrive (again if the part was swapped under the click: the
+            page refreshes itself; a click that landed leaves the page, so it is not repeated)."""
+            try:
+                browser.find_element(By.CSS_SELECTOR, f"{row} button.redrive-one").click()
+            except StaleElementReferenceException:
+                return False
+            return True
+
+        wait_for(redrive_clicked, timeout=10, describe="a click on the dead letter's Redrive")
         moved = wait_for(
             lambda: browser.find_elements(By.ID, "moved") or None, timeout=10, describe="the redrive's answer"
         )
         assert moved[0].text.startswith("1 message(s) sent back")
         wait_completed(rig.api, insured, appointment_id, rig.deadlines.flow)
         browser.get(f"{console.url}/appointments/{appointment_id}?insured={insured}")
-        assert browser.find_element(By.ID, "final-status").text == "completed"
+        assert wait_for(lambda: text_at("#final-status"), timeout=10, describe="the journey's status") == (
+            "completed"
+        )
     rig.report("one click on Redrive: sent back, completed")
     assert not holds(peek(rig.sqs, dead_letters), appointment_id)

@@ -6,6 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
+from bootstrap.config import KitConfig, KitError
+from bootstrap.console import server
 from bootstrap.console.overview import queue_ages
 from bootstrap.console.table import TableScan, ulid_time
 
@@ -57,3 +61,9 @@ def test_each_queues_age_is_its_newest_datapoint_and_none_without_one() -> None:
         "Dimensions": [{"Name": "QueueName", "Value": "pe-queue"}],
     }
     assert second["MetricStat"]["Metric"]["Dimensions"][0]["Value"] == "cl-queue"
+
+
+@pytest.mark.parametrize("wrong", [0.0, -1.0])
+def test_a_scan_interval_that_is_not_above_zero_is_refused_before_anything_is_read(wrong: float) -> None:
+    with pytest.raises(KitError, match="--scan-seconds"):
+        server.serve(KitConfig(), 4580, actions_allowed=False, scan_seconds=wrong)
