@@ -74,6 +74,12 @@ def waterfall(config: SharedClients, outputs: dict[str, str], journey: trace.Jou
             if ran is None
             else (_ms(ran.started, accepted), _ms(ran.started, accepted) + ran.duration_ms)
         )
+        if ran is not None and start > at:
+            # The engine stamps a REPORT line when it has read the invocation's output, on a busy
+            # engine well after the end: the invocation, dated back from it, would begin after the
+            # line it wrote. The line (what it handed over) is the last thing each function does,
+            # so the bar ends there.
+            start, end = at - ran.duration_ms, at
         # A function logs what it handed over once the hand-over answered: the next function may
         # have started first, and then the wait is nil.
         if short.startswith("processor") and handed_over is not None:

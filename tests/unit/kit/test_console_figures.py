@@ -3,15 +3,19 @@ the newest datapoint of each queue's age."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from bootstrap.config import KitConfig, KitError
+from appointments.domain import Country
+from bootstrap import names
+from bootstrap.config import KitConfig, KitError, StackConfig
 from bootstrap.console import server
+from bootstrap.console.journey import waterfall
 from bootstrap.console.overview import queue_ages
 from bootstrap.console.table import TableScan, ulid_time
+from bootstrap.ops import trace
 
 
 def test_a_ulids_time_is_its_first_ten_characters_in_milliseconds() -> None:
@@ -67,3 +71,71 @@ def test_each_queues_age_is_its_newest_datapoint_and_none_without_one() -> None:
 def test_a_scan_interval_that_is_not_above_zero_is_refused_before_anything_is_read(wrong: float) -> None:
     with pytest.raises(KitError, match="--scan-seconds"):
         server.serve(KitConfig(), 4580, actions_allowed=False, scan_seconds=wrong)
+
+
+class Logs:
+    """A CloudWatch Logs client holding one REPORT line per stream: (its timestamp in ms, request
+    id, duration in ms), as the engine stamps it once it has read the invocation's output."""
+
+    def __init__(self, reports: dict[str, tuple[int, str, int]]) -> None:
+        self.reports = reports
+
+    def get_log_events(self, **asked: Any) -> dict[str, Any]:  # boto3's names: logStreamName, ...
+        at, request_id, duration = self.reports[asked["logStreamName"]]
+        return {
+            "events": [
+                {"timestamp": at, "message": f"REPORT RequestId: {request_id}\tDuration: {duration} ms"}
+            ]
+        }
+
+
+class Clients:
+    def __init__(self, logs: Logs) -> None:
+        self.logs, self.stage, self.config = logs, "local", StackConfig(stage="local")
+
+    def client(self, service: str) -> Logs:
+        assert service == "logs"
+        return self.logs
+
+
+def test_a_bar_whose_report_line_came_late_ends_at_the_line_its_function_wrote() -> None:
+    accepted = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    t0 = int(accepted.timestamp() * 1000)
+
+    def hop(ms: int, function: str, what: str) -> trace.Hop:
+        group = names.log_group(f"rimac-appointments-local-{function}")
+        return trace.Hop(accepted + timedelta(milliseconds=ms), what, group, function, request_id=function)
+
+    journey = trace.Journey(
+        {"appointmentId": "A"},
+        Country.PE,
+        [hop(10, "http", "accepted"), hop(100, "processor-pe", "processed"), hop(200, "callback", "settled")],
+        accepted,
+        None,
+    )
+    # the processor's REPORT stamped 300 ms after its line: dated back, it would begin after it
+    logs = Logs(
+        {
+            "http": (t0 + 12, "http", 10),
+            "processor-pe": (t0 + 400, "processor-pe", 30),
+            "callback": (t0 + 205, "callback", 5),
+        }
+    )
+    outputs = {
+        names.queue_output("PE"): "http://q/rimac-appointments-local-pe",
+        names.CALLBACK_QUEUE_URL: "http://q/cb",
+    }
+
+    drawn = waterfall(Clients(logs), outputs, journey)  # type: ignore[arg-type]
+
+    assert [(span.kind, span.lane) for span in drawn.spans] == [
+        ("function", "http"),
+        ("queue", "rimac-appointments-local-pe"),
+        ("function", "processor-pe"),
+        ("queue", "cb"),
+        ("function", "callback"),
+    ]
+    processor = next(span for span in drawn.spans if span.lane == "processor-pe")
+    assert (processor.start, processor.end) == (70.0, 100.0)
+    callback = next(span for span in drawn.spans if span.lane == "callback")
+    assert (callback.start, callback.end) == (200.0, 205.0)  # on time: as its REPORT line says
