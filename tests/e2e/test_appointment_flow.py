@@ -18,7 +18,15 @@ from tests.support.deadlines import Deadlines
 from tests.support.polling import wait_completed, wait_for, wait_settled
 from tests.support.random_refs import random_insured_id, random_schedule_id
 from tests.support.stages import UNDER_LOAD
-from tests.support.tally import mysql_rows, now_ms, outputs_for, slot_rows, table_of, wait_all_told
+from tests.support.tally import (
+    STORED_BEFORE,
+    mysql_rows,
+    now_ms,
+    outputs_for,
+    slot_rows,
+    table_of,
+    wait_all_told,
+)
 
 
 @pytest.fixture
@@ -123,7 +131,7 @@ def test_a_bad_page_size_or_token_gets_400_naming_it(api: AppointmentsApi) -> No
 
 
 @pytest.mark.xdist_group(UNDER_LOAD)  # a burst: never beside the other bursts
-def test_twenty_appointments_posted_at_once_all_complete_each_stored_and_announced_once(
+def test_twenty_appointments_posted_at_once_all_complete_each_stored_and_settled_once(
     api: AppointmentsApi,
     kit_config: KitConfig,
     outputs: dict[str, str],
@@ -157,8 +165,15 @@ def test_twenty_appointments_posted_at_once_all_complete_each_stored_and_announc
     assert sorted(item["appointmentId"] for item in items) == sorted(expected)
     assert {item["status"] for item in items} == {"completed"}
     assert rows == Counter({(table_of(c), i): 1 for i, c in expected.items()})
-    assert {i: found for i, found in told.outcomes.items() if found != ["scheduled"]} == {}
-    assert told.events_taken == Counter(dict.fromkeys(expected, 1))
+    # Delivered at least once: a second delivery of an appointment (SNS and SQS may repeat one;
+    # a busy engine did, within three seconds of the POST) finds it stored and says so, and its
+    # second announcement finds the status set.
+    assert {
+        i: found
+        for i, found in told.outcomes.items()
+        if found.count("scheduled") != 1 or set(found) - {"scheduled", f"scheduled{STORED_BEFORE}"}
+    } == {}
+    assert all(told.events_taken[i] >= 1 for i in expected), told.events_taken
     assert told.status_changes == Counter(dict.fromkeys(expected, 1))
 
 

@@ -177,16 +177,18 @@ def wait_logged(
 def wait_all_told(
     kit_config: KitConfig, outputs: dict[str, str], since_ms: int, ids: Iterable[str], timeout: float
 ) -> Tally:
-    """The tally once every appointment has a processor outcome and a callback line, and the
-    callback has taken at least as many events as the processors announced: a doubled event is
-    then in the count, not still on its way."""
+    """The tally once every appointment has a processor outcome and its settling line from the
+    callback, and the callback has taken at least as many events as the processors announced: a
+    doubled event is then in the count, not still on its way."""
     wanted = set(ids)
     last: list[Tally] = []
 
     def told() -> Tally | None:
         found = tally(kit_config, outputs, since_ms, wanted)
         last[:] = [found]
-        every_one = all(found.outcomes[i] and found.callbacks[i] for i in wanted)
+        # each appointment's settling line, not just any callback line: when a repeated event's
+        # "settled already" comes first, the settling one may still wait in an idle worker
+        every_one = all(found.outcomes[i] and SETTLED in found.callbacks[i] for i in wanted)
         caught_up = sum(found.events_taken.values()) >= sum(found.announced.values())
         return found if every_one and caught_up else None
 
@@ -202,7 +204,7 @@ def wait_all_told(
             raise
         found = last[0]
         no_outcome = sorted(i for i in wanted if not found.outcomes[i])
-        no_callback = sorted(i for i in wanted if not found.callbacks[i])
+        no_callback = sorted(i for i in wanted if SETTLED not in found.callbacks[i])
         behind = {
             i: (found.announced[i], found.events_taken[i])
             for i in wanted
@@ -210,7 +212,7 @@ def wait_all_told(
         }
         raise DeadlineExceeded(
             f"{error}; {len(no_outcome)} with no processor outcome {no_outcome[:5]}, "
-            f"{len(no_callback)} with no callback line {no_callback[:5]}, "
+            f"{len(no_callback)} with no settling line from the callback {no_callback[:5]}, "
             f"{len(behind)} announced more often than the callback took (announced, taken) "
             f"{dict(list(behind.items())[:5])}"
         ) from None

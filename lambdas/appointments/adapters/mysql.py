@@ -84,6 +84,7 @@ class MySqlCountryUnitOfWork(CountryUnitOfWork):
         self._unavailable_for = unavailable_for
         self._clock = clock
         self._unavailable_until = float("-inf")
+        self._unreached = "the database"  # what the last failed connection could not reach
         self._connection: pymysql.connections.Connection | None = None
 
     @staticmethod
@@ -103,7 +104,7 @@ class MySqlCountryUnitOfWork(CountryUnitOfWork):
             except pymysql.MySQLError:
                 self.close()
         if self._clock() < self._unavailable_until:
-            raise StoreUnavailable("the database failed a moment ago; not tried again yet")
+            raise StoreUnavailable(f"{self._unreached} failed a moment ago; not tried again yet")
         settings = self._settings()
         self._deadline.check("MySQL connect", 2 * self._timeout)  # the TCP connect, then the greeting
         try:
@@ -125,6 +126,7 @@ class MySqlCountryUnitOfWork(CountryUnitOfWork):
             self._settings.forget()  # a fixed host, port or password is read on the next attempt
             self._unavailable_until = self._clock() + self._unavailable_for
             where = f"{settings.database} on {settings.host}:{settings.port}"
+            self._unreached = where
             raise StoreUnavailable(f"cannot reach {where}") from error
         return self._connection
 
