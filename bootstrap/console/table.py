@@ -91,6 +91,15 @@ class TableScan:
 SCAN_PROJECTION = "insuredId, appointmentId, #s"
 
 
+def is_ulid(text: str) -> bool:
+    """Whether an id is a ULID (an item written by hand or by an older version may hold another)."""
+    try:
+        ULID.from_str(text)
+    except ValueError:
+        return False
+    return True
+
+
 def ulid_time(ulid: str) -> float:
     """The moment a ULID was made, in seconds since the epoch (the time its first ten characters
     hold; python-ulid, the library the functions make the ids with)."""
@@ -112,7 +121,11 @@ def scan_table(config: StackConfig, table_name: str) -> TableScan:
             statuses[status] += 1
             appointment_id = plain_value(item.get("appointmentId"))
             insured_of[appointment_id] = plain_value(item.get("insuredId"))
-            if status == "pending" and (oldest_pending is None or appointment_id < oldest_pending):
+            if (
+                status == "pending"
+                and (oldest_pending is None or appointment_id < oldest_pending)
+                and is_ulid(appointment_id)
+            ):
                 oldest_pending = appointment_id
         if len(insured_of) >= SCAN_ITEM_LIMIT and page.get("LastEvaluatedKey"):
             complete = False

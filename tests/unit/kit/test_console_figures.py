@@ -14,13 +14,19 @@ from bootstrap.config import KitConfig, KitError, StackConfig
 from bootstrap.console import server
 from bootstrap.console.journey import waterfall
 from bootstrap.console.overview import queue_ages
-from bootstrap.console.table import TableScan, ulid_time
+from bootstrap.console.table import TableScan, is_ulid, ulid_time
 from bootstrap.ops import trace
 
 
 def test_a_ulids_time_is_its_first_ten_characters_in_milliseconds() -> None:
     # the example of the ULID specification: 01ARZ3NDEK is 1469922850259 ms
     assert ulid_time("01ARZ3NDEKTSV4RRFFQ69G5FAV") == 1469922850.259
+
+
+def test_an_id_that_is_not_a_ulid_is_told_apart() -> None:
+    assert is_ulid("01ARZ3NDEKTSV4RRFFQ69G5FAV")
+    assert not is_ulid("0-not-a-ulid")
+    assert not is_ulid("")
 
 
 def test_the_oldest_pending_appointment_waited_since_its_ulids_time() -> None:
