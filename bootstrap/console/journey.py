@@ -47,6 +47,16 @@ def _ms(at: datetime, accepted: datetime) -> float:
     return (at - accepted).total_seconds() * 1000
 
 
+FLOW_ORDER = ("http", "reconciler", "processor", "callback")  # who hands the appointment to whom
+
+
+def _flow_rank(stage: str, hop: trace.Hop) -> int:
+    if hop.group is None:
+        return -1  # a point: drawn where it happened, whatever its rank
+    short = names.short_name(stage, hop.group.removeprefix(names.LOG_GROUP_PREFIX))
+    return next((n for n, kind in enumerate(FLOW_ORDER) if short.startswith(kind)), len(FLOW_ORDER))
+
+
 def waterfall(config: SharedClients, outputs: dict[str, str], journey: trace.Journey) -> Waterfall:
     """The journey's hops as bars: each function's invocation (from its log stream's START line
     and its REPORT duration) and the time between them, spent in a queue or on the bus."""
@@ -57,7 +67,9 @@ def waterfall(config: SharedClients, outputs: dict[str, str], journey: trace.Jou
     queue = outputs[names.queue_output(journey.country)].rsplit("/", 1)[-1]
     callback_queue = outputs[names.CALLBACK_QUEUE_URL].rsplit("/", 1)[-1]
     handed_over: float | None = None  # when the message was put where the next function reads it
-    for hop in journey.hops:
+    # In the flow's order, each function's lines in time order: a function logs its hand-over
+    # once it is answered, so on a busy machine the next function's line can come first.
+    for hop in sorted(journey.hops, key=lambda hop: (_flow_rank(config.stage, hop), hop.at)):
         at = _ms(hop.at, accepted)
         if hop.group is None or hop.stream is None:
             spans.append(Span("", hop.what, at, at, "point"))

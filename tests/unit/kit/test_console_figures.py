@@ -145,3 +145,45 @@ def test_a_bar_whose_report_line_came_late_ends_at_the_line_its_function_wrote()
     assert (processor.start, processor.end) == (70.0, 100.0)
     callback = next(span for span in drawn.spans if span.lane == "callback")
     assert (callback.start, callback.end) == (200.0, 205.0)  # on time: as its REPORT line says
+
+
+def test_a_processor_line_logged_before_the_http_functions_still_follows_it_through_the_queue() -> None:
+    accepted = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    t0 = int(accepted.timestamp() * 1000)
+    hops = [
+        trace.Hop(
+            accepted + timedelta(milliseconds=ms),
+            what,
+            names.log_group(f"rimac-appointments-local-{f}"),
+            f,
+            request_id=f,
+        )
+        for ms, f, what in (
+            (90, "http", "accepted"),
+            (60, "processor-pe", "processed"),
+            (150, "callback", "settled"),
+        )
+    ]
+    journey = trace.Journey(
+        {"appointmentId": "A"}, Country.PE, sorted(hops, key=lambda h: h.at), accepted, None
+    )
+    logs = Logs(
+        {
+            "http": (t0 + 92, "http", 80),
+            "processor-pe": (t0 + 62, "processor-pe", 20),
+            "callback": (t0 + 152, "callback", 5),
+        }
+    )
+    outputs = {names.queue_output("PE"): "http://q/pe", names.CALLBACK_QUEUE_URL: "http://q/cb"}
+
+    drawn = waterfall(Clients(logs), outputs, journey)  # type: ignore[arg-type]
+
+    assert [(span.kind, span.lane) for span in drawn.spans if span.kind != "point"] == [
+        ("function", "http"),
+        ("queue", "pe"),
+        ("function", "processor-pe"),
+        ("queue", "cb"),
+        ("function", "callback"),
+    ]
+    waiting = next(span for span in drawn.spans if span.lane == "pe")
+    assert waiting.duration == 0  # the processor began before the HTTP function said it handed over
