@@ -7,12 +7,10 @@ showing a secret. Screenshots are kept in .local/artifacts/."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Iterator
 
 import httpx
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
@@ -20,7 +18,7 @@ from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.dev.kit import Stack
 from tests.support.api_client import AppointmentsApi
-from tests.support.browser import ARTIFACTS
+from tests.support.browser import ARTIFACTS, read_page
 from tests.support.console import RunningConsole, running_console
 from tests.support.deadlines import Deadlines
 from tests.support.polling import DeadlineExceeded, wait_completed, wait_for
@@ -42,18 +40,6 @@ def console(kit_config: KitConfig, stack: Stack) -> Iterator[RunningConsole]:
 @pytest.fixture
 def made_up_api(stack: Stack) -> AppointmentsApi:
     return AppointmentsApi(stack.api_url, stack.api_key)
-
-
-T = TypeVar("T")
-
-
-def read_page(read: Callable[[], T]) -> T | None:
-    """What `read` finds on the page, or None while the part it reads is being swapped (the
-    console's pages refresh their parts themselves) or not read yet (a `?` figure)."""
-    try:
-        return read()
-    except (StaleElementReferenceException, NoSuchElementException, ValueError):
-        return None
 
 
 def completed_on_a_free_slot(api: AppointmentsApi, country: str, deadlines: Deadlines) -> tuple[str, str]:

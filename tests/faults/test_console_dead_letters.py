@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import uuid
 
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from bootstrap import names
 from bootstrap.stack.queries import peek
-from tests.support.browser import ARTIFACTS
+from tests.support.browser import ARTIFACTS, read_page
 from tests.support.console import running_console
 from tests.support.faults import FaultRig, holds
 from tests.support.functions import environment_changed
@@ -64,12 +64,8 @@ def test_an_appointment_in_the_pe_dlq_shows_its_error_and_one_click_on_redrive_c
         row = f'#queue-pe tr.letter[data-appointment="{appointment_id}"]'
 
         def text_at(selector: str) -> str | None:
-            """An element's text, None while it is missing or being swapped (the page refreshes
-            its parts itself)."""
-            try:
-                return browser.find_element(By.CSS_SELECTOR, selector).text or None
-            except (NoSuchElementException, StaleElementReferenceException):
-                return None
+            """An element's text, None while it is missing or being swapped."""
+            return read_page(lambda: browser.find_element(By.CSS_SELECTOR, selector).text or None)
 
         error = wait_for(
             lambda: text_at(f"{row} td.error"),

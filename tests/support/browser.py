@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from bootstrap.config import STATE_DIR
 from tests.support.prerequisites import missing
+
+T = TypeVar("T")
 
 ARTIFACTS = STATE_DIR / "artifacts"  # screenshots the browser tests keep
 CHROMIUM_FLAGS = (
@@ -49,3 +53,12 @@ def chromium(window: str = "1280,2000") -> Iterator[WebDriver]:
         yield session
     finally:
         session.quit()
+
+
+def read_page(read: Callable[[], T]) -> T | None:
+    """What `read` finds on the page, or None while the part it reads is being swapped (the
+    console's pages refresh their parts themselves) or not read yet (a `?` figure)."""
+    try:
+        return read()
+    except (StaleElementReferenceException, NoSuchElementException, ValueError):
+        return None
