@@ -10,6 +10,11 @@ PY          := $(VENV)/bin/python
 # virtualenv has to be created. uv uses it and never downloads one of its own.
 KIT_PYTHON   = $(shell python3 bootstrap/find_python.py)
 export UV_PYTHON_DOWNLOADS := never
+# Python keeps what it compiles (pytest its rewritten test modules and plugins too) even where
+# the environment says not to: without that cache each pytest process and each kit command compiles
+# them again, seconds of CPU every time. The engine still runs the functions without writing any
+# (bootstrap/engines/ministack.py), as Lambda's read-only code folder does.
+unexport PYTHONDONTWRITEBYTECODE
 export NO_MKDOCS_2_WARNING := 1
 # uv creates every environment: the one on PATH when it is the version requirements/uv.txt pins,
 # else that version bootstrapped into build/uv-venv by pip, its hashes required.
@@ -34,7 +39,7 @@ TEST_WORKERS ?= 4
 $(foreach name,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(name))),,\
   $(eval override $(name) := $$(value $(name)))$(eval export $(name))))
 
-.PHONY: help venvs up down build pin-images deploy db-users migrate openapi asyncapi docs docs-build watch logs status trace redrive console screenshots awslocal bench cost bench-console bench-up bench-backlog test lint unit integration e2e faults lock clean
+.PHONY: help venvs up down build pin-images deploy db-users migrate openapi asyncapi docs docs-build watch logs status trace redrive console screenshots awslocal bench cost bench-console bench-up bench-backlog test lint lint-code lint-template unit integration e2e faults lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -163,11 +168,16 @@ bench-up: venvs ## Time `make up` (stopped engine, re-run), then the loop on fre
 
 # checkov evaluates the template's Conditions with the parameters' defaults: it also scans a copy
 # whose ApiFlavour defaults to rest, so the REST API's resources are scanned too.
-lint: $(VENV)/.installed $(SCAN_VENV)/.installed ## ruff (lint and format), mypy, cfn-lint, checkov (the template's security scan)
+# Two halves, which `make -j2 lint` (as `make test` runs it) runs side by side.
+lint: lint-code lint-template ## ruff (lint and format), mypy, the docs' build, cfn-lint, checkov (the template's security scan)
+
+lint-code: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mkdocs build --strict
+
+lint-template: $(VENV)/.installed $(SCAN_VENV)/.installed
 	$(VENV)/bin/cfn-lint bootstrap/stack/template.yaml
 	@mkdir -p build/scan && sed '/^  ApiFlavour:/,/^  [A-Za-z]*:$$/ s/^    Default: http$$/    Default: rest/' \
 	  bootstrap/stack/template.yaml > build/scan/template-rest.yaml
@@ -203,7 +213,7 @@ timed = started=$$SECONDS; $(2); $(1)=$$?; \
 PHASE_TIMES = printf '\nWall time per phase:\n%s' "$$phases"
 
 test: venvs ## The whole suite: lint, unit, integration, e2e, faults (starts what it needs)
-	@$(call timed,lint,$(MAKE) --no-print-directory lint) \
+	@$(call timed,lint,$(MAKE) --no-print-directory -j2 --output-sync=target lint) \
 	  if (( lint )); then $(PHASE_TIMES); exit "$$lint"; fi; \
 	  $(call timed,parallel,$(PY) -m pytest $(PARALLEL) $(SLOWEST) -m "not after_every_flow") \
 	  $(call timed,audit,$(PY) -m pytest -m after_every_flow $(AUDIT)) \

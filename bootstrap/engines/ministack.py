@@ -211,6 +211,9 @@ def start(config: KitConfig) -> EngineStatus:
         "GATEWAY_PORT": str(config.engine_port),
         "BIND_HOST": config.engine_host,
         "AWS_DEFAULT_REGION": config.region,
+        # Its functions compile what their zip carries no bytecode for on each cold start and keep
+        # none, as on Lambda, whose code folder is read-only.
+        "PYTHONDONTWRITEBYTECODE": "1",
     }
     scratch = _new_scratch(files.pid)
     if scratch is not None:
