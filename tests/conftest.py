@@ -16,7 +16,7 @@ from bootstrap.dev import kit
 from bootstrap.engines.choice import EngineChoice
 from bootstrap.progress import Progress
 from bootstrap.stack.queries import admin_connection, stack_outputs
-from tests.support import xdist_groups
+from tests.support import longest_first, xdist_groups
 from tests.support.browser import chromium
 from tests.support.deadlines import Deadlines, deadlines_for
 from tests.support.one_at_a_time import in_xdist_worker, one_at_a_time
@@ -59,6 +59,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(xdist_groups, "rimac-xdist-groups")
+    config.pluginmanager.register(longest_first, "rimac-longest-first")
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,10 @@
 """The tests of one stage run on one worker: `--dist loadgroup` honours `xdist_group` again under
-pytest 9.2 (tests/support/xdist_groups.py), checked on a throw-away suite of two groups."""
+pytest 9.2 (tests/support/xdist_groups.py), checked on a throw-away suite of two groups; and the
+session hands out the longest work first (tests/support/longest_first.py)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -25,7 +27,11 @@ def test_in_group(n):
 
 
 def on_two_workers(
-    suite: Path, *options: str, plugins: tuple[str, ...] = ()
+    suite: Path,
+    *options: str,
+    plugins: tuple[str, ...] = (),
+    workers: int = 2,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """The throw-away suite in `suite`, on two pytest-xdist workers, with the plugin. Only the
     plugins it needs are loaded (xdist, and those given), not every one installed: three
@@ -44,12 +50,12 @@ def on_two_workers(
                 "-p",
                 "no:cacheprovider",
             ],
-            *["-n", "2", *options, "-v", "-c", os.devnull, "--rootdir", str(suite), str(suite)],
+            *["-n", str(workers), *options, "-v", "-c", os.devnull, "--rootdir", str(suite), str(suite)],
         ],
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **(env or {})},
         check=False,
     )
 
@@ -93,3 +99,39 @@ def test_each_api_operation_is_a_test_of_its_own_on_the_workers(tmp_path: Path) 
     ran = set(re.findall(r"PASSED \S+::test_api\[([A-Z]+ /\w)\]", run.stdout))
     assert run.returncode == 0, run.stdout[-2000:]
     assert ran == {"GET /a", "POST /b"}, run.stdout
+
+
+TIMED_SUITE = """
+import pytest
+
+
+@pytest.mark.parametrize("name", ["a", "b", "c", "d"])
+def test_timed(name):
+    pass
+"""
+
+
+def test_the_session_hands_out_first_what_took_longest_last_time_and_records_this_runs_times(
+    tmp_path: Path,
+) -> None:
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "test_timed.py").write_text(TIMED_SUITE)
+    durations = tmp_path / "durations.json"
+    last_time = {"a": 0.1, "b": 3.0, "c": 1.0, "d": 9.0}
+    durations.write_text(json.dumps({f"test_timed.py::test_timed[{n}]": s for n, s in last_time.items()}))
+
+    run = on_two_workers(
+        suite,
+        "--dist",
+        "loadgroup",
+        workers=1,
+        plugins=("tests.support.longest_first",),
+        env={"TEST_DURATIONS_FILE": str(durations)},
+    )
+
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert re.findall(r"PASSED \S+::test_timed\[(\w)\]", run.stdout) == ["d", "b", "c", "a"], run.stdout
+    recorded = json.loads(durations.read_text())
+    assert sorted(recorded) == [f"test_timed.py::test_timed[{n}]" for n in "abcd"]
+    assert all(seconds < 1.0 for seconds in recorded.values()), recorded  # this run's, not last time's

@@ -1,0 +1,91 @@
+"""The parallel session hands out the longest work first, by what each test took last time.
+
+pytest-xdist's `--dist loadgroup` hands a worker the next unit (a stage's group, or a test alone)
+in collection order, the groups with more tests first. A group of few but long tests (the bursts
+that put hundreds of appointments through a stage) could then start late and hold the session up
+alone at its end. Here the controller records each test's time (setup, call and teardown) in
+TEST_DURATIONS_FILE (.local/test-durations.json unless set), and the next session's queue gives
+out the unit whose tests took longest, a test it has not seen counting UNKNOWN_SECONDS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import OrderedDict, defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from xdist.scheduler import LoadGroupScheduling
+
+from bootstrap.config import ROOT
+from tests.support.one_at_a_time import in_xdist_worker
+
+UNKNOWN_SECONDS = 1.0
+
+
+def durations_file() -> Path:
+    return Path(os.environ.get("TEST_DURATIONS_FILE", ROOT / ".local" / "test-durations.json"))
+
+
+def read_durations() -> dict[str, float]:
+    try:
+        known = json.loads(durations_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v) for k, v in known.items()} if isinstance(known, dict) else {}
+
+
+class LongestFirst(OrderedDict[str, dict[str, bool]]):
+    """pytest-xdist's work queue (scope -> its tests), popped longest unit first."""
+
+    def __init__(self, known: dict[str, float]) -> None:
+        super().__init__()
+        self.known = known
+
+    def seconds(self, scope: str) -> float:
+        return sum(self.known.get(nodeid, UNKNOWN_SECONDS) for nodeid in self[scope])
+
+    def popitem(self, last: bool = True) -> tuple[str, dict[str, bool]]:
+        if not self:
+            raise KeyError("popitem(): the work queue is empty")
+        scope = max(self, key=self.seconds)  # the first of equals: collection order
+        return scope, self.pop(scope)
+
+
+class LongestFirstScheduling(LoadGroupScheduling):
+    def __init__(self, config: pytest.Config, log: Any = None) -> None:
+        super().__init__(config, log)
+        self.workqueue = LongestFirst(read_durations())
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadGroupScheduling | None:
+    return LongestFirstScheduling(config, log) if config.getvalue("dist") == "loadgroup" else None
+
+
+class Recorder:
+    """In the controller: each test's seconds, written to the file when the session ends."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.seconds[report.nodeid] += report.duration
+
+    @pytest.hookimpl
+    def pytest_sessionfinish(self) -> None:
+        if not self.seconds:
+            return
+        path = durations_file()
+        known = read_durations() | {nodeid: round(s, 3) for nodeid, s in self.seconds.items()}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = path.with_name(f".{path.name}.{os.getpid()}")
+        scratch.write_text(json.dumps(known, indent=0, sort_keys=True))
+        scratch.replace(path)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not in_xdist_worker():
+        config.pluginmanager.register(Recorder(), "rimac-test-durations")
