@@ -20,7 +20,6 @@ import pytest
 from xdist.scheduler import LoadGroupScheduling
 
 from bootstrap.config import ROOT
-from tests.support.one_at_a_time import in_xdist_worker
 
 UNKNOWN_SECONDS = 1.0
 
@@ -87,5 +86,5 @@ class Recorder:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not in_xdist_worker():
+    if not hasattr(config, "workerinput"):  # the controller, or a session without workers
         config.pluginmanager.register(Recorder(), "rimac-test-durations")
