@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.flow import SMOKE_COUNT
 from bootstrap.config import ROOT
 from bootstrap.dev import kit
 from tests.support.stages import UNDER_LOAD
@@ -44,8 +45,8 @@ def test_the_smoke_benchmark_completes_every_appointment_of_the_three_chains_and
             assert counts["dead_lettered"] == 0, (chain, name, counts)
     for chain in ("ours", "plain"):
         sustained = report["chains"][chain]["sustained"]
-        assert sustained["count"] == 50
-        assert sustained["counts"]["mysql_rows"] == 50, chain
+        assert sustained["count"] == SMOKE_COUNT
+        assert sustained["counts"]["mysql_rows"] == SMOKE_COUNT, chain
     counted = report["requests_per_appointment"]
     hot = {chain: counted[chain]["requests"]["hot path"] for chain in counted}
     # the outbox costs no write of its own: ours writes the item and settles it, as the plain design
