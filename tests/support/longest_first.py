@@ -19,13 +19,14 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadGroupScheduling
 
-from bootstrap.config import ROOT
+from bootstrap.config import STATE_DIR
+from tests.support.one_at_a_time import write_whole
 
 UNKNOWN_SECONDS = 1.0
 
 
 def durations_file() -> Path:
-    return Path(os.environ.get("TEST_DURATIONS_FILE", ROOT / ".local" / "test-durations.json"))
+    return Path(os.environ.get("TEST_DURATIONS_FILE", STATE_DIR / "test-durations.json"))
 
 
 def read_durations() -> dict[str, float]:
@@ -77,12 +78,8 @@ class Recorder:
     def pytest_sessionfinish(self) -> None:
         if not self.seconds:
             return
-        path = durations_file()
         known = read_durations() | {nodeid: round(s, 3) for nodeid, s in self.seconds.items()}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        scratch = path.with_name(f".{path.name}.{os.getpid()}")
-        scratch.write_text(json.dumps(known, indent=0, sort_keys=True))
-        scratch.replace(path)
+        write_whole(durations_file(), json.dumps(known, indent=0, sort_keys=True))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,5 +1,5 @@
 """A lock across processes: the pytest-xdist workers share one stack, and provision or deploy it in
-turn rather than together."""
+turn rather than together. And a file the session's processes share, written whole."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from bootstrap.config import ROOT
 
@@ -26,3 +27,11 @@ def one_at_a_time(name: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def write_whole(path: Path, text: str) -> None:
+    """`text` into `path` at once: a process reading it finds the old file or the new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}")
+    scratch.write_text(text)
+    scratch.replace(path)

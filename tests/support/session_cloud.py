@@ -23,6 +23,7 @@ from bootstrap.engines import localstack, ministack
 from bootstrap.engines.choice import EngineChoice
 from bootstrap.progress import Progress
 from tests.support.fixture_plan import FixturePlan, plan_test_stack
+from tests.support.one_at_a_time import write_whole
 from tests.support.own_engine import READY
 from tests.support.polling import wait_for
 from tests.support.stages import (
@@ -188,7 +189,6 @@ def bring_up(
     if rest is not None:
         say(f"REST stage {REST_STAGE} deployed ({time.monotonic() - began:.1f}s after the stages began)")
     marker = STATE_DIR / "test-stages" / f"warm-{os.getpid()}"
-    marker.parent.mkdir(parents=True, exist_ok=True)
     marker.unlink(missing_ok=True)
     cloud.warming = threading.Thread(
         target=_warm_in_background, args=(config, staged, marker, began), name="warm stages", daemon=True
@@ -210,9 +210,7 @@ def _warm_in_background(config: KitConfig, staged: list[kit.Stack], marker: Path
         )
     except Exception as error:  # written for the tests that wait, which fail with it
         said = f"failed: the stages' functions could not be warmed: {error!r}"
-    scratch = marker.with_name(f".{marker.name}")
-    scratch.write_text(said)
-    scratch.replace(marker)
+    write_whole(marker, said)
 
 
 def wait_stages_warm() -> None:
