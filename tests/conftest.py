@@ -32,7 +32,6 @@ from tests.support.session_cloud import (
     may_hold,
     needs_the_cloud,
     stages_for,
-    wait_stages_warm,
 )
 from tests.support.stages import OWN_ENGINE_STAGE, STAGES, OwnStage, kit_zips, provision_stage
 from tests.support.written_secrets import forget_written
@@ -129,8 +128,6 @@ def stage(request: pytest.FixtureRequest, kit_config: KitConfig, stack: kit.Stac
         with one_at_a_time(f"stage {spec.name}"):  # the session did not: this worker does, once
             provision_stage(kit_config, spec, kit_zips(kit_config))
         os.environ[STAGES_PROVISIONED] = ",".join([*provisioned, spec.name])
-    else:
-        wait_stages_warm()  # its functions' first workers, started when the session began
     return OwnStage.of(kit_config, spec)
 
 

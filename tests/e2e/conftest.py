@@ -16,13 +16,7 @@ from bootstrap.engines import ministack
 from tests.support.api_client import AppointmentsApi
 from tests.support.one_at_a_time import one_at_a_time
 from tests.support.prerequisites import missing
-from tests.support.session_cloud import (
-    PROVISIONED,
-    REST_DEPLOYED,
-    deploy_rest_stage,
-    finish_rest_stage,
-    wait_stages_warm,
-)
+from tests.support.session_cloud import PROVISIONED, REST_DEPLOYED, deploy_rest_stage, finish_rest_stage
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +28,6 @@ def deployed_rest_api(kit_config: KitConfig, stack: Stack) -> str:
         )
     if os.environ.get(PROVISIONED) == "1" and REST_DEPLOYED.exists():
         printed = REST_DEPLOYED.read_text()  # deployed once, before the workers started
-        wait_stages_warm()  # its functions' first workers, started in the background then
     else:
         with one_at_a_time("stack"):  # pytest-xdist workers build and deploy in turn
             printed = finish_rest_stage(deploy_rest_stage(kit_config))

@@ -1,16 +1,13 @@
 """What a test session brings up, once, before pytest-xdist starts its workers: the kit's stack
-(`make up`'s), every test stage, and in the background the restart test's own engine and the
-stages' first workers (the tests of a stage wait for them, the others do not). The workers then
-only read what is there. Afterwards it stops what it started, and nothing else."""
+(`make up`'s), every test stage, and in the background the restart test's own engine. The workers
+then only read what is there. Afterwards it stops what it started, and nothing else."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,9 +20,7 @@ from bootstrap.engines import localstack, ministack
 from bootstrap.engines.choice import EngineChoice
 from bootstrap.progress import Progress
 from tests.support.fixture_plan import FixturePlan, plan_test_stack
-from tests.support.one_at_a_time import write_whole
 from tests.support.own_engine import READY
-from tests.support.polling import wait_for
 from tests.support.stages import (
     SHARED_STAGES,
     StageSpec,
@@ -37,10 +32,6 @@ from tests.support.stages import (
 
 PROVISIONED = "RIMAC_TESTS_PROVISIONED"  # set for the workers: the session brought everything up
 STAGES_PROVISIONED = "RIMAC_TESTS_STAGES"  # and which stages (a stage no test of the run uses is left)
-# The file the session writes once the stages' functions each have a worker (its text says how
-# many and when, or why not); a stage's tests wait for it, the rest of the suite runs meanwhile.
-STAGES_WARM = "RIMAC_TESTS_STAGES_WARM"
-WARM_TIMEOUT_SECONDS = 600
 # The e2e tests' second front door: `python -m bootstrap deploy` with the REST flavour, the command
 # that deploys to AWS, pointed at the local engine. What it printed is kept for the workers.
 REST_STAGE = "e2edeploy"
@@ -118,15 +109,8 @@ class SessionCloud:
     engine_started: bool = False
     stop_compose: Callable[[], None] | None = None
     own_engine: subprocess.Popen[bytes] | None = None
-    warming: threading.Thread | None = None
 
     def close(self) -> None:
-        if self.warming is not None:
-            self.warming.join(timeout=WARM_TIMEOUT_SECONDS)
-            with contextlib.suppress(OSError):
-                marker = Path(os.environ[STAGES_WARM])
-                print(f"\n{marker.read_text()}")
-                marker.unlink()
         if self.own_engine is not None:
             self.own_engine.wait(timeout=240)
             ministack.stop(own_engine(self.config))
@@ -186,39 +170,10 @@ def bring_up(
     say(f"{len(staged)} test stages ready in {time.monotonic() - began:.1f}s: {named}")
     if rest is not None:
         staged.append(rest_stack(config, finish_rest_stage(rest)))
+    warmed = warm_stages(config, staged)
+    say(f"{warmed} functions of the stages warm ({time.monotonic() - began:.1f}s after the stages began)")
     if rest is not None:
         say(f"REST stage {REST_STAGE} deployed ({time.monotonic() - began:.1f}s after the stages began)")
-    marker = STATE_DIR / "test-stages" / f"warm-{os.getpid()}"
-    marker.unlink(missing_ok=True)
-    cloud.warming = threading.Thread(
-        target=_warm_in_background, args=(config, staged, marker, began), name="warm stages", daemon=True
-    )
-    cloud.warming.start()
-    say(f"the stages' {len(staged)} stacks: their functions' first workers starting in the background")
     os.environ[PROVISIONED] = "1"
     os.environ[STAGES_PROVISIONED] = ",".join(spec.name for spec in stages)
-    os.environ[STAGES_WARM] = str(marker)
     return cloud
-
-
-def _warm_in_background(config: KitConfig, staged: list[kit.Stack], marker: Path, began: float) -> None:
-    """One worker for each stage function, then the marker, which says how it went."""
-    try:
-        warmed = warm_stages(config, staged)
-        said = (
-            f"{warmed} functions of the stages warm ({time.monotonic() - began:.1f}s after the stages began)"
-        )
-    except Exception as error:  # written for the tests that wait, which fail with it
-        said = f"failed: the stages' functions could not be warmed: {error!r}"
-    write_whole(marker, said)
-
-
-def wait_stages_warm() -> None:
-    """Until the session's stages have their first workers (a no-op where it warmed none: a
-    session without workers of its own, or a stage a worker provisioned itself)."""
-    if not (marker := os.environ.get(STAGES_WARM)):
-        return
-    path = Path(marker)
-    wait_for(path.exists, timeout=WARM_TIMEOUT_SECONDS, interval=0.2, describe="the stages' functions warm")
-    if (said := path.read_text()).startswith("failed"):
-        raise KitError(said)
