@@ -12,40 +12,34 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from bootstrap import names, packaging
+from bootstrap import names
 from bootstrap.arguments import (
-    aws_region,
+    Where,
     console_arguments,
     db_users_arguments,
     deploy_arguments,
-    deploy_config,
     logs_arguments,
     migrate_arguments,
+    nowhere,
+    on_aws,
+    on_console_target,
+    on_local_engine,
+    on_server,
     redrive_arguments,
     server_admin,
     trace_arguments,
     watch_arguments,
 )
-from bootstrap.config import (
-    STATE_DIR,
-    KitConfig,
-    KitError,
-    StackConfig,
-)
-from bootstrap.contracts.asyncapi import asyncapi_document
-from bootstrap.dev import kit, watch
-from bootstrap.engines import localstack, ministack, pin_images
-from bootstrap.engines.choice import EngineChoice
-from bootstrap.ops import logs, redrive, status, trace
-from bootstrap.progress import Progress
-from bootstrap.stack import db_users, deploy, migrations
-from bootstrap.stack.queries import stack_outputs
+from bootstrap.config import KitConfig, KitError
+
+# Each command imports what it works with when it runs: a command, or a mistyped one, does not
+# load boto3's clients, pydantic's models or the console's web server for the others.
 
 
 def create_db_users(args: argparse.Namespace, where: Where) -> None:
     """`db-users`: the users on MySQL, their connections in SSM (of the stack `where` names)."""
+    from bootstrap.stack import db_users
+
     done = db_users.db_users(
         where.stack, **server_admin(args), user_host=args.user_host, functions_host=args.functions_host
     )
@@ -60,6 +54,8 @@ def print_openapi(args: argparse.Namespace, where: Where) -> None:
 
 def migrate_server(args: argparse.Namespace, where: Where) -> None:
     """`migrate`: each migration applied is printed as it is done, then each schema's result."""
+    from bootstrap.stack import migrations
+
     done = migrations.migrate_server(
         where.stack,
         **server_admin(args),
@@ -70,80 +66,56 @@ def migrate_server(args: argparse.Namespace, where: Where) -> None:
             print(schema)
 
 
-def down() -> None:
-    pid = ministack.stop()
-    composed = localstack.stop()
-    if pid:
-        print(f"stopped the local engine (pid {pid})")
-    for other in ministack.other_engines():  # one a test session left running (it stops its own)
-        if (stopped := ministack.stop_by_pid_file(other)) is not None:
-            print(f"stopped the engine of {other.parent.relative_to(STATE_DIR)} (pid {stopped})")
-    if composed:
-        print(
-            "stopped LocalStack and MySQL (docker compose down: containers, network and MySQL's data removed)"
-        )
-    if not (pid or composed):
-        print("no local engine started by `make up` is running")
+def down(args: argparse.Namespace, where: Where) -> None:
+    from bootstrap.dev import kit
+
+    print("\n".join(kit.down()))
 
 
-# ---------------------------------------------------------------- where each command works
-@dataclass(frozen=True)
-class Where:
-    """Where a command works: nowhere, a stack on AWS or behind an endpoint, or the local kit
-    (with why its engine was chosen)."""
+def print_status(args: argparse.Namespace, where: Where) -> None:
+    from bootstrap.ops import status
 
-    config: StackConfig | None = None
-    choice: EngineChoice | None = None
-
-    @property
-    def stack(self) -> StackConfig:
-        if self.config is None:
-            raise KitError("this command works on no stack")
-        return self.config
-
-    @property
-    def kit(self) -> KitConfig:
-        if not isinstance(self.config, KitConfig):
-            raise KitError("this command works on the local kit only")
-        return self.config
+    print(status.status(where.kit))
 
 
-def nowhere(args: argparse.Namespace) -> Where:
-    return Where()
+def print_trace(args: argparse.Namespace, where: Where) -> None:
+    from bootstrap.ops import trace
+
+    print(trace.trace(where.kit, args.appointment_id))
 
 
-def on_local_engine(args: argparse.Namespace) -> Where:
-    """Only the commands that work on the local stack choose an engine, and only then is Docker
-    asked whether it answers."""
-    if args.command == "trace":
-        trace.check_appointment_id(args.appointment_id)
-    return Where(*kit.resolve())
+def print_asyncapi(args: argparse.Namespace, where: Where) -> None:
+    from bootstrap.contracts.asyncapi import asyncapi_document
+
+    print(asyncapi_document(), end="")
 
 
-def on_server(args: argparse.Namespace) -> Where:
-    return Where(
-        StackConfig(
-            engine_url=args.endpoint, region=aws_region(args), db_parameters_prefix=args.db_parameters_prefix
-        )
-    )
+def pin_docker_images(args: argparse.Namespace, where: Where) -> None:
+    from bootstrap.engines import pin_images
 
-
-def on_aws(args: argparse.Namespace) -> Where:
-    return Where(deploy_config(args))
+    print("\n".join(pin_images.pin_images()))
 
 
 # ---------------------------------------------------------------- what each command does
 def up(args: argparse.Namespace, where: Where) -> None:
+    from bootstrap.dev import kit
+    from bootstrap.progress import Progress
+
     reason = where.choice.reason if where.choice else ""
     kit.print_usage(kit.up(where.kit, Progress(), reason=reason), where.kit.console_port)
 
 
 def packaging_zips(args: argparse.Namespace, where: Where) -> None:
+    from bootstrap import packaging
+
     for built in packaging.build():
         print(f"{built.path.relative_to(built.path.parent.parent)}  sha256 {built.sha256[:16]}")
 
 
 def deploy_stack(args: argparse.Namespace, where: Where) -> None:
+    from bootstrap.progress import Progress
+    from bootstrap.stack import deploy
+
     target = where.stack
     if not target.artifact_bucket_name:
         target = dataclasses.replace(target, artifact_bucket_name=deploy.default_bucket(target))
@@ -151,31 +123,31 @@ def deploy_stack(args: argparse.Namespace, where: Where) -> None:
 
 
 def follow_logs(args: argparse.Namespace, where: Where) -> None:
+    from bootstrap.ops import logs
+
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends a follow
         logs.logs(where.kit, args.json, not args.no_follow, args.since, colour=sys.stdout.isatty())
 
 
 def watch_sources(args: argparse.Namespace, where: Where) -> None:
+    from bootstrap.dev import watch
+
     with contextlib.suppress(KeyboardInterrupt):
         watch.watch(where.kit, args.source.resolve())
 
 
 def redrive_queues(args: argparse.Namespace, where: Where) -> None:
+    from bootstrap.ops import redrive
+
     for name, moved in redrive.redrive(where.kit, tuple(args.queues) or tuple(names.QUEUES)).items():
         print(f"{name:<9} {moved} message(s) moved from the DLQ back to the queue")
 
 
 def print_outputs(args: argparse.Namespace, where: Where) -> None:
+    from bootstrap.stack.queries import stack_outputs
+
     outputs = stack_outputs(where.kit)
     print(json.dumps({**outputs, names.API_URL: where.kit.api_url(outputs)}, indent=2))
-
-
-def on_console_target(args: argparse.Namespace) -> Where:
-    """The stack on AWS `--stage` names (the usual AWS_PROFILE and region), else the local kit."""
-    if args.stage is None:
-        return on_local_engine(args)
-    args.endpoint = None
-    return Where(StackConfig(stage=args.stage, region=aws_region(args)))
 
 
 def serve_console(args: argparse.Namespace, where: Where) -> None:
@@ -203,12 +175,12 @@ class Command:
 ASKS_FOR_THE_ADMIN = "The admin password is read from DB_ADMIN_PASSWORD, else asked for."
 COMMANDS: dict[str, Command] = {
     "up": Command("start the local engine and provision the whole stack", up, on_local_engine),
-    "down": Command("stop the local engine that `up` started", lambda args, where: down()),
+    "down": Command("stop the local engine that `up` started", down),
     "build": Command("build the Lambda zips for the AWS python3.12 runtime into dist/", packaging_zips),
     "outputs": Command("print the stack outputs and the API URL as JSON", print_outputs, on_local_engine),
     "pin-images": Command(
         "pin docker-compose.yml's images to their registry digests (needs Docker)",
-        lambda args, where: print("\n".join(pin_images.pin_images())),
+        pin_docker_images,
     ),
     "logs": Command(
         "the functions' logs together, one line per event", follow_logs, on_local_engine, logs_arguments
@@ -218,12 +190,12 @@ COMMANDS: dict[str, Command] = {
     ),
     "status": Command(
         "the stack's resources, queue depths and appointments per status",
-        lambda args, where: print(status.status(where.kit)),
+        print_status,
         on_local_engine,
     ),
     "trace": Command(
         "the journey of one appointment, hop by hop",
-        lambda args, where: print(trace.trace(where.kit, args.appointment_id)),
+        print_trace,
         on_local_engine,
         trace_arguments,
     ),
@@ -260,7 +232,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "asyncapi": Command(
         "print the AsyncAPI document of the messages (make asyncapi writes docs/asyncapi.json)",
-        lambda args, where: print(asyncapi_document(), end=""),
+        print_asyncapi,
     ),
     "openapi": Command(
         "print the OpenAPI document of the HTTP API (make openapi writes docs/openapi.json)", print_openapi
@@ -276,6 +248,13 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
+def aws_errors() -> tuple[type[Exception], ...]:
+    """What an AWS call raises (looked up only when a command failed)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (BotoCoreError, ClientError)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command = COMMANDS[args.command]
@@ -286,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     except KitError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except (BotoCoreError, ClientError) as error:
+    except aws_errors() as error:
         print(f"error: {where.config.where if where.config else 'AWS'} answered: {error}", file=sys.stderr)
         return 1
     return 0

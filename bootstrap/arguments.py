@@ -6,20 +6,27 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bootstrap import names
 from bootstrap.config import (
     API_FLAVOURS,
     DATABASE_TLS_MODES,
     LAMBDA_SOURCE,
+    KitConfig,
     KitError,
     StackConfig,
     region_from,
     with_dotenv,
 )
-from bootstrap.stack import db_users
+
+if TYPE_CHECKING:
+    from bootstrap.engines.choice import EngineChoice
+
+# Where the country users may connect from unless told: anywhere (MySQL's wildcard host).
+ANY_HOST = "%"
 
 
 def aws_region(args: argparse.Namespace) -> str:
@@ -124,7 +131,7 @@ def db_users_arguments(users: argparse.ArgumentParser) -> None:
     server_admin_arguments(users, "a MySQL user that may create users and grant")
     users.add_argument(
         "--user-host",
-        default=db_users.ANY_HOST,
+        default=ANY_HOST,
         help="where the country users may connect from, e.g. 10.0.%% (default: %%, anywhere)",
     )
     users.add_argument(
@@ -174,3 +181,60 @@ def server_admin(args: argparse.Namespace) -> dict[str, Any]:
         "ssl_ca": args.ssl_ca,
         "require_tls": not args.allow_plaintext,
     }
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a command works: nowhere, a stack on AWS or behind an endpoint, or the local kit
+    (with why its engine was chosen)."""
+
+    config: StackConfig | None = None
+    choice: EngineChoice | None = None
+
+    @property
+    def stack(self) -> StackConfig:
+        if self.config is None:
+            raise KitError("this command works on no stack")
+        return self.config
+
+    @property
+    def kit(self) -> KitConfig:
+        if not isinstance(self.config, KitConfig):
+            raise KitError("this command works on the local kit only")
+        return self.config
+
+
+def nowhere(args: argparse.Namespace) -> Where:
+    return Where()
+
+
+def on_local_engine(args: argparse.Namespace) -> Where:
+    """Only the commands that work on the local stack choose an engine, and only then is Docker
+    asked whether it answers."""
+    if args.command == "trace":
+        from bootstrap.ops import trace
+
+        trace.check_appointment_id(args.appointment_id)
+    from bootstrap.dev import kit
+
+    return Where(*kit.resolve())
+
+
+def on_server(args: argparse.Namespace) -> Where:
+    return Where(
+        StackConfig(
+            engine_url=args.endpoint, region=aws_region(args), db_parameters_prefix=args.db_parameters_prefix
+        )
+    )
+
+
+def on_aws(args: argparse.Namespace) -> Where:
+    return Where(deploy_config(args))
+
+
+def on_console_target(args: argparse.Namespace) -> Where:
+    """The stack on AWS `--stage` names (the usual AWS_PROFILE and region), else the local kit."""
+    if args.stage is None:
+        return on_local_engine(args)
+    args.endpoint = None
+    return Where(StackConfig(stage=args.stage, region=aws_region(args)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from appointments.adapters.ssm import DB_PARAMETER_NAMES
 from appointments.domain import Country
 
 COUNTRIES: tuple[Country, ...] = tuple(Country)
@@ -190,5 +189,8 @@ def db_parameters_path(prefix: str, country: str) -> str:
 
 def db_parameter_names(prefix: str, country: str) -> dict[str, str]:
     """Each leaf the processor reads (host, port, user, password, name) -> its full SSM name."""
+    # imported here: the adapter brings powertools and boto3, which most kit commands never load
+    from appointments.adapters.ssm import DB_PARAMETER_NAMES
+
     path = db_parameters_path(prefix, country)
     return {leaf: f"{path}/{leaf}" for leaf in DB_PARAMETER_NAMES}

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bootstrap import names, packaging
-from bootstrap.config import DOTENV, LOCAL_API_KEY, ROOT, KitConfig, with_dotenv
+from bootstrap.config import DOTENV, LOCAL_API_KEY, ROOT, STATE_DIR, KitConfig, with_dotenv
 from bootstrap.engines import localstack, ministack
 from bootstrap.engines.choice import EngineChoice, choose_engine, docker_answers
 from bootstrap.progress import Progress
@@ -115,6 +115,23 @@ def up(config: KitConfig, progress: Progress, reason: str = "") -> Stack:
         )
     progress.say(f"Ready in {progress.total():.1f}s.")
     return Stack.of(config, outputs, api_key, engine_started=started)
+
+
+def down() -> list[str]:
+    """Stops the engine `up` started (and LocalStack's compose, and an engine a test session left
+    running); what it stopped, one line each."""
+    pid, composed = ministack.stop(), localstack.stop()
+    said = [f"stopped the local engine (pid {pid})"] if pid else []
+    for other in ministack.other_engines():  # one a test session left running (it stops its own)
+        if (stopped := ministack.stop_by_pid_file(other)) is not None:
+            said.append(f"stopped the engine of {other.parent.relative_to(STATE_DIR)} (pid {stopped})")
+    if composed:
+        said.append(
+            "stopped LocalStack and MySQL (docker compose down: containers, network and MySQL's data removed)"
+        )
+    if not (pid or composed):
+        said.append("no local engine started by `make up` is running")
+    return said
 
 
 def curl_examples(api_url: str) -> list[str]:

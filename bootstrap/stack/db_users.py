@@ -23,7 +23,7 @@ from bootstrap.stack import parameters
 from bootstrap.stack.queries import admin_tls
 
 PASSWORD_BYTES = 24  # token_urlsafe: 32 characters of A-Z a-z 0-9 - _
-ANY_HOST = "%"
+ANY_HOST = "%"  # anywhere: the default of `db-users --user-host`
 # A MySQL account host: an address, a name, or a pattern with % and _ (10.0.%).
 ACCOUNT_HOST = re.compile(r"[A-Za-z0-9.%_:-]{1,255}")
 

@@ -404,7 +404,8 @@ def test_a_new_appointment_id_has_the_shape_trace_accepts() -> None:
 
 @pytest.mark.parametrize("given", [[], ["--rest-api-logs-role", "existing"]])
 def test_a_deploy_sets_the_account_logs_role_unless_told_the_account_has_one(given: list[str]) -> None:
-    from bootstrap.__main__ import deploy_config, parser
+    from bootstrap.__main__ import parser
+    from bootstrap.arguments import deploy_config
     from bootstrap.stack.provision import stack_parameters
 
     args = parser().parse_args(
