@@ -8,10 +8,9 @@ Needs a running stack (`make up`). It:
    does not enforce the reconciler's reserved concurrency of 1) and makes the topic refuse the
    HTTP function's publishes (its TOPIC_ARN names a topic that is not there, as
    tests/faults/test_seams.py does; the function's workers are recycled);
-2. makes `--count` pending appointments, each marked as not handed over, half PE and half CL,
-   each on a slot of its own:
+2. makes `--count` pending appointments, half PE and half CL, each on a slot of its own:
    - `--seed api` (the default): POSTed through the public API by `--concurrency` clients; each
-     is answered 202 and keeps its mark, as the refused publish leaves it;
+     is answered 202 and stays pending, as the refused publish leaves it;
    - `--seed direct`: written with BatchWriteItem, each the item the HTTP function writes
      (`appointments.adapters.dynamodb.new_item`, the repository's own code), for counts the API
      would take long to post; the correlation id is the run's rather than an HTTP request id;
@@ -19,8 +18,8 @@ Needs a running stack (`make up`). It:
    (HandOverAfterSeconds, 60 s), so the whole backlog is there for its first run; then heals the
    topic (the HTTP function's own TOPIC_ARN back) and invokes the reconciler with the schedule's
    event, one run after the other as the schedule would start them (without the schedule's idle
-   seconds between runs), until the outbox holds none of the run's appointments, printing the
-   progress every 5 s;
+   seconds between runs), until its runs have handed over every one of the run's appointments
+   (each run's sweep finds them pending and publishes them), printing the progress every 5 s;
 4. waits until every appointment is `completed` and checks each was handed over by exactly one
    run, is completed in DynamoDB, and has exactly one row in MySQL (found by insured, so a second
    row would count) in its own country's schema and no rejection; no message reached a DLQ.
@@ -50,7 +49,7 @@ from botocore.config import Config
 import bootstrap  # noqa: F401 (it puts lambdas/ on the import path, for appointments below)
 
 # isort: split
-from appointments.adapters.dynamodb import OUTBOX_ATTRIBUTE, OUTBOX_INDEX, new_item
+from appointments.adapters.dynamodb_items import new_item
 from appointments.domain import Appointment, AppointmentRequest, Country
 from appointments.services import new_appointment_id
 from bench import report
@@ -170,23 +169,6 @@ def seed_directly(
     return {a.appointment_id: a.country for a in appointments}
 
 
-def still_marked(dynamodb: Any, table: str, run: str) -> int:
-    """How many of the run's appointments the outbox index still holds."""
-    left = 0
-    for country in Country:
-        pages = dynamodb.get_paginator("query").paginate(
-            TableName=table,
-            IndexName=OUTBOX_INDEX,
-            KeyConditionExpression="#outbox = :country",
-            FilterExpression="begins_with(insuredId, :run)",
-            ExpressionAttributeNames={"#outbox": OUTBOX_ATTRIBUTE},
-            ExpressionAttributeValues={":country": {"S": country.value}, ":run": {"S": f"BL{run}"}},
-            Select="COUNT",
-        )
-        left += sum(page["Count"] for page in pages)
-    return left
-
-
 def statuses(dynamodb: Any, table: str, insureds: set[str]) -> dict[str, tuple[str, str]]:
     """appointmentId -> (status, updatedAt), for every appointment of these insureds."""
     found: dict[str, tuple[str, str]] = {}
@@ -231,10 +213,9 @@ def run_reconciler_until(lambda_client: Any, function: str, drained: threading.E
             drained.wait(1.0)
 
 
-def drain_outbox(
-    config: KitConfig, outputs: dict[str, str], run: str, count: int, say: Say
-) -> tuple[Drain, float]:
-    dynamodb, table = config.client("dynamodb"), outputs[names.TABLE_NAME]
+def drain_backlog(config: KitConfig, outputs: dict[str, str], ids: set[str], say: Say) -> tuple[Drain, float]:
+    """Runs of the reconciler until it has handed over every one of `ids` (its sweep finds them
+    pending, publishes them and puts them in the outbox, which their settling takes them out of)."""
     lambda_client = config.client("lambda", config=INVOKE_CONFIG)
     drain, drained = Drain(), threading.Event()
     started = drain.started
@@ -244,22 +225,20 @@ def drain_outbox(
         daemon=True,
     )
     worker.start()
-    deadline = started + 120 + count / 10
+    deadline = started + 120 + len(ids) / 10
     try:
         while True:
-            left = still_marked(dynamodb, table, run)
+            left = len(ids - set(drain.handed_over))
             elapsed = time.monotonic() - started
             handed = sum(drain.handed_over.values())
             say(
-                f"    {elapsed:6.0f} s  outbox {left:5d} left  handed over {handed:5d} in {len(drain.runs)} runs"
+                f"    {elapsed:6.0f} s  {left:5d} left  handed over {handed:5d} in {len(drain.runs)} runs"
                 f"  ({handed / elapsed if elapsed else 0:.0f}/s)"
             )
             if left == 0:  # drained when the last run that handed over ended
                 return drain, max((r["ended_s"] for r in drain.runs if r["handed_over"]), default=0.0)
             if time.monotonic() > deadline:
-                raise KitError(
-                    f"the outbox still holds {left} of the run's appointments after {elapsed:.0f} s"
-                )
+                raise KitError(f"{left} of the run's appointments not handed over after {elapsed:.0f} s")
             drained.wait(PROGRESS_EVERY_S)
     finally:
         drained.set()
@@ -363,15 +342,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 else:
                     ids = seed_directly(dynamodb, table, requests, say)
                 seed_s = time.monotonic() - seeding
-                marked = still_marked(dynamodb, table, run)
                 # The outage outlasts the last post by the age the reconciler waits for, so the
                 # whole backlog is there for its first run
                 age = hand_over_after(lambda_client, outputs[names.RECONCILER_FUNCTION_NAME])
-                say(f"  seeded in {seed_s:.0f} s, {marked} marked; the topic refuses {age} s more")
+                say(f"  seeded {len(ids)} in {seed_s:.0f} s; the topic refuses {age} s more")
                 time.sleep(age)
             say("  the topic healed; the reconciler drains")
             healed = time.time()
-            drain, drain_s = drain_outbox(config, outputs, run, args.count, say)
+            drain, drain_s = drain_backlog(config, outputs, set(ids), say)
         found = wait_completed(config, outputs, set(ids), insureds, say)
         rows = rows_found(config, insureds)
         dead_added = sum(dead_letter_depths(sqs, outputs).values()) - dead_before
@@ -386,7 +364,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings={"count": args.count, "seed": args.seed, "concurrency": args.concurrency},
         result={
             "count": len(ids),
-            "marked_after_seeding": marked,
             "seed_s": round(seed_s, 1),
             "drain_s": round(drain_s, 1),
             "publishes_per_s": round(handed / drain_s, 1) if drain_s else 0.0,

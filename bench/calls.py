@@ -14,8 +14,9 @@ kit's key, not the functions'):
   queues for it), the pollers' (the receives and deletes of the event source mappings, which vary
   with how many messages a batch finds), the cached reads (SSM, once per worker and cache period)
   and the reconciler's (a scheduled run, not an appointment's);
-- DynamoDB write units, from the size of each item as it was written (the sparse outbox index's
-  writes counted too), and read units;
+- DynamoDB write units, from the size of each item as it was written (the indexes' writes
+  counted too), and read units (the reconciler's sweep reads each appointment once, in a batch:
+  counted for the phase's own appointments only);
 - each function's invocations and mean duration, and the bytes its log lines take as CloudWatch
   Logs counts them (the message and 26 bytes per event).
 """
@@ -32,7 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from appointments.adapters.dynamodb import OUTBOX_ATTRIBUTE, OUTBOX_INDEX
+from appointments.adapters.dynamodb_items import CREATED_IN, CREATED_INDEX, OUTBOX_ATTRIBUTE, OUTBOX_INDEX
 from bootstrap import names
 from bootstrap.config import KitConfig
 from bootstrap.engines import ministack
@@ -44,6 +45,7 @@ ESM_LINE = re.compile(
     r"(?: \((?P<failed>\d+) partial failures\))?|failed processing SQS batch)"
 )
 REPORT_DURATION = re.compile(r"^REPORT .*?\tDuration: (?P<ms>[\d.]+) ms")
+SWEEP_TABLE_SUFFIX = "-sweep"  # the template's SweepTable: rimac-appointments-<stage>-sweep
 HOT, POLLERS, CACHED, RECONCILER = "hot path", "pollers", "cached reads", "reconciler"
 PARTS = (HOT, POLLERS, CACHED, RECONCILER)
 
@@ -71,7 +73,11 @@ class ChainResources:
         tables = {outputs[names.TABLE_NAME]}
         for c in configurations.values():  # the idempotency table is named in the HTTP function's settings
             variables = c.get("Environment", {}).get("Variables", {})
-            tables |= {variables[v] for v in ("TABLE_NAME", "IDEMPOTENCY_TABLE_NAME") if v in variables}
+            tables |= {
+                variables[v]
+                for v in ("TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "SWEEP_TABLE_NAME")
+                if v in variables
+            }
         return cls(
             tables=frozenset(tables),
             table=outputs[names.TABLE_NAME],
@@ -230,7 +236,8 @@ def _service(event: dict[str, Any]) -> str:
 
 def _belongs(service: str, parameters: dict[str, Any], chain: ChainResources) -> bool:
     if service == "DynamoDB":
-        return parameters.get("TableName") in chain.tables
+        batch = parameters.get("RequestItems") or {}
+        return parameters.get("TableName") in chain.tables or any(table in chain.tables for table in batch)
     if service == "SNS":
         return parameters.get("TopicArn") == chain.topic
     if service == "EventBridge":
@@ -242,12 +249,16 @@ def _belongs(service: str, parameters: dict[str, Any], chain: ChainResources) ->
 
 
 def _by_the_reconciler(service: str, operation: str, parameters: dict[str, Any]) -> bool:
-    """The reconciler's calls: its outbox query, its record of a hand-over, its batch publish."""
-    if service == "DynamoDB" and parameters.get("IndexName") == OUTBOX_INDEX:
+    """The reconciler's calls: its sweep (the created index's pages, their items read in a
+    batch, its mark in the sweep table), its outbox query, its writes into the outbox, its batch
+    publish."""
+    if service != "DynamoDB":
+        return operation == "PublishBatch"
+    if parameters.get("IndexName") in (OUTBOX_INDEX, CREATED_INDEX) or operation == "BatchGetItem":
         return True
-    if service == "DynamoDB" and operation == "UpdateItem":
-        return str(parameters.get("UpdateExpression", "")).startswith("SET #due")
-    return operation == "PublishBatch"
+    if str(parameters.get("TableName", "")).endswith(SWEEP_TABLE_SUFFIX):
+        return True
+    return operation == "UpdateItem" and str(parameters.get("UpdateExpression", "")).startswith("SET #outbox")
 
 
 def count(recording: Recording, chain: ChainResources, appointments: int, marker: str = "") -> Count:
@@ -278,7 +289,7 @@ def count(recording: Recording, chain: ChainResources, appointments: int, marker
             batch = len(entries) if isinstance(entries, list) else _form_entries(parameters)
             result.published[part][service] += batch or 1
         if service == "DynamoDB":
-            _dynamodb_units(result, part, operation, parameters, marked, sizes)
+            _dynamodb_units(result, part, operation, parameters, marked, sizes, marker)
     _sqs_from_engine_log(result, recording.engine_log(), chain)
     _logs(result, recording, chain)
     return result
@@ -298,31 +309,44 @@ def _dynamodb_units(
     parameters: dict[str, Any],
     marked: dict[str, int],
     sizes: dict[str, int],
+    marker: str = "",
 ) -> None:
+    """A call's write or read units, the indexes' writes included: the created index (keys only,
+    an entry of ~100 bytes) is written when an item carrying `createdIn` is put, never by an
+    update (no key or projected attribute of it changes); the outbox index (all attributes) by
+    any write to an item in it, and by the write that puts it there or takes it out."""
     key = json.dumps(parameters.get("Key") or {}, sort_keys=True)
     if operation == "PutItem":
         item = parameters.get("Item", {})
         size = item_size(item)
         key = json.dumps({k: item[k] for k in ("insuredId", "appointmentId") if k in item}, sort_keys=True)
         sizes[key] = size
-        result.item_bytes.append(size)
+        if "appointmentId" in item:
+            result.item_bytes.append(size)
         result.write_units[part] += _units(size, 1024)
-        if OUTBOX_ATTRIBUTE in item:  # the sparse index holds it: one more write, in the index
+        if CREATED_IN in item:  # the created index's entry
+            result.write_units[part] += 1
+        if OUTBOX_ATTRIBUTE in item:  # the sparse outbox index holds it: one more write, in the index
             marked[key] = size
             result.write_units[part] += _units(size, 1024)
     elif operation in ("UpdateItem", "DeleteItem"):
         size = sizes.get(key, 1024)
         result.write_units[part] += _units(size, 1024)
+        expression = str(parameters.get("UpdateExpression", ""))
+        in_outbox = OUTBOX_ATTRIBUTE in (parameters.get("ExpressionAttributeNames") or {}).values()
         if key in marked:  # the index's copy is updated, or removed with the mark
             result.write_units[part] += _units(marked[key], 1024)
-            removes_mark = (
-                "REMOVE" in str(parameters.get("UpdateExpression", ""))
-                and OUTBOX_ATTRIBUTE in (parameters.get("ExpressionAttributeNames") or {}).values()
-            )
-            if removes_mark or operation == "DeleteItem":
+            if (in_outbox and "REMOVE" in expression) or operation == "DeleteItem":
                 del marked[key]
+        elif in_outbox and expression.startswith("SET #outbox"):  # put in the outbox: its index's copy
+            marked[key] = size
+            result.write_units[part] += _units(size, 1024)
     elif operation in ("TransactWriteItems",):
         result.write_units[part] += 2 * len(parameters.get("TransactItems", []))
+    elif operation == "BatchGetItem":  # eventually consistent, each item under 4 KB: half a unit each
+        keys = [k for table in (parameters.get("RequestItems") or {}).values() for k in table.get("Keys", [])]
+        ours = [k for k in keys if not marker or marker in json.dumps(k)]
+        result.read_units[part] += 0.5 * len(ours)
     elif operation in ("GetItem", "Query", "Scan"):
         consistent = bool(parameters.get("ConsistentRead"))
         result.read_units[part] += 1 if consistent else 0.5  # at least: one 4 KB read

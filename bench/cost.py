@@ -8,7 +8,8 @@ requests the engine recorded, the DynamoDB units of the items as written, each f
 invocations and measured durations at the template's memory sizes, the log bytes its functions
 wrote), times N, times the price in bench/prices/us-east-1.json (its region, date and source
 pages there). What one appointment does not drive is apart: RDS, a fixed line; the reconciler's
-scheduled runs (a query per country a minute when nothing waits). Lambda durations are the
+scheduled runs (a query per country a minute when nothing waits, and its sweep mark's write);
+its sweep's read of each appointment is a line of its own. Lambda durations are the
 engine's on this machine, which runs slower than Lambda: the GB-seconds are an upper bound.
 """
 
@@ -29,6 +30,7 @@ HOURS_A_MONTH = 730
 RDS_STORAGE_GB = 20
 ITEM_OVERHEAD_BYTES = 100  # DynamoDB's per-item storage overhead
 HOT = "hot path"
+RECONCILER = "reconciler"
 
 
 def prices() -> dict[str, Any]:
@@ -64,6 +66,10 @@ def bill(figures: dict[str, Any], appointments: int, api_flavour: str = "http") 
             table, "dynamodb_write_unit", figures["dynamodb_write_units"].get(HOT, 0.0) * n
         ),
         "DynamoDB reads": _usd(table, "dynamodb_read_unit", figures["dynamodb_read_units"].get(HOT, 0.0) * n),
+        # the reconciler's sweep: each appointment's item read once, in a batch
+        "DynamoDB reads (the reconciler's sweep)": _usd(
+            table, "dynamodb_read_unit", figures["dynamodb_read_units"].get(RECONCILER, 0.0) * n
+        ),
         "DynamoDB storage (a month's items)": _usd(table, "dynamodb_storage_gb_month", item * n / 1e9),
         "SNS": _usd(table, "sns_publish", published.get("SNS", 0.0) * n),
         "SQS": _usd(table, "sqs_request", _sum(sqs, "SQS ") * n),

@@ -47,6 +47,7 @@ API_ID = "ApiId"
 API_STAGE = "ApiStage"
 API_URL = "ApiUrl"
 TABLE_NAME = "TableName"
+SWEEP_TABLE_NAME = "SweepTableName"  # where the reconciler's sweep of each country reached
 TOPIC_ARN = "TopicArn"
 EVENT_BUS_NAME = "EventBusName"
 CALLBACK_QUEUE_URL = "CallbackQueueUrl"
@@ -152,7 +153,7 @@ def handler_modules(zip_name: str) -> tuple[str, ...]:
 
 
 OUTPUT_KEYS = frozenset(
-    {API_FLAVOUR, API_ID, API_STAGE, API_URL, TABLE_NAME, TOPIC_ARN, EVENT_BUS_NAME}
+    {API_FLAVOUR, API_ID, API_STAGE, API_URL, TABLE_NAME, SWEEP_TABLE_NAME, TOPIC_ARN, EVENT_BUS_NAME}
     | {pair.queue_output for pair in QUEUES.values()}
     | {pair.dead_letter_output for pair in QUEUES.values()}
     | {function.output for function in FUNCTIONS}

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from appointments.adapters.dynamodb import OUTBOX_ATTRIBUTE
+from appointments.adapters.dynamodb_items import OUTBOX_ATTRIBUTE
 from appointments.domain import Country
 from appointments.http.schemas import APPOINTMENT_ID_PATTERN
 from bootstrap import names
@@ -155,7 +155,9 @@ def journey(config: StackConfig, appointment_id: str, insured_id: str | None = N
     refused = any("handed_over=False" in hop.what for hop in accepted_lines)
     first = accepted_lines[0] if accepted_lines else None
     if first and refused:
-        hops.append(replace(first, what="SNS: refused the publish; kept in the outbox for the reconciler"))
+        hops.append(
+            replace(first, what="SNS: refused the publish; stored pending for the reconciler's sweep")
+        )
     elif first:
         hops.append(replace(first, what=f"SNS: published with countryISO={country}"))
     for late in _log_hops(config, outputs[names.RECONCILER_FUNCTION_NAME], appointment_id):
@@ -182,8 +184,9 @@ def journey(config: StackConfig, appointment_id: str, insured_id: str | None = N
         dead = _in_dead_letter_queue(config, outputs, appointment_id)
         if dead:
             stopped = f"in the DLQ {dead}: it failed every receive; fix the cause, then make redrive"
-        elif OUTBOX_ATTRIBUTE in appointment and refused and len(hops) == 2:
-            stopped = "in the outbox: SNS has not taken it yet; the reconciler publishes it once a minute old"
+        elif refused and len(hops) == 2:
+            where = "in the outbox" if OUTBOX_ATTRIBUTE in appointment else "not swept yet"
+            stopped = f"{where}: SNS has not taken it yet; the reconciler publishes it once a minute old"
         else:
             stopped = "still in " + queue if not processed else "between the processor and the callback"
     return Journey(appointment, country, hops, accepted, stopped)

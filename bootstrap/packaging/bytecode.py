@@ -26,6 +26,7 @@ IMPORT_ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "TABLE_NAME": "appointments",
     "IDEMPOTENCY_TABLE_NAME": "idempotency",
+    "SWEEP_TABLE_NAME": "sweep",
     "TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:appointments",
     "API_KEY_PARAMETER": names.DEFAULT_API_KEY_PARAMETER,
     "COUNTRY_ISO": names.COUNTRIES[0].value,

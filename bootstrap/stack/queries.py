@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import pymysql
 from botocore.exceptions import ClientError
 
-from appointments.adapters.dynamodb import OUTBOX_ATTRIBUTE, OUTBOX_INDEX
+from appointments.adapters.dynamodb_items import OUTBOX_ATTRIBUTE, OUTBOX_INDEX
 from appointments.adapters.ssm import parse_api_keys
 from bootstrap import names
 from bootstrap.config import KitConfig, KitError, StackConfig
@@ -134,8 +134,9 @@ def status_counts(config: StackConfig, table_name: str) -> Counter[str]:
 
 
 def outbox_backlog(config: StackConfig, table_name: str) -> int:
-    """Appointments the topic has not taken yet: the sparse outbox index's items, counted by a
-    Query per country (the index's key), not a scan of it."""
+    """Appointments the reconciler's sweep found still pending and has not seen settled since:
+    the sparse outbox index's items, counted by a Query per country (the index's key), not a
+    scan of it. One refused a moment ago is not counted until a sweep has read it."""
     dynamodb = config.client("dynamodb")
     return sum(
         page["Count"]

@@ -51,14 +51,30 @@ class OutboxPage:
     hand_overs: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SweepPage:
+    """Some of a country's appointments accepted in a span of time, oldest first: of those read,
+    the ones still pending and not in the outbox, and how far the page reached."""
+
+    unsettled: list[Appointment]
+    unreadable: list[str] = field(default_factory=list)  # ids of items that do not read as appointments
+    reached: datetime | None = None  # when the last appointment read was created; None: none read
+    after: str | None = None  # where the next page starts, as the repository wrote it; None: no more
+    # ids of appointments listed but not read (the store throttled the reads): the sweep must not
+    # pass them, and reads the page again at its next run
+    unread: list[str] = field(default_factory=list)
+
+
 class AppointmentRepository(abc.ABC):
-    """Where appointments and their status live (DynamoDB). It is also the outbox: an appointment
-    is stored marked as not settled yet, and the change of its status to settled removes the mark."""
+    """Where appointments and their status live (DynamoDB). It is also the outbox, which costs
+    the hot path nothing: the reconciler sweeps the accepted appointments in the order they were
+    created, puts in the outbox those still pending once they are old enough, and the change of
+    a status to settled takes an appointment out of it."""
 
     @abc.abstractmethod
     def add(self, appointment: Appointment) -> None:
-        """Store a new appointment, marked as not handed over. An existing id is never
-        overwritten: raises AlreadyStored."""
+        """Store a new appointment, where the reconciler's sweep will read it. An existing id is
+        never overwritten: raises AlreadyStored."""
 
     @abc.abstractmethod
     def list_for_insured(
@@ -76,9 +92,38 @@ class AppointmentRepository(abc.ABC):
 
     @abc.abstractmethod
     def mark_handed_over(self, appointment: Appointment, again_after: datetime) -> None:
-        """Record a hand-over by the reconciler: one more, and none again before `again_after`.
-        The mark stays until the status is settled. Raises AppointmentNotFound when the
-        appointment is not in the outbox (gone, or settled meanwhile)."""
+        """Record a hand-over by the reconciler: the appointment is in the outbox (put there if it
+        was not), one hand-over more, and none again before `again_after`. It stays there until
+        its status is settled. Raises AppointmentNotFound when the appointment is not pending
+        (gone, or settled meanwhile)."""
+
+    @abc.abstractmethod
+    def keep_for_hand_over(self, appointment: Appointment) -> None:
+        """Put a pending appointment in the outbox, due at once (one the topic refused when the
+        sweep found it). Raises AppointmentNotFound when it is not pending (gone, or settled)."""
+
+    @abc.abstractmethod
+    def accepted_between(
+        self,
+        country: Country,
+        since: datetime | None,
+        before: datetime,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> SweepPage:
+        """A page of the country's appointments created from `since` (from the first, with None)
+        to `before`, both included, oldest first, starting after the previous page's `after`. At
+        most `limit` are read; the page holds those still pending and not in the outbox."""
+
+    @abc.abstractmethod
+    def swept_to(self, country: Country) -> datetime | None:
+        """Where the country's sweep has reached: every appointment created before it has been
+        read and, if it was still pending, put in the outbox. None: the sweep has not started."""
+
+    @abc.abstractmethod
+    def record_swept_to(self, country: Country, moment: datetime) -> bool:
+        """Move the country's sweep to `moment` (never back). False when the store did not
+        confirm it: then the next run reads the same appointments again, which is harmless."""
 
     @abc.abstractmethod
     def not_handed_over(
@@ -89,7 +134,7 @@ class AppointmentRepository(abc.ABC):
         after: str | None = None,
         due_by: datetime | None = None,
     ) -> OutboxPage:
-        """A page of the country's appointments still marked (not settled) and created before
+        """A page of the country's appointments in the outbox (not settled) and created before
         the given moment, oldest first, starting after the previous page's `after`; with
         `due_by`, only those whose next hand-over is due by then. At most `limit` marked items
         are read for a page (those not due are read and left out). The page's `after` is None

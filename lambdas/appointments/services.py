@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from ulid import ULID
 
 from appointments.domain import (
     AlreadyStored,
     Appointment,
-    AppointmentNotFound,
     AppointmentRequest,
     AppointmentSettled,
     Country,
@@ -20,7 +18,6 @@ from appointments.domain import (
     SlotOutcome,
     SlotTaken,
     StatusChanged,
-    WriteUnconfirmed,
     WrongCountry,
 )
 from appointments.ports import (
@@ -28,7 +25,6 @@ from appointments.ports import (
     AppointmentRepository,
     AppointmentRequestPublisher,
     CountryUnitOfWork,
-    OutboxPage,
     SettledEventPublisher,
 )
 
@@ -89,116 +85,6 @@ def _hand_over(
     # The mark stays until the callback settles the appointment; should that take longer than the
     # reconciler waits, its publish of it again is harmless.
     return True
-
-
-# A page of the outbox is read, published and unmarked before the time left is looked at again
-OUTBOX_PAGE_SIZE = 100
-# What a run keeps in hand: it starts no page once fewer seconds than this remain
-RESERVED_SECONDS = 10.0
-# An appointment the reconciler handed over that is still not settled is handed over again after
-# a wait that doubles each time (the first wait, then twice it, ...), never longer than this
-LONGEST_WAIT = timedelta(days=1)
-
-
-def wait_before_next_hand_over(first_wait: timedelta, hand_overs: int) -> timedelta:
-    """After the reconciler's `hand_overs`-th hand-over of one appointment (1 for the first), how
-    long it waits before the next: `first_wait` doubled each time, so a long outage downstream
-    costs a few publishes per appointment, not one a minute."""
-    return min(first_wait * (1 << min(hand_overs, 20)), LONGEST_WAIT)
-
-
-@dataclass(frozen=True)
-class PageHandedOver:
-    """What became of one page of a country's outbox."""
-
-    country: Country
-    handed_over: list[str]
-    still_waiting: dict[str, str]  # appointment id -> why it keeps its mark (the next run tries again)
-
-
-@dataclass(frozen=True)
-class HandOverReport:
-    handed_over: list[str]
-    still_waiting: dict[str, str]  # appointment id -> why it keeps its mark (the next run tries again)
-    walked: bool  # False: the run stopped for time before it had walked every country's outbox
-
-
-def hand_over_unpublished(
-    repository: AppointmentRepository,
-    publisher: AppointmentRequestPublisher,
-    older_than: timedelta,
-    first_wait: timedelta = timedelta(minutes=1),
-    seconds_left: Callable[[], float] = lambda: math.inf,
-    clock: Clock = utc_now,
-    page_size: int = OUTBOX_PAGE_SIZE,
-    reserved_seconds: float = RESERVED_SECONDS,
-    on_page: Callable[[PageHandedOver], None] = lambda page: None,
-) -> HandOverReport:
-    """Publish again the accepted appointments that are not settled yet.
-
-    Only those older than `older_than`, so an appointment still on its way is left to its own
-    flow; an appointment whose mark stays is one the topic refused, or one the flow has not
-    settled yet (a processor's database down, a message in a DLQ). Each hand-over is recorded on
-    the appointment, and the next comes only after `wait_before_next_hand_over` (from
-    `first_wait`, doubling): the mark itself is removed by the settling write, not here. A page of the outbox at a time, the countries' pages in turn, so a backlog in one
-    country does not keep the other waiting; each page is published in batches. An appointment
-    that fails (the topic refused it, its mark was not removed, its item does not read) is
-    reported with why and passed over: it keeps its mark, and is due at the next run. Before each page it
-    asks `seconds_left` and stops once fewer than `reserved_seconds` remain, so a run ends before
-    its time does, with what it did reported. `on_page` is told each page's outcome as soon as
-    it is known (the entry point logs it then, so each line carries its moment). A second
-    publish of one is harmless: the processors store it once and announce the stored outcome,
-    which the callback has set already.
-    """
-    now = clock()
-    created_before = now - older_than
-    handed_over: list[str] = []
-    still_waiting: dict[str, str] = {}
-    # The countries whose outbox is still to walk, each with where its next page starts
-    next_page: dict[Country, str | None] = {country: None for country in Country}
-    while next_page:
-        for country, after in list(next_page.items()):
-            if seconds_left() < reserved_seconds:
-                return HandOverReport(handed_over, still_waiting, walked=False)
-            page = repository.not_handed_over(country, created_before, page_size, after, due_by=now)
-            outcome = _hand_over_page(page, repository, publisher, country, now, first_wait)
-            on_page(outcome)
-            handed_over += outcome.handed_over
-            still_waiting |= outcome.still_waiting
-            if page.after is None:
-                del next_page[country]
-            else:
-                next_page[country] = page.after
-    return HandOverReport(handed_over, still_waiting, walked=True)
-
-
-def _hand_over_page(
-    page: OutboxPage,
-    repository: AppointmentRepository,
-    publisher: AppointmentRequestPublisher,
-    country: Country,
-    now: datetime,
-    first_wait: timedelta,
-) -> PageHandedOver:
-    still_waiting = dict.fromkeys(page.unreadable, "its item does not read as an appointment")
-    refused = publisher.publish_batch(page.items)
-    still_waiting |= refused
-    handed_over = []
-    for appointment in page.items:
-        if appointment.appointment_id in refused:
-            continue
-        made = page.hand_overs.get(appointment.appointment_id, 0) + 1
-        try:
-            repository.mark_handed_over(appointment, now + wait_before_next_hand_over(first_wait, made))
-        except AppointmentNotFound:
-            pass  # settled meanwhile: it has left the outbox, and the publish was harmless
-        except WriteUnconfirmed as error:  # one failure never ends the run
-            still_waiting[appointment.appointment_id] = (
-                f"published, but its next hand-over was not recorded (due again at once): {error}"
-            )
-            continue
-        handed_over.append(appointment.appointment_id)
-    return PageHandedOver(country, handed_over, still_waiting)
 
 
 def list_appointments(

@@ -60,6 +60,7 @@ class CallbackSettings(_Settings):
 
 class ReconcilerSettings(_Settings):
     TABLE_NAME: str
+    SWEEP_TABLE_NAME: str
     TOPIC_ARN: str
     HAND_OVER_AFTER_SECONDS: int = 60
 

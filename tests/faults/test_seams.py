@@ -23,7 +23,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from appointments.adapters.dynamodb import OUTBOX_ATTRIBUTE
+from appointments.adapters.dynamodb_items import OUTBOX_ATTRIBUTE
 from bootstrap import names
 from tests.support.counts import dead_letter_depths, stored_rows, stored_rows_per_country
 from tests.support.faults import FaultRig
@@ -78,7 +78,7 @@ def test_a_refused_publish_is_accepted_kept_and_handed_over_once_the_topic_works
             assert set(during.values()) == {"pending"}
             waiting = kit_command(rig.kit_config, "trace", ids[0]).splitlines()[-1].strip()
             rig.report(f"make trace on one of them: {waiting}")
-            assert waiting.startswith("stopped: status pending, in the outbox")
+            assert waiting.startswith("stopped: status pending, not swept yet")
 
         reply = lambda_client.invoke(
             FunctionName=reconciler, Payload=json.dumps({"olderThanSeconds": 0}).encode()

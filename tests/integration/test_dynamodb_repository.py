@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from appointments.adapters.dynamodb import DynamoAppointmentRepository, _to_item, new_item
+from appointments.adapters.dynamodb import DynamoAppointmentRepository
+from appointments.adapters.dynamodb_items import OUTBOX_ATTRIBUTE, new_item, to_item
 from appointments.domain import Appointment, Country
 from bootstrap import names
 from bootstrap.dev.kit import Stack
@@ -56,7 +57,7 @@ def put_directly(
     for start in range(0, len(appointments), 25):
         requests = []
         for written in appointments[start : start + 25]:
-            item = _to_item(written) | ({"padding": {"S": "x" * pad}} if pad else {})
+            item = to_item(written) | ({"padding": {"S": "x" * pad}} if pad else {})
             requests.append({"PutRequest": {"Item": item}})
         dynamodb.batch_write_item(RequestItems={table: requests})
 
@@ -104,7 +105,9 @@ def test_an_outbox_item_that_does_not_read_is_reported_by_its_id_and_the_page_go
     broken = appointment(unique_id, created=old)
     for item in readable:
         repository.add(item)
-    item = new_item(broken) | {"scheduleId": {"S": "not a number"}}
+        repository.keep_for_hand_over(item)
+    # in the outbox (as the sweep leaves one), in a shape no reader knows
+    item = new_item(broken) | {"scheduleId": {"S": "not a number"}, OUTBOX_ATTRIBUTE: {"S": "PE"}}
     table, dynamodb = stack.outputs[names.TABLE_NAME], aws("dynamodb")
     dynamodb.put_item(TableName=table, Item=item)
 

@@ -144,7 +144,11 @@ def test_what_a_failed_block_added_is_rolled_back(country_uow: tuple[CountryUnit
 def repository(request: pytest.FixtureRequest, kit_config: KitConfig, stack: Stack) -> AppointmentRepository:
     if request.param == "in-memory":
         return InMemoryAppointmentRepository()
-    return DynamoAppointmentRepository(stack.outputs[names.TABLE_NAME], kit_config.client("dynamodb"))
+    return DynamoAppointmentRepository(
+        stack.outputs[names.TABLE_NAME],
+        kit_config.client("dynamodb"),
+        sweep_table=stack.outputs[names.SWEEP_TABLE_NAME],
+    )
 
 
 def test_an_id_stored_before_is_never_overwritten(repository: AppointmentRepository, unique_id: str) -> None:
@@ -216,7 +220,7 @@ def settle(repository: AppointmentRepository, settled: Appointment) -> None:
     )
 
 
-def test_a_new_appointment_waits_in_the_outbox_until_settled_and_a_handed_over_one_until_due(
+def test_an_appointment_kept_in_the_outbox_waits_there_until_settled_and_a_handed_over_one_until_due(
     repository: AppointmentRepository, unique_id: str
 ) -> None:
     # Far in the past, so the query below finds ours and not what other tests left waiting.
@@ -225,6 +229,7 @@ def test_a_new_appointment_waits_in_the_outbox_until_settled_and_a_handed_over_o
     young = appointment(unique_id, created=old + timedelta(minutes=5))
     for item in (waiting, settled, handed, young):
         repository.add(item)
+        repository.keep_for_hand_over(item)  # what the sweep does with one still pending
     settle(repository, settled)
     repository.mark_handed_over(handed, again_after=datetime.now(UTC) + timedelta(hours=1))
     before, now = old + timedelta(minutes=1), datetime.now(UTC)
@@ -249,7 +254,7 @@ def test_each_hand_over_is_counted_on_the_appointment_and_read_with_its_outbox_p
     old = datetime(2001, 2, 1, tzinfo=UTC)
     item = appointment(unique_id, created=old)
     repository.add(item)
-    repository.mark_handed_over(item, again_after=old)
+    repository.mark_handed_over(item, again_after=old)  # the sweep's: it puts it in the outbox
     repository.mark_handed_over(item, again_after=old)
 
     counted: dict[str, int] = {}
@@ -290,6 +295,7 @@ def test_the_outbox_comes_a_page_at_a_time_oldest_first_even_as_the_pages_read_a
     waiting = [appointment(unique_id, created=old + timedelta(seconds=n)) for n in (3, 1, 4, 0, 2)]
     for item in waiting:
         repository.add(item)
+        repository.keep_for_hand_over(item)
 
     pages, after = [], None
     while True:
@@ -307,6 +313,51 @@ def test_the_outbox_comes_a_page_at_a_time_oldest_first_even_as_the_pages_read_a
     assert len(pages) >= 3
     assert all(len(page.items) + len(page.unreadable) <= 2 for page in pages)
     assert not [a for a in walk_outbox(repository, Country.PE, before) if a.insured_id == unique_id]
+
+
+def test_the_sweep_lists_a_countrys_pending_appointments_not_in_the_outbox_oldest_first_a_page_at_a_time(
+    repository: AppointmentRepository, unique_id: str
+) -> None:
+    old = datetime(2004, 1, 1, tzinfo=UTC)  # a span of its own: no other test writes there
+    pending = [appointment(unique_id, created=old + timedelta(seconds=n)) for n in (4, 0, 2)]
+    settled, kept = (
+        appointment(unique_id, created=old + timedelta(seconds=1)),
+        appointment(unique_id, created=old),
+    )
+    chilean = appointment(unique_id, country=Country.CL, created=old + timedelta(seconds=3))
+    too_young = appointment(unique_id, created=old + timedelta(minutes=2))
+    for item in (*pending, settled, kept, chilean, too_young):
+        repository.add(item)
+    settle(repository, settled)
+    repository.keep_for_hand_over(kept)
+
+    pages, after = [], None
+    while True:
+        page = repository.accepted_between(Country.PE, old, old + timedelta(minutes=1), limit=2, after=after)
+        pages.append(page)
+        if page.after is None:
+            break
+        after = page.after
+
+    # all five PE ones of the span read (two a page), the pending ones not in the outbox kept
+    assert [a for page in pages for a in page.unsettled] == sorted(pending, key=lambda a: a.created_at)
+    assert [page.reached for page in pages if page.reached][-1] == old + timedelta(seconds=4)
+    assert all(not page.unread and not page.unreadable for page in pages)
+    for item in (*pending, kept, chilean, too_young):
+        settle(repository, item)
+
+
+def test_a_sweep_mark_is_recorded_and_never_moves_back(repository: AppointmentRepository) -> None:
+    # the shared stack's own mark: only moved to a moment long past, which it has passed already
+    # once the reconciler has run (never back: the record says so and changes nothing)
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+
+    assert repository.record_swept_to(Country.CL, long_ago + timedelta(days=1))
+    assert repository.record_swept_to(Country.CL, long_ago)
+    reached = repository.swept_to(Country.CL)
+
+    assert reached is not None
+    assert reached >= long_ago + timedelta(days=1)
 
 
 def test_a_long_list_comes_a_page_at_a_time_each_appointment_once_newest_first(

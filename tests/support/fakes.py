@@ -21,6 +21,7 @@ from appointments.domain import (
     Appointment,
     AppointmentNotFound,
     AppointmentSettled,
+    AppointmentStatus,
     Country,
     PublishFailed,
     SlotTaken,
@@ -36,6 +37,7 @@ from appointments.ports import (
     CountryUnitOfWork,
     OutboxPage,
     SettledEventPublisher,
+    SweepPage,
 )
 
 
@@ -46,13 +48,14 @@ def _identity(appointment: Appointment) -> tuple[object, ...]:
 
 
 class InMemoryAppointmentRepository(AppointmentRepository):
-    """Items by key, as the table holds them, with the outbox mark kept beside them (removed by
-    the settling status change) and the reconciler's hand-overs of each (when the next is due,
-    how many were made).
+    """Items by key, as the table holds them, with the outbox kept beside them (the keys the
+    sweep put in it, taken out by the settling status change), the reconciler's hand-overs of
+    each (when the next is due, how many were made) and each country's sweep mark.
 
     `answers_lost` writes whose answer is lost: the next that many adds store (or, with
-    `lost_before_writing`, do not) and raise WriteUnconfirmed; `marks_failing` records of a
-    hand-over fail."""
+    `lost_before_writing`, do not) and raise WriteUnconfirmed; `marks_failing` writes into the
+    outbox (a hand-over's record, or a refused one kept) fail; `reads_throttled` sweep pages
+    leave their items unread; `sweep_records_failing` moves of a sweep mark are not confirmed."""
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Appointment] = {}
@@ -64,6 +67,9 @@ class InMemoryAppointmentRepository(AppointmentRepository):
         self.hand_overs: dict[tuple[str, str], int] = {}
         self.unreadable: set[tuple[str, str]] = set()  # items stored in a shape no reader knows
         self.outbox_pages_read: list[Country] = []
+        self.swept: dict[Country, datetime] = {}
+        self.reads_throttled = 0
+        self.sweep_records_failing = 0
 
     def add(self, appointment: Appointment) -> None:
         key = (appointment.insured_id, appointment.appointment_id)
@@ -71,14 +77,12 @@ class InMemoryAppointmentRepository(AppointmentRepository):
             self.answers_lost -= 1
             if not self.lost_before_writing and key not in self.items:
                 self.items[key] = appointment
-                self.not_handed.add(key)
             raise WriteUnconfirmed(appointment)
         if key in self.items:
             if _identity(self.items[key]) == _identity(appointment):
                 return  # this very appointment, stored before
             raise AlreadyStored(appointment.appointment_id)
         self.items[key] = appointment
-        self.not_handed.add(key)
 
     def list_for_insured(
         self, insured_id: str, limit: int = 100, after: str | None = None
@@ -104,14 +108,75 @@ class InMemoryAppointmentRepository(AppointmentRepository):
         self.not_handed.discard((change.insured_id, change.appointment_id))
 
     def mark_handed_over(self, appointment: Appointment, again_after: datetime) -> None:
+        key = self._into_outbox(appointment)
+        self.due[key] = again_after
+        self.hand_overs[key] = self.hand_overs.get(key, 0) + 1
+
+    def keep_for_hand_over(self, appointment: Appointment) -> None:
+        self._into_outbox(appointment)
+
+    def _into_outbox(self, appointment: Appointment) -> tuple[str, str]:
         key = (appointment.insured_id, appointment.appointment_id)
         if self.marks_failing:
             self.marks_failing -= 1
             raise WriteUnconfirmed(appointment)
-        if key not in self.not_handed:
+        if key not in self.items or self.items[key].status is not AppointmentStatus.PENDING:
             raise AppointmentNotFound(*key)
-        self.due[key] = again_after
-        self.hand_overs[key] = self.hand_overs.get(key, 0) + 1
+        self.not_handed.add(key)
+        return key
+
+    def accepted_between(
+        self,
+        country: Country,
+        since: datetime | None,
+        before: datetime,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> SweepPage:
+        def position(key: tuple[str, str]) -> list[str]:
+            return [self.items[key].created_at.isoformat(), *key]
+
+        listed = sorted(
+            (
+                key
+                for key, a in self.items.items()
+                if a.country is country
+                and (since is None or a.created_at >= since)
+                and a.created_at <= before
+            ),
+            key=position,
+        )
+        following = [key for key in listed if after is None or position(key) > json.loads(after)]
+        page = following[:limit]
+        next_page = json.dumps(position(page[-1])) if len(following) > limit else None
+        if not page:
+            return SweepPage([], after=next_page)
+        reached = self.items[page[-1]].created_at
+        if self.reads_throttled:
+            self.reads_throttled -= 1
+            return SweepPage([], unread=[key[1] for key in page], reached=reached, after=next_page)
+        fresh = [key for key in page if key not in self.not_handed]
+        return SweepPage(
+            unsettled=[
+                self.items[key]
+                for key in fresh
+                if key not in self.unreadable and self.items[key].status is AppointmentStatus.PENDING
+            ],
+            unreadable=[key[1] for key in fresh if key in self.unreadable],
+            reached=reached,
+            after=next_page,
+        )
+
+    def swept_to(self, country: Country) -> datetime | None:
+        return self.swept.get(country)
+
+    def record_swept_to(self, country: Country, moment: datetime) -> bool:
+        if self.sweep_records_failing:
+            self.sweep_records_failing -= 1
+            return False
+        if country not in self.swept or self.swept[country] < moment:
+            self.swept[country] = moment
+        return True
 
     def not_handed_over(
         self,

@@ -1,9 +1,13 @@
 """Appointments in DynamoDB: partition key insuredId, sort key appointmentId (a ULID, so time-ordered).
 
-The table is also the outbox: a new item carries `outbox` (its country) until its status is
-settled (the callback's update removes it). The sparse index OUTBOX_INDEX (outbox, createdAt)
-holds only those items. When the reconciler hands one over again, it writes when the next hand-over
-may come (`HAND_OVER_DUE`) and how many it made (`HAND_OVERS`) on the item.
+The table is also the outbox, at no cost to the hot path. A new item carries `createdIn` (its
+country), so the index CREATED_INDEX (createdIn, createdAt; keys only) lists every appointment by
+country in the order it was created; the status is not in it, so settling an appointment writes
+the table alone. The reconciler sweeps that index from where it stopped (its mark per country, in
+the sweep table), reads the items, and puts those still pending in the outbox: it sets `outbox`
+(their country) on them, so the sparse index OUTBOX_INDEX (outbox, createdAt) holds them; the
+callback's settling write removes it. When the reconciler hands one over, it writes when the next
+hand-over may come (`HAND_OVER_DUE`) and how many it made (`HAND_OVERS`) on the item.
 """
 
 from __future__ import annotations
@@ -14,6 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from appointments.adapters.dynamodb_items import (
+    HAND_OVER_DUE,
+    HAND_OVERS,
+    IDENTITY,
+    OUTBOX_ATTRIBUTE,
+    OUTBOX_INDEX,
+    from_item,
+    new_item,
+    to_item,
+)
+from appointments.adapters.dynamodb_sweep import DynamoSweep
 from appointments.domain import (
     AlreadyStored,
     Appointment,
@@ -24,18 +39,11 @@ from appointments.domain import (
     StatusChanged,
     WriteUnconfirmed,
 )
-from appointments.ports import AppointmentPage, AppointmentRepository, OutboxPage
+from appointments.ports import AppointmentPage, AppointmentRepository, OutboxPage, SweepPage
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
-
-OUTBOX_INDEX = "outbox"
-OUTBOX_ATTRIBUTE = "outbox"
-HAND_OVER_DUE = "handOverDue"  # the reconciler hands the item over again only after this moment
-HAND_OVERS = "handOvers"  # how many times the reconciler has handed it over
-# What the appointment is, as opposed to where it stands (status, updatedAt, reason, outbox).
-IDENTITY = ("insuredId", "appointmentId", "scheduleId", "countryISO", "createdAt", "correlationId")
 
 
 def _answer_lost(error: BotoCoreError | ClientError) -> bool:
@@ -46,46 +54,13 @@ def _answer_lost(error: BotoCoreError | ClientError) -> bool:
     return True
 
 
-def _to_item(appointment: Appointment) -> dict[str, AttributeValueTypeDef]:
-    item: dict[str, AttributeValueTypeDef] = {
-        "insuredId": {"S": appointment.insured_id},
-        "appointmentId": {"S": appointment.appointment_id},
-        "scheduleId": {"N": str(appointment.schedule_id)},
-        "countryISO": {"S": appointment.country.value},
-        "status": {"S": appointment.status.value},
-        "createdAt": {"S": appointment.created_at.isoformat()},
-        "updatedAt": {"S": appointment.updated_at.isoformat()},
-    }
-    if appointment.rejection_reason is not None:
-        item["rejectionReason"] = {"S": appointment.rejection_reason}
-    if appointment.correlation_id is not None:
-        item["correlationId"] = {"S": appointment.correlation_id}
-    return item
-
-
-def new_item(appointment: Appointment) -> dict[str, AttributeValueTypeDef]:
-    """A new appointment's item, marked as not handed over (what `add` writes)."""
-    return _to_item(appointment) | {OUTBOX_ATTRIBUTE: {"S": appointment.country.value}}
-
-
-def _from_item(item: dict[str, AttributeValueTypeDef]) -> Appointment:
-    return Appointment(
-        appointment_id=item["appointmentId"]["S"],
-        insured_id=item["insuredId"]["S"],
-        schedule_id=int(item["scheduleId"]["N"]),
-        country=Country(item["countryISO"]["S"]),
-        status=AppointmentStatus(item["status"]["S"]),
-        created_at=datetime.fromisoformat(item["createdAt"]["S"]),
-        updated_at=datetime.fromisoformat(item["updatedAt"]["S"]),
-        rejection_reason=item["rejectionReason"]["S"] if "rejectionReason" in item else None,
-        correlation_id=item["correlationId"]["S"] if "correlationId" in item else None,
-    )
-
-
 class DynamoAppointmentRepository(AppointmentRepository):
-    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
+    """`sweep_table` (the reconciler's only) holds where each country's sweep reached."""
+
+    def __init__(self, table_name: str, client: DynamoDBClient, sweep_table: str | None = None) -> None:
         self._table = table_name
         self._client = client
+        self._sweep = DynamoSweep(client, table_name, sweep_table)
 
     def _key(self, insured_id: str, appointment_id: str) -> dict[str, AttributeValueTypeDef]:
         return {"insuredId": {"S": insured_id}, "appointmentId": {"S": appointment_id}}
@@ -121,7 +96,7 @@ class DynamoAppointmentRepository(AppointmentRepository):
             Key=self._key(appointment.insured_id, appointment.appointment_id),
             ConsistentRead=True,
         ).get("Item")
-        mine = _to_item(appointment)
+        mine = to_item(appointment)
         return found is not None and all(found.get(name) == mine.get(name) for name in IDENTITY)
 
     def list_for_insured(
@@ -139,7 +114,7 @@ class DynamoAppointmentRepository(AppointmentRepository):
         if after is not None:
             query["ExclusiveStartKey"] = self._key(insured_id, after)
         response = self._client.query(**query)
-        items = [_from_item(item) for item in response["Items"]]
+        items = [from_item(item) for item in response["Items"]]
         if len(items) > limit:
             return AppointmentPage(items[:limit], after=items[limit - 1].appointment_id)
         stopped_at = response.get("LastEvaluatedKey")
@@ -180,24 +155,58 @@ class DynamoAppointmentRepository(AppointmentRepository):
             raise StatusChanged(change.appointment_id, change.expected, status) from None
 
     def mark_handed_over(self, appointment: Appointment, again_after: datetime) -> None:
+        self._into_outbox(
+            appointment,
+            "SET #outbox = :country, #due = :due ADD #count :one",
+            {"#due": HAND_OVER_DUE, "#count": HAND_OVERS},
+            {":due": {"S": again_after.isoformat()}, ":one": {"N": "1"}},
+        )
+
+    def keep_for_hand_over(self, appointment: Appointment) -> None:
+        self._into_outbox(appointment, "SET #outbox = :country", {}, {})
+
+    def _into_outbox(
+        self,
+        appointment: Appointment,
+        update: str,
+        names: dict[str, str],
+        values: dict[str, AttributeValueTypeDef],
+    ) -> None:
+        pending: dict[str, AttributeValueTypeDef] = {
+            ":country": {"S": appointment.country.value},
+            ":pending": {"S": AppointmentStatus.PENDING.value},
+        }
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=self._key(appointment.insured_id, appointment.appointment_id),
-                UpdateExpression="SET #due = :due ADD #count :one",
-                # never create an item; one settled meanwhile is left as it is
-                ConditionExpression="attribute_exists(#outbox)",
-                ExpressionAttributeNames={
-                    "#outbox": OUTBOX_ATTRIBUTE,
-                    "#due": HAND_OVER_DUE,
-                    "#count": HAND_OVERS,
-                },
-                ExpressionAttributeValues={":due": {"S": again_after.isoformat()}, ":one": {"N": "1"}},
+                UpdateExpression=update,
+                # never create an item; one settled meanwhile stays out of the outbox: in it, an
+                # appointment is always a pending one, as the settling write takes it out
+                ConditionExpression="#status = :pending",
+                ExpressionAttributeNames={"#outbox": OUTBOX_ATTRIBUTE, "#status": "status"} | names,
+                ExpressionAttributeValues=pending | values,
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             raise AppointmentNotFound(appointment.insured_id, appointment.appointment_id) from None
         except (BotoCoreError, ClientError) as error:
             raise WriteUnconfirmed(appointment) from error
+
+    def accepted_between(
+        self,
+        country: Country,
+        since: datetime | None,
+        before: datetime,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> SweepPage:
+        return self._sweep.accepted_between(country, since, before, limit, after)
+
+    def swept_to(self, country: Country) -> datetime | None:
+        return self._sweep.swept_to(country)
+
+    def record_swept_to(self, country: Country, moment: datetime) -> bool:
+        return self._sweep.record_swept_to(country, moment)
 
     def not_handed_over(
         self,
@@ -229,7 +238,7 @@ class DynamoAppointmentRepository(AppointmentRepository):
         items, unreadable, hand_overs = [], [], {}
         for item in response["Items"]:
             try:
-                appointment = _from_item(item)
+                appointment = from_item(item)
                 made = int(item[HAND_OVERS]["N"]) if HAND_OVERS in item else 0
             except (KeyError, ValueError, TypeError):
                 unreadable.append(item["appointmentId"]["S"])

@@ -1,14 +1,16 @@
 """appointmentReconciler: hands over accepted appointments the topic has not taken yet.
 
 Runs on a schedule (the template's rule, every minute), one run at a time (the template reserves
-it one execution and no asynchronous retry). An appointment is stored marked before it is
-published, and the callback's settling write removes the mark. One still marked after
-`HAND_OVER_AFTER_SECONDS` was refused by the topic (or its HTTP function stopped between the
-write and the publish), or is held up downstream: this function publishes it again, a page of
-the outbox at a time, the countries in turn, until the outbox is walked or the invocation's time
-is nearly spent; what is left waits for the next run. Each hand-over is recorded on the item, and
-the next waits twice as long as the one before (from `HAND_OVER_AFTER_SECONDS`), so a long outage
-downstream does not republish an appointment every minute. `{"olderThanSeconds": N}` in the
+it one execution and no asynchronous retry). An appointment is stored before it is published,
+listed by country in the order it was created. This function sweeps that list from where its
+last run stopped (the sweep table): one still pending after `HAND_OVER_AFTER_SECONDS` was refused
+by the topic (or its HTTP function stopped between the write and the publish), or is held up
+downstream; it is published again and put in the outbox, which the callback's settling write
+takes it out of. Then it walks the outbox and publishes again those due. A page at a time, the
+countries in turn, until both are walked or the invocation's time is nearly spent; what is left
+waits for the next run. Each hand-over is recorded on the item, and the next waits twice as long
+as the one before (from `HAND_OVER_AFTER_SECONDS`), so a long outage downstream does not
+republish an appointment every minute. `{"olderThanSeconds": N}` in the
 event overrides the age below which an appointment is left to its own flow.
 """
 
@@ -20,7 +22,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from appointments import services
+from appointments import hand_over
 from appointments.adapters.dynamodb import DynamoAppointmentRepository
 from appointments.adapters.sns import SnsAppointmentPublisher
 from appointments.budgets import Deadline, aws_client
@@ -30,11 +32,13 @@ from appointments.settings import ReconcilerSettings, load_settings
 logger = Logger()
 settings = load_settings(ReconcilerSettings)
 deadline = Deadline()
-repository = DynamoAppointmentRepository(settings.TABLE_NAME, aws_client("dynamodb", deadline))
+repository = DynamoAppointmentRepository(
+    settings.TABLE_NAME, aws_client("dynamodb", deadline), sweep_table=settings.SWEEP_TABLE_NAME
+)
 publisher = SnsAppointmentPublisher(settings.TOPIC_ARN, aws_client("sns", deadline))
 
 
-def log_page(page: services.PageHandedOver) -> None:
+def log_page(page: hand_over.PageHandedOver) -> None:
     for appointment_id in page.handed_over:
         logger.info("appointment handed over late", appointment_id=appointment_id)
     for appointment_id, why in page.still_waiting.items():
@@ -46,7 +50,7 @@ def log_page(page: services.PageHandedOver) -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deadline.start(context)
     older_than = int(event.get("olderThanSeconds", settings.HAND_OVER_AFTER_SECONDS))
-    report = services.hand_over_unpublished(
+    report = hand_over.hand_over_unpublished(
         repository,
         publisher,
         timedelta(seconds=older_than),

@@ -57,7 +57,11 @@ ENVIRONMENTS = {
         "DB_TLS": "off",
     },
     "callback": {"TABLE_NAME": "t"},
-    "reconciler": {"TABLE_NAME": "t", "TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:t"},
+    "reconciler": {
+        "TABLE_NAME": "t",
+        "SWEEP_TABLE_NAME": "s",
+        "TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:t",
+    },
 }
 
 

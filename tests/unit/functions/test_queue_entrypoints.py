@@ -14,8 +14,8 @@ import pytest
 
 from appointments.budgets import Deadline
 from appointments.domain import Appointment, AppointmentStatus, Country, SlotOutcome
+from appointments.hand_over import RESERVED_SECONDS
 from appointments.messages import AppointmentMessage, AppointmentSettledDetail
-from appointments.services import RESERVED_SECONDS
 from bootstrap import names
 from tests.support.appointments import appointment
 from tests.support.entrypoints import entry_point
@@ -179,7 +179,9 @@ def test_an_empty_batch_the_warm_up_sends_touches_nothing(
 
 @pytest.fixture
 def reconciler(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    module = entry_point("reconciler", monkeypatch, TABLE_NAME="appointments", TOPIC_ARN="arn:topic")
+    module = entry_point(
+        "reconciler", monkeypatch, TABLE_NAME="appointments", SWEEP_TABLE_NAME="sweep", TOPIC_ARN="arn:topic"
+    )
     monkeypatch.setattr(module, "repository", InMemoryAppointmentRepository())
     monkeypatch.setattr(module, "publisher", InMemoryRequestPublisher())
     return module

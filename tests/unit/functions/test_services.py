@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
@@ -55,21 +54,24 @@ def test_a_requested_appointment_is_stored_pending_and_published_once() -> None:
     assert publisher.published == [appointment]
 
 
-def test_an_appointment_stays_in_the_outbox_until_it_is_settled_and_leaves_it_with_that_write() -> None:
+def test_an_appointment_on_its_way_is_listed_for_the_sweep_and_in_no_outbox() -> None:
     repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
     accepted = services.request_appointment(request(), repository, publisher, clock=lambda: T0)
-    in_flight = repository.not_handed_over(Country.PE, created_before=T0 + timedelta(days=1)).items
+    a_day_later = T0 + timedelta(days=1)
 
+    listed = repository.accepted_between(Country.PE, None, a_day_later).unsettled
+    in_outbox = repository.not_handed_over(Country.PE, created_before=a_day_later).items
     settled = services.settle_appointment(
         settled_event(accepted.appointment, AppointmentStatus.COMPLETED), repository
     )
 
-    assert in_flight == [accepted.appointment]  # published, not settled: the mark stays
+    assert listed == [accepted.appointment]  # the sweep would find it pending
+    assert in_outbox == []  # the hot path wrote no outbox mark
     assert settled
-    assert repository.not_handed_over(Country.PE, created_before=T0 + timedelta(days=1)).items == []
+    assert repository.accepted_between(Country.PE, None, a_day_later).unsettled == []
 
 
-def test_when_the_topic_refuses_the_appointment_is_still_accepted_and_waits_in_the_outbox() -> None:
+def test_when_the_topic_refuses_the_appointment_is_still_accepted_and_waits_for_the_sweep() -> None:
     repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
     publisher.refusing = True
 
@@ -78,7 +80,8 @@ def test_when_the_topic_refuses_the_appointment_is_still_accepted_and_waits_in_t
     assert not accepted.handed_over
     assert publisher.published == []
     assert repository.list_for_insured("PE001").items == [accepted.appointment]
-    assert repository.not_handed_over(Country.PE, T0 + timedelta(seconds=1)).items == [accepted.appointment]
+    # pending, where the reconciler's sweep finds it
+    assert repository.accepted_between(Country.PE, None, T0).unsettled == [accepted.appointment]
 
 
 def test_a_store_whose_answer_was_lost_raises_with_the_appointment_and_publishes_nothing() -> None:
@@ -113,287 +116,6 @@ def test_another_appointment_under_a_stored_id_is_refused() -> None:
         services.request_appointment(request(schedule=2), repository, publisher, new_id=lambda: "01SAME")
 
     assert repository.list_for_insured("PE001").items == [first.appointment]
-
-
-def test_the_reconciler_hands_over_what_the_topic_refused_once_it_works_again() -> None:
-    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
-    publisher.refusing = True
-    waiting = services.request_appointment(request(schedule=1), repository, publisher, clock=lambda: T0)
-    publisher.refusing = False
-    handed = services.request_appointment(request(schedule=2), repository, publisher, clock=lambda: T0)
-    services.settle_appointment(
-        settled_event(handed.appointment, AppointmentStatus.COMPLETED), repository
-    )  # its flow completed it
-    minute_later = T0 + timedelta(minutes=1)
-
-    report = services.hand_over_unpublished(
-        repository, publisher, timedelta(seconds=30), clock=lambda: minute_later
-    )
-    again = services.hand_over_unpublished(
-        repository, publisher, timedelta(seconds=30), clock=lambda: minute_later
-    )
-
-    assert report.handed_over == [waiting.appointment.appointment_id]
-    assert again.handed_over == []  # handed over a moment ago: not due again yet
-    assert again.still_waiting == {}
-    assert publisher.published == [handed.appointment, waiting.appointment]
-
-
-def test_an_appointment_still_not_settled_is_handed_over_again_only_after_a_wait_that_doubles() -> None:
-    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
-    stuck = services.request_appointment(request(), repository, publisher, clock=lambda: T0).appointment
-    # a processor's database is down: the appointment is published and never settled
-    runs = [T0 + timedelta(minutes=minute) for minute in range(1, 17)]
-
-    handed_at = [
-        run
-        for run in runs
-        if services.hand_over_unpublished(
-            repository,
-            publisher,
-            timedelta(minutes=1),
-            first_wait=timedelta(minutes=1),
-            clock=lambda run=run: run,
-        ).handed_over
-    ]
-
-    # once older than a minute (the first run after it), then 2, 4 and 8 minutes later: four
-    # publishes in a quarter hour, not fifteen
-    assert [int((at - T0).total_seconds() // 60) for at in handed_at] == [2, 4, 8, 16]
-    assert publisher.published == [stuck] * 5  # the request's own, then the reconciler's four
-
-
-def test_the_wait_before_the_next_hand_over_doubles_up_to_a_day() -> None:
-    waits = [services.wait_before_next_hand_over(timedelta(minutes=1), made) for made in (1, 2, 3, 20, 100)]
-
-    assert waits == [
-        timedelta(minutes=2),
-        timedelta(minutes=4),
-        timedelta(minutes=8),
-        timedelta(days=1),
-        timedelta(days=1),
-    ]
-
-
-def test_an_appointment_settled_while_the_reconciler_publishes_it_counts_as_handed_over() -> None:
-    repository, publisher = SettledMeanwhile(), InMemoryRequestPublisher()
-    accepted = services.request_appointment(request(), repository, publisher, clock=lambda: T0)
-    repository.settle_first = accepted.appointment
-
-    report = services.hand_over_unpublished(
-        repository, publisher, timedelta(minutes=1), clock=lambda: T0 + timedelta(minutes=2)
-    )
-
-    assert (report.handed_over, report.still_waiting) == ([accepted.appointment.appointment_id], {})
-    assert repository.not_handed_over(Country.PE, T0 + timedelta(days=1)).items == []
-
-
-class SettledMeanwhile(InMemoryAppointmentRepository):
-    """The callback settles `settle_first` just before the reconciler records its hand-over."""
-
-    settle_first: Appointment | None = None
-
-    def mark_handed_over(self, appointment: Appointment, again_after: datetime) -> None:
-        if appointment == self.settle_first:
-            services.settle_appointment(settled_event(appointment, AppointmentStatus.COMPLETED), self)
-        super().mark_handed_over(appointment, again_after)
-
-
-def test_the_reconciler_leaves_young_appointments_to_the_request_still_answering_them() -> None:
-    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
-    publisher.refusing = True
-    services.request_appointment(request(), repository, publisher, clock=lambda: T0)
-    publisher.refusing = False
-
-    report = services.hand_over_unpublished(
-        repository, publisher, timedelta(seconds=30), clock=lambda: T0 + timedelta(seconds=10)
-    )
-
-    assert report.handed_over == []
-    assert publisher.published == []
-
-
-def test_while_the_topic_still_refuses_the_reconciler_keeps_the_appointment_waiting() -> None:
-    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
-    publisher.refusing = True
-    accepted = services.request_appointment(request(), repository, publisher, clock=lambda: T0)
-
-    report = services.hand_over_unpublished(
-        repository, publisher, timedelta(0), clock=lambda: T0 + timedelta(1)
-    )
-
-    assert report.still_waiting == {accepted.appointment.appointment_id: "topic unavailable"}
-    assert repository.not_handed_over(Country.PE, T0 + timedelta(1)).items == [accepted.appointment]
-
-
-def backlog(
-    repository: InMemoryAppointmentRepository, count: int, country: Country = Country.PE
-) -> list[Appointment]:
-    """`count` appointments the topic refused, a second apart from T0, oldest first."""
-    refusing = InMemoryRequestPublisher()
-    refusing.refusing = True
-    first = 1 + len(repository.items)
-    return [
-        services.request_appointment(
-            request(insured=f"{country}{n:05}", schedule=n, country=country),
-            repository,
-            refusing,
-            clock=lambda n=n: T0 + timedelta(seconds=n),
-        ).appointment
-        for n in range(first, first + count)
-    ]
-
-
-AN_HOUR_LATER = T0 + timedelta(hours=1)
-
-
-def hand_over(
-    repository: InMemoryAppointmentRepository,
-    publisher: InMemoryRequestPublisher,
-    seconds_left: Callable[[], float] = lambda: 60.0,
-) -> services.HandOverReport:
-    return services.hand_over_unpublished(
-        repository, publisher, timedelta(seconds=60), seconds_left=seconds_left, clock=lambda: AN_HOUR_LATER
-    )
-
-
-def waiting_ids(repository: InMemoryAppointmentRepository, country: Country = Country.PE) -> list[str]:
-    """The appointments a run at AN_HOUR_LATER would hand over (marked, and due)."""
-    page = repository.not_handed_over(country, AN_HOUR_LATER, limit=10**6, due_by=AN_HOUR_LATER)
-    return [a.appointment_id for a in page.items]
-
-
-def test_the_reconciler_walks_the_outbox_a_page_at_a_time_and_publishes_each_page_as_a_batch() -> None:
-    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
-    waiting = backlog(repository, 250)
-
-    report = hand_over(repository, publisher)
-
-    assert report.walked
-    assert report.handed_over == [a.appointment_id for a in waiting]  # oldest first
-    assert report.still_waiting == {}
-    assert [len(batch) for batch in publisher.batches] == [100, 0, 100, 50]  # PE, CL, PE, PE
-    assert repository.outbox_pages_read == [Country.PE, Country.CL, Country.PE, Country.PE]
-    assert waiting_ids(repository) == []
-
-
-def test_the_reconciler_stops_before_its_time_runs_out_and_the_next_run_goes_on() -> None:
-    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
-    waiting = backlog(repository, 350)
-    # What is left before each page: PE's first page and CL's (empty) one are read, then less
-    # than the reserve is left
-    left = iter([60.0, 40.0, services.RESERVED_SECONDS - 0.1])
-
-    first = hand_over(repository, publisher, seconds_left=lambda: next(left))
-
-    assert not first.walked
-    assert first.handed_over == [a.appointment_id for a in waiting[:100]]
-    assert first.still_waiting == {}  # the rest was not tried: it waits for the next run
-    assert waiting_ids(repository) == [a.appointment_id for a in waiting[100:]]
-
-    second = hand_over(repository, publisher)
-
-    assert second.walked
-    assert second.handed_over == [a.appointment_id for a in waiting[100:]]
-    assert publisher.published == waiting  # each once, oldest first
-
-
-def test_a_run_with_less_time_left_than_its_reserve_reads_nothing() -> None:
-    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
-    backlog(repository, 3)
-
-    report = hand_over(repository, publisher, seconds_left=lambda: services.RESERVED_SECONDS - 0.1)
-
-    assert (report.walked, report.handed_over, repository.outbox_pages_read) == (False, [], [])
-
-
-def test_the_countries_take_turns_so_a_backlog_in_one_does_not_keep_the_other_waiting() -> None:
-    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
-    peru = backlog(repository, 400, Country.PE)
-    chile = backlog(repository, 30, Country.CL)
-    left = iter([60.0, 50.0, 40.0, 5.0])
-
-    report = hand_over(repository, publisher, seconds_left=lambda: next(left))
-
-    assert repository.outbox_pages_read == [Country.PE, Country.CL, Country.PE]
-    assert report.handed_over == [a.appointment_id for a in peru[:100] + chile + peru[100:200]]
-    assert waiting_ids(repository, Country.CL) == []
-
-
-class UnmarkingFails(InMemoryAppointmentRepository):
-    """Recording one appointment's hand-over fails (DynamoDB throttled it, say: the adapter
-    reports that as WriteUnconfirmed); every other works."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.failing_id = ""
-
-    def mark_handed_over(self, appointment: Appointment, again_after: datetime) -> None:
-        if appointment.appointment_id == self.failing_id:
-            raise WriteUnconfirmed(appointment)
-        super().mark_handed_over(appointment, again_after)
-
-
-def test_an_appointment_that_fails_is_reported_and_passed_over_and_the_others_are_handed_over() -> None:
-    repository, publisher = UnmarkingFails(), InMemoryRequestPublisher()
-    waiting = backlog(repository, 150)
-    refused, unmarked = waiting[10], waiting[120]
-    publisher.refused_ids = {refused.appointment_id}
-    repository.failing_id = unmarked.appointment_id
-    repository.unreadable.add((waiting[30].insured_id, waiting[30].appointment_id))
-
-    report = hand_over(repository, publisher)
-
-    assert report.walked
-    assert report.still_waiting == {
-        refused.appointment_id: "entry failed",
-        waiting[30].appointment_id: "its item does not read as an appointment",
-        unmarked.appointment_id: (
-            "published, but its next hand-over was not recorded (due again at once): "
-            f"appointment {unmarked.appointment_id}: the store did not confirm the write"
-        ),
-    }
-    failed = {refused.appointment_id, waiting[30].appointment_id, unmarked.appointment_id}
-    assert report.handed_over == [a.appointment_id for a in waiting if a.appointment_id not in failed]
-    # they are due again at once, so the next run tries them again; the others wait their turn
-    assert sorted(waiting_ids(repository)) == sorted([refused.appointment_id, unmarked.appointment_id])
-    assert unmarked in publisher.published
-    assert refused not in publisher.published
-
-
-def test_each_pages_outcome_is_told_before_the_next_page_is_read() -> None:
-    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
-    waiting = backlog(repository, 150)
-    publisher.refused_ids = {waiting[120].appointment_id}
-    told: list[tuple[Country, int, list[str], int]] = []
-
-    def on_page(page: services.PageHandedOver) -> None:
-        told.append(
-            (page.country, len(page.handed_over), list(page.still_waiting), len(repository.outbox_pages_read))
-        )
-
-    services.hand_over_unpublished(
-        repository, publisher, timedelta(seconds=60), clock=lambda: AN_HOUR_LATER, on_page=on_page
-    )
-
-    assert told == [
-        (Country.PE, 100, [], 1),
-        (Country.CL, 0, [], 2),
-        (Country.PE, 49, [waiting[120].appointment_id], 3),
-    ]
-
-
-def test_while_the_topic_refuses_every_batch_the_run_still_walks_the_whole_outbox() -> None:
-    repository, publisher = InMemoryAppointmentRepository(), InMemoryRequestPublisher()
-    waiting = backlog(repository, 120) + backlog(repository, 5, Country.CL)
-    publisher.refusing = True
-
-    report = hand_over(repository, publisher)
-
-    assert report.walked
-    assert report.handed_over == []
-    assert sorted(report.still_waiting) == sorted(a.appointment_id for a in waiting)
-    assert set(report.still_waiting.values()) == {"topic unavailable"}
 
 
 def test_appointment_ids_are_unique_and_sort_by_creation_time() -> None:

@@ -71,6 +71,41 @@ def test_a_write_to_an_item_in_the_sparse_outbox_index_costs_the_index_a_unit_to
     assert marked == {}
 
 
+def test_the_hot_path_writes_the_created_index_once_and_the_sweeps_outbox_write_costs_it_units() -> None:
+    counted, marked, sizes = calls.Count(appointments=1), {}, {}
+    key = {"insuredId": {"S": "PE001"}, "appointmentId": {"S": "01A"}}
+    new = key | {"status": {"S": "pending"}, "createdIn": {"S": "PE"}, "createdAt": {"S": "2026"}}
+    settling = {
+        "Key": key,
+        "UpdateExpression": "SET #status = :status REMOVE #outbox",
+        "ExpressionAttributeNames": {"#status": "status", "#outbox": "outbox"},
+    }
+
+    calls._dynamodb_units(counted, calls.HOT, "PutItem", {"Item": new}, marked, sizes)
+    calls._dynamodb_units(counted, calls.HOT, "UpdateItem", settling, marked, sizes)
+
+    # the put and its created-index entry, then the settling update alone (no index changes)
+    assert counted.write_units[calls.HOT] == 3
+
+    into_outbox = {
+        "Key": key,
+        "UpdateExpression": "SET #outbox = :country, #due = :due ADD #count :one",
+        "ExpressionAttributeNames": {"#outbox": "outbox", "#status": "status"},
+    }
+    calls._dynamodb_units(counted, calls.RECONCILER, "UpdateItem", into_outbox, marked, sizes)
+    calls._dynamodb_units(counted, calls.HOT, "UpdateItem", settling, marked, sizes)
+    batch = {
+        "RequestItems": {"t": {"Keys": [key, {"insuredId": {"S": "CL999"}, "appointmentId": {"S": "x"}}]}}
+    }
+    calls._dynamodb_units(counted, calls.RECONCILER, "BatchGetItem", batch, marked, sizes, marker="PE0")
+
+    # one the sweep found pending: its write and the outbox index's copy; settled, the copy removed
+    assert counted.write_units[calls.RECONCILER] == 2
+    assert counted.write_units[calls.HOT] == 3 + 2
+    assert counted.read_units[calls.RECONCILER] == 0.5  # the phase's own key, not the other
+    assert marked == {}
+
+
 FIGURES = {
     "requests": {
         "hot path": {"DynamoDB PutItem": 1.0, "SQS SendMessage (SNS and EventBridge deliveries)": 2.0},

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.shared.constants import TRACER_CAPTURE_ERROR_ENV, TRACER_CAPTURE_RESPONSE_ENV
 
-from appointments.services import RESERVED_SECONDS
+from appointments.hand_over import RESERVED_SECONDS
 from bootstrap import names
 from bootstrap.config import KitError, StackConfig
 from bootstrap.stack.provision import stack_parameters
@@ -97,7 +97,7 @@ def test_each_function_has_a_role_of_its_own(resources: dict[str, dict[str, Any]
     assert len(set(roles)) == len(functions)
 
 
-def test_the_reconciler_runs_every_minute_unless_told_on_the_outbox_index(
+def test_the_reconciler_runs_every_minute_unless_told_on_the_created_and_outbox_indexes(
     resources: dict[str, dict[str, Any]], parameters: dict[str, dict[str, Any]]
 ) -> None:
     [schedule] = [
@@ -108,8 +108,16 @@ def test_the_reconciler_runs_every_minute_unless_told_on_the_outbox_index(
     assert schedule["ScheduleExpression"] == {"Ref": "ReconcilerRate"}
     assert parameters["ReconcilerRate"]["Default"] == "rate(1 minute)"
     assert schedule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ReconcilerFunction", "Arn"]}
-    [index] = resources["AppointmentsTable"]["Properties"]["GlobalSecondaryIndexes"]
-    assert [key["AttributeName"] for key in index["KeySchema"]] == ["outbox", "createdAt"]
+    indexes = {
+        index["IndexName"]: index
+        for index in resources["AppointmentsTable"]["Properties"]["GlobalSecondaryIndexes"]
+    }
+    assert [key["AttributeName"] for key in indexes["outbox"]["KeySchema"]] == ["outbox", "createdAt"]
+    assert [key["AttributeName"] for key in indexes["created"]["KeySchema"]] == ["createdIn", "createdAt"]
+    # keys only: the callback's settling write (status, time) writes the table, not this index
+    assert indexes["created"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    reconciler = resources["ReconcilerFunction"]["Properties"]["Environment"]["Variables"]
+    assert reconciler["SWEEP_TABLE_NAME"] == {"Ref": "SweepTable"}
 
 
 def test_the_reconciler_runs_one_at_a_time(resources: dict[str, dict[str, Any]]) -> None:
