@@ -109,4 +109,8 @@ def test_a_saved_change_to_the_http_handler_is_live_within_ten_seconds(
         assert live_after < LIVE_WITHIN, f"the new text was live {live_after:.1f}s after the save"
     finally:
         handler.write_text(handler.read_text().replace(CHANGED, ORIGINAL))
-        wait_for(lambda: anonymous.list("PE001").body["message"] == ORIGINAL, timeout=15, describe="restored")
+        # a request that meets the restore's own reload may be answered without the message (the
+        # engine's answer while the function's code is replaced): the wait goes on past it
+        wait_for(
+            lambda: anonymous.list("PE001").body.get("message") == ORIGINAL, timeout=15, describe="restored"
+        )
