@@ -29,7 +29,6 @@ LONGEST_WAIT = timedelta(days=1)
 # in the created index (its write still under way, within the HTTP function's 10 s, or the index
 # still catching up) would be passed for ever
 SWEEP_MARGIN = timedelta(seconds=30)
-JUST_BEFORE = timedelta(microseconds=1)  # the sweep's span includes its end: this makes it "older than"
 
 
 def wait_before_next_hand_over(first_wait: timedelta, hand_overs: int) -> timedelta:
@@ -139,12 +138,10 @@ def _swept_pages(
     page_size: int,
 ) -> Iterator[PageHandedOver]:
     since = repository.swept_to(country)
-    if since is not None and since >= created_before:
-        return  # a run asked for younger ones (`olderThanSeconds`) has swept further already
     mark = since
     after: str | None = None
     while True:
-        page = repository.accepted_between(country, since, created_before - JUST_BEFORE, page_size, after)
+        page = repository.accepted_between(country, since, created_before, page_size, after)
         outcome, accounted_for = _sweep_page(page, repository, publisher, country, now, first_wait)
         yield outcome
         if not accounted_for:

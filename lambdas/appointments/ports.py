@@ -107,13 +107,14 @@ class AppointmentRepository(abc.ABC):
         self,
         country: Country,
         since: datetime | None,
-        before: datetime,
+        created_before: datetime,
         limit: int = 100,
         after: str | None = None,
     ) -> SweepPage:
-        """A page of the country's appointments created from `since` (from the first, with None)
-        to `before`, both included, oldest first, starting after the previous page's `after`. At
-        most `limit` are read; the page holds those still pending and not in the outbox."""
+        """A page of the country's appointments created from `since` on (from the first, with
+        None) and before `created_before`, oldest first, starting after the previous page's
+        `after`. At most `limit` are read; the page holds those still pending and not in the
+        outbox. An empty span (`since` not before `created_before`) is an empty page."""
 
     @abc.abstractmethod
     def swept_to(self, country: Country) -> datetime | None:

@@ -325,7 +325,7 @@ def test_the_sweep_lists_a_countrys_pending_appointments_not_in_the_outbox_oldes
         appointment(unique_id, created=old),
     )
     chilean = appointment(unique_id, country=Country.CL, created=old + timedelta(seconds=3))
-    too_young = appointment(unique_id, created=old + timedelta(minutes=2))
+    too_young = appointment(unique_id, created=old + timedelta(minutes=1))  # the span's end is not in it
     for item in (*pending, settled, kept, chilean, too_young):
         repository.add(item)
     settle(repository, settled)
@@ -343,6 +343,13 @@ def test_the_sweep_lists_a_countrys_pending_appointments_not_in_the_outbox_oldes
     assert [a for page in pages for a in page.unsettled] == sorted(pending, key=lambda a: a.created_at)
     assert [page.reached for page in pages if page.reached][-1] == old + timedelta(seconds=4)
     assert all(not page.unread and not page.unreadable for page in pages)
+    # an empty span is an empty page (DynamoDB would refuse its BETWEEN)
+    assert (
+        repository.accepted_between(
+            Country.PE, old + timedelta(minutes=1), old + timedelta(minutes=1)
+        ).unsettled
+        == []
+    )
     for item in (*pending, kept, chilean, too_young):
         settle(repository, item)
 

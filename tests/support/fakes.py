@@ -107,6 +107,11 @@ class InMemoryAppointmentRepository(AppointmentRepository):
         )
         self.not_handed.discard((change.insured_id, change.appointment_id))
 
+    def _position(self, key: tuple[str, str]) -> list[str]:
+        """Where an item stands in the indexes' order (createdAt, then the table's key); a page
+        starts after a position."""
+        return [self.items[key].created_at.isoformat(), *key]
+
     def mark_handed_over(self, appointment: Appointment, again_after: datetime) -> None:
         key = self._into_outbox(appointment)
         self.due[key] = again_after
@@ -129,26 +134,23 @@ class InMemoryAppointmentRepository(AppointmentRepository):
         self,
         country: Country,
         since: datetime | None,
-        before: datetime,
+        created_before: datetime,
         limit: int = 100,
         after: str | None = None,
     ) -> SweepPage:
-        def position(key: tuple[str, str]) -> list[str]:
-            return [self.items[key].created_at.isoformat(), *key]
-
         listed = sorted(
             (
                 key
                 for key, a in self.items.items()
                 if a.country is country
                 and (since is None or a.created_at >= since)
-                and a.created_at <= before
+                and a.created_at < created_before
             ),
-            key=position,
+            key=self._position,
         )
-        following = [key for key in listed if after is None or position(key) > json.loads(after)]
+        following = [key for key in listed if after is None or self._position(key) > json.loads(after)]
         page = following[:limit]
-        next_page = json.dumps(position(page[-1])) if len(following) > limit else None
+        next_page = json.dumps(self._position(page[-1])) if len(following) > limit else None
         if not page:
             return SweepPage([], after=next_page)
         reached = self.items[page[-1]].created_at
@@ -186,26 +188,22 @@ class InMemoryAppointmentRepository(AppointmentRepository):
         after: str | None = None,
         due_by: datetime | None = None,
     ) -> OutboxPage:
-        # The index's order: createdAt, then the table's key; a page starts after that position
-        def position(key: tuple[str, str]) -> list[str]:
-            return [self.items[key].created_at.isoformat(), *key]
-
         marked = sorted(
             (
                 key
                 for key in self.not_handed
                 if self.items[key].country is country and self.items[key].created_at < created_before
             ),
-            key=position,
+            key=self._position,
         )
-        following = [key for key in marked if after is None or position(key) > json.loads(after)]
+        following = [key for key in marked if after is None or self._position(key) > json.loads(after)]
         page = following[:limit]  # the limit counts the items read, before the filter on `due_by`
         self.outbox_pages_read.append(country)
         shown = [key for key in page if due_by is None or key not in self.due or self.due[key] <= due_by]
         return OutboxPage(
             items=[self.items[key] for key in shown if key not in self.unreadable],
             unreadable=[key[1] for key in shown if key in self.unreadable],
-            after=json.dumps(position(page[-1])) if len(page) == limit else None,
+            after=json.dumps(self._position(page[-1])) if len(page) == limit else None,
             hand_overs={key[1]: self.hand_overs[key] for key in shown if key in self.hand_overs},
         )
 

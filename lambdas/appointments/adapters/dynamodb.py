@@ -196,11 +196,11 @@ class DynamoAppointmentRepository(AppointmentRepository):
         self,
         country: Country,
         since: datetime | None,
-        before: datetime,
+        created_before: datetime,
         limit: int = 100,
         after: str | None = None,
     ) -> SweepPage:
-        return self._sweep.accepted_between(country, since, before, limit, after)
+        return self._sweep.accepted_between(country, since, created_before, limit, after)
 
     def swept_to(self, country: Country) -> datetime | None:
         return self._sweep.swept_to(country)

@@ -15,9 +15,6 @@ OUTBOX_INDEX = "outbox"
 OUTBOX_ATTRIBUTE = "outbox"
 CREATED_INDEX = "created"
 CREATED_IN = "createdIn"
-SWEPT_TO = "sweptTo"  # the sweep table's item per country (key `country`): where its sweep reached
-BATCH_GET_LIMIT = 100  # keys per BatchGetItem
-BATCH_GET_ROUNDS = 3  # calls per page for keys DynamoDB leaves unprocessed, before the page is given up
 HAND_OVER_DUE = "handOverDue"  # the reconciler hands the item over again only after this moment
 HAND_OVERS = "handOvers"  # how many times the reconciler has handed it over
 # What the appointment is, as opposed to where it stands (status, updatedAt, reason, outbox).

@@ -4,26 +4,24 @@ the items of a page read in one call, and where each country's sweep reached (th
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from appointments.adapters.dynamodb_items import (
-    BATCH_GET_LIMIT,
-    BATCH_GET_ROUNDS,
-    CREATED_IN,
-    CREATED_INDEX,
-    OUTBOX_ATTRIBUTE,
-    SWEPT_TO,
-    from_item,
-)
+from appointments.adapters.dynamodb_items import CREATED_IN, CREATED_INDEX, OUTBOX_ATTRIBUTE, from_item
 from appointments.domain import AppointmentStatus, Country
 from appointments.ports import SweepPage
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+
+SWEPT_TO = "sweptTo"  # the sweep table's item per country (key `country`): where its sweep reached
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem
+BATCH_GET_ROUNDS = 3  # calls per page for keys DynamoDB leaves unprocessed, before the page is given up
+ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 class DynamoSweep:
@@ -36,10 +34,15 @@ class DynamoSweep:
         self,
         country: Country,
         since: datetime | None,
-        before: datetime,
+        created_before: datetime,
         limit: int = 100,
         after: str | None = None,
     ) -> SweepPage:
+        # BETWEEN includes both ends, and the times are ISO strings to the microsecond: the last
+        # one before `created_before` is a microsecond before it
+        last = created_before - ONE_MICROSECOND
+        if since is not None and since > last:
+            return SweepPage([])  # an empty span (DynamoDB refuses a BETWEEN whose ends cross)
         query: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": CREATED_INDEX,
@@ -49,7 +52,7 @@ class DynamoSweep:
                 ":country": {"S": country.value},
                 # ISO times sort as strings: "0" comes before any of them
                 ":since": {"S": since.isoformat() if since is not None else "0"},
-                ":before": {"S": before.isoformat()},
+                ":before": {"S": last.isoformat()},
             },
             "Limit": min(limit, BATCH_GET_LIMIT),
         }

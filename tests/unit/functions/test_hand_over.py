@@ -14,6 +14,7 @@ from appointments.domain import (
     AppointmentSettled,
     AppointmentStatus,
     Country,
+    WriteUnconfirmed,
 )
 from tests.support.fakes import InMemoryAppointmentRepository, InMemoryRequestPublisher
 
@@ -28,9 +29,9 @@ class Reads(InMemoryAppointmentRepository):
         super().__init__()
         self.pages: list[tuple[str, Country]] = []
 
-    def accepted_between(self, country, since, before, limit=100, after=None):  # type: ignore[no-untyped-def]
+    def accepted_between(self, country, since, created_before, limit=100, after=None):  # type: ignore[no-untyped-def]
         self.pages.append(("sweep", country))
-        return super().accepted_between(country, since, before, limit, after)
+        return super().accepted_between(country, since, created_before, limit, after)
 
     def not_handed_over(self, country, created_before, limit=100, after=None, due_by=None):  # type: ignore[no-untyped-def]
         self.pages.append(("outbox", country))
@@ -314,8 +315,6 @@ class OneMarkFails(InMemoryAppointmentRepository):
     def mark_handed_over(self, appointment: Appointment, again_after: datetime) -> None:
         if appointment.appointment_id == self.failing_id:
             self.failing_id = ""  # once
-            from appointments.domain import WriteUnconfirmed
-
             raise WriteUnconfirmed(appointment)
         super().mark_handed_over(appointment, again_after)
 

@@ -81,7 +81,9 @@ def test_when_the_topic_refuses_the_appointment_is_still_accepted_and_waits_for_
     assert publisher.published == []
     assert repository.list_for_insured("PE001").items == [accepted.appointment]
     # pending, where the reconciler's sweep finds it
-    assert repository.accepted_between(Country.PE, None, T0).unsettled == [accepted.appointment]
+    assert repository.accepted_between(Country.PE, None, T0 + timedelta(seconds=1)).unsettled == [
+        accepted.appointment
+    ]
 
 
 def test_a_store_whose_answer_was_lost_raises_with_the_appointment_and_publishes_nothing() -> None:
