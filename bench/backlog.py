@@ -44,8 +44,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.config import Config
-
 import bootstrap  # noqa: F401 (it puts lambdas/ on the import path, for appointments below)
 
 # isort: split
@@ -53,7 +51,7 @@ from appointments.adapters.dynamodb_items import new_item
 from appointments.domain import Appointment, AppointmentRequest, Country
 from appointments.services import new_appointment_id
 from bench import report
-from bench.flow import RESULTS_DIR, machine
+from bench.flow import RECONCILER_INVOKE_CONFIG, RESULTS_DIR, machine
 from bootstrap import names
 from bootstrap.config import KitConfig, KitError
 from bootstrap.dev import kit
@@ -65,9 +63,6 @@ from tests.support.tally import mysql_rows, table_of
 
 INSUREDS_PER_RUN = 20  # completion is read with one Query per insured
 PROGRESS_EVERY_S = 5.0
-# A run stops starting pages with 10 s of its 60 left; its answer must not be cut short by the
-# client, nor retried beside the next run
-INVOKE_CONFIG = Config(read_timeout=120, retries={"max_attempts": 1})
 
 Say = Callable[[str], None]
 
@@ -216,7 +211,7 @@ def run_reconciler_until(lambda_client: Any, function: str, drained: threading.E
 def drain_backlog(config: KitConfig, outputs: dict[str, str], ids: set[str], say: Say) -> tuple[Drain, float]:
     """Runs of the reconciler until it has handed over every one of `ids` (its sweep finds them
     pending, publishes them and puts them in the outbox, which their settling takes them out of)."""
-    lambda_client = config.client("lambda", config=INVOKE_CONFIG)
+    lambda_client = config.client("lambda", config=RECONCILER_INVOKE_CONFIG)
     drain, drained = Drain(), threading.Event()
     started = drain.started
     worker = threading.Thread(

@@ -45,7 +45,6 @@ ESM_LINE = re.compile(
     r"(?: \((?P<failed>\d+) partial failures\))?|failed processing SQS batch)"
 )
 REPORT_DURATION = re.compile(r"^REPORT .*?\tDuration: (?P<ms>[\d.]+) ms")
-SWEEP_TABLE_SUFFIX = "-sweep"  # the template's SweepTable: rimac-appointments-<stage>-sweep
 HOT, POLLERS, CACHED, RECONCILER = "hot path", "pollers", "cached reads", "reconciler"
 PARTS = (HOT, POLLERS, CACHED, RECONCILER)
 
@@ -56,6 +55,7 @@ class ChainResources:
 
     tables: frozenset[str]
     table: str
+    sweep_table: str  # the reconciler's: where each country's sweep reached
     topic: str
     bus: str
     parameter_prefixes: tuple[str, ...]
@@ -73,14 +73,11 @@ class ChainResources:
         tables = {outputs[names.TABLE_NAME]}
         for c in configurations.values():  # the idempotency table is named in the HTTP function's settings
             variables = c.get("Environment", {}).get("Variables", {})
-            tables |= {
-                variables[v]
-                for v in ("TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "SWEEP_TABLE_NAME")
-                if v in variables
-            }
+            tables |= {variables[v] for v in ("TABLE_NAME", "IDEMPOTENCY_TABLE_NAME") if v in variables}
         return cls(
-            tables=frozenset(tables),
+            tables=frozenset(tables | {outputs[names.SWEEP_TABLE_NAME]}),
             table=outputs[names.TABLE_NAME],
+            sweep_table=outputs[names.SWEEP_TABLE_NAME],
             topic=outputs[names.TOPIC_ARN],
             bus=outputs[names.EVENT_BUS_NAME],
             parameter_prefixes=(config.db_parameters_prefix, config.api_key_parameter),
@@ -248,7 +245,9 @@ def _belongs(service: str, parameters: dict[str, Any], chain: ChainResources) ->
     return False
 
 
-def _by_the_reconciler(service: str, operation: str, parameters: dict[str, Any]) -> bool:
+def _by_the_reconciler(
+    service: str, operation: str, parameters: dict[str, Any], chain: ChainResources
+) -> bool:
     """The reconciler's calls: its sweep (the created index's pages, their items read in a
     batch, its mark in the sweep table), its outbox query, its writes into the outbox, its batch
     publish."""
@@ -256,7 +255,7 @@ def _by_the_reconciler(service: str, operation: str, parameters: dict[str, Any])
         return operation == "PublishBatch"
     if parameters.get("IndexName") in (OUTBOX_INDEX, CREATED_INDEX) or operation == "BatchGetItem":
         return True
-    if str(parameters.get("TableName", "")).endswith(SWEEP_TABLE_SUFFIX):
+    if parameters.get("TableName") == chain.sweep_table:
         return True
     return operation == "UpdateItem" and str(parameters.get("UpdateExpression", "")).startswith("SET #outbox")
 
@@ -278,7 +277,7 @@ def count(recording: Recording, chain: ChainResources, appointments: int, marker
         service, operation = _service(event), _operation(event, parameters)
         if not _belongs(service, parameters, chain):
             continue
-        part = RECONCILER if _by_the_reconciler(service, operation, parameters) else HOT
+        part = RECONCILER if _by_the_reconciler(service, operation, parameters, chain) else HOT
         if service in ("SSM", "KMS"):
             part = CACHED
         if part == HOT and marker and marker not in json.dumps(parameters):

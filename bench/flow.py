@@ -296,12 +296,15 @@ def timed(say: Callable[[str], None], what: str) -> Iterator[None]:
     say(f"  {what}: {time.perf_counter() - started:.1f}s")
 
 
+# A reconciler's run stops starting pages with 10 s of its 60 left; its answer must not be cut
+# short by the client, nor retried beside the next run
+RECONCILER_INVOKE_CONFIG = BotoConfig(read_timeout=120, retries={"max_attempts": 1})
+
+
 def sweep_once(chain: Chain) -> None:
     """One run of the chain's reconciler, as its schedule starts one a minute: its sweep reads
     each appointment once, and what that costs the counted phase's own is counted with it."""
-    lambda_client = chain.config.client(
-        "lambda", config=BotoConfig(read_timeout=90, retries={"max_attempts": 1})
-    )
+    lambda_client = chain.config.client("lambda", config=RECONCILER_INVOKE_CONFIG)
     answer = lambda_client.invoke(
         FunctionName=chain.outputs[names.RECONCILER_FUNCTION_NAME], Payload=b'{"olderThanSeconds": 0}'
     )

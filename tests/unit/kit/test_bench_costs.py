@@ -17,8 +17,9 @@ def test_an_items_size_is_its_attribute_names_and_values_in_bytes() -> None:
 
 def chain_of_one_function() -> calls.ChainResources:
     return calls.ChainResources(
-        tables=frozenset({"appointments"}),
+        tables=frozenset({"appointments", "sweep"}),
         table="appointments",
+        sweep_table="sweep",
         topic="arn:topic",
         bus="bus",
         parameter_prefixes=("/rimac/db",),
