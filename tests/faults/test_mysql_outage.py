@@ -27,7 +27,7 @@ from tests.support.tally import (
     wait_nudging,
 )
 
-# Each test on a stage of its own: its processors' users lose INSERT; retries every 12 s.
+# Each test on a stage of its own: its processors' users lose INSERT; retries every 8 s.
 
 
 def post(api: AppointmentsApi, insured: str, country: str, count: int) -> list[str]:
@@ -96,7 +96,7 @@ def test_a_short_outage_is_retried_from_the_queue_and_nothing_is_lost_or_doubled
     assert told.callbacks == {i: ["appointment settled"] for i in ids}
 
 
-@pytest.mark.stage("t-outage-long")  # 2 receives: the DLQ within 24 s
+@pytest.mark.stage("t-outage-long")  # 2 receives: the DLQ within 16 s
 @pytest.mark.xdist_group("t-outage-long")
 def test_a_long_outage_parks_messages_in_the_dlq_and_redrive_completes_them_once(
     rig: FaultRig,

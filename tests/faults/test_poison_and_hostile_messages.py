@@ -24,7 +24,7 @@ from tests.support.random_refs import random_insured_id
 from tests.support.stages import OwnStage, on_stage
 from tests.support.tally import now_ms, wait_all_told
 
-# Its own stage: the poison is in its queues and DLQs alone; retries every 12 s, the DLQ after 2.
+# Its own stage: the poison is in its queues and DLQs alone; retries every 8 s, the DLQ after 2.
 pytestmark = on_stage("t-poison")
 
 

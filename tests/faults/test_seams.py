@@ -9,7 +9,8 @@
   connection drops the cached settings, so the fix is read on the next retry and the
   appointments complete without reaching the DLQ or needing `make redrive`.
 
-Each on a stage of its own (retries every 12 s): the topic, and each kind of wrong settings.
+Each on a stage of its own: the topic, and each kind of wrong settings (retries every 12 s, as
+the processors start cold).
 """
 
 from __future__ import annotations

@@ -168,9 +168,10 @@ def bring_up(
     staged = provision_shared_stages(config, zips, stages)
     named = ", ".join(spec.name for spec in stages) or "none of the tests selected uses one"
     say(f"{len(staged)} test stages ready in {time.monotonic() - began:.1f}s: {named}")
+    to_warm: list[tuple[kit.Stack, StageSpec | None]] = list(zip(staged, stages, strict=True))
     if rest is not None:
-        staged.append(rest_stack(config, finish_rest_stage(rest)))
-    warmed = warm_stages(config, staged)
+        to_warm.append((rest_stack(config, finish_rest_stage(rest)), None))
+    warmed = warm_stages(config, to_warm)
     say(f"{warmed} functions of the stages warm ({time.monotonic() - began:.1f}s after the stages began)")
     if rest is not None:
         say(f"REST stage {REST_STAGE} deployed ({time.monotonic() - began:.1f}s after the stages began)")

@@ -56,11 +56,18 @@ class StageSpec:
     api_key_cache_seconds: int = 60
     reconciler_rate: str = "rate(1 minute)"
     hand_over_after_seconds: int = 60
+    # The functions (their outputs) the session leaves cold: the test recycles their workers
+    # anyway (a new environment value, new code), or never calls them.
+    left_cold: tuple[str, ...] = ()
 
 
 # Retries seen in seconds: the processors time out after 6 s; a message is hidden for 12, so a
-# delivery whose worker starts cold on a busy machine is not received again while it still runs.
+# delivery whose worker starts cold on a busy machine and then waits out its whole timeout (a
+# database host that never answers) is not received again while it still runs.
 SHORT_RETRIES: dict[str, Any] = {"queue_visibility_timeout": 12, "queue_function_timeout": 6}
+# Where each failed delivery fails at once (a refused INSERT, a malformed body, a refused
+# password), a message is hidden for 8 s: a cold start and the failure still fit in it.
+FAST_FAILURES: dict[str, Any] = {"queue_visibility_timeout": 8, "queue_function_timeout": 6}
 # The tests that put hundreds of appointments through their stage run one after the other (on one
 # worker), so two such bursts never share the machine's cores.
 UNDER_LOAD = "under-load"
@@ -70,6 +77,7 @@ UNDER_LOAD = "under-load"
 # the test counts is the queue's retries and the redrive alone (a hand-over again, due after a
 # minute on the kit's stage, would add a delivery).
 HOLDS_UP: StageWaits = {"hand_over_after_seconds": 600}
+PE_PROCESSOR, CL_PROCESSOR = (names.processor_function_output(country) for country in names.COUNTRIES)
 
 STAGES = {
     spec.name: spec
@@ -79,22 +87,24 @@ STAGES = {
             "faults/test_mysql_outage.py",
             "REVOKE and KILL on its processors' MySQL users",
             max_receive_count=5,
-            **SHORT_RETRIES,
+            **FAST_FAILURES,
             **HOLDS_UP,
+            left_cold=(CL_PROCESSOR,),
         ),
         StageSpec(
             "t-outage-long",
             "faults/test_mysql_outage.py",
             "REVOKE and KILL on its processors' MySQL users",
             max_receive_count=2,
-            **SHORT_RETRIES,
+            **FAST_FAILURES,
             **HOLDS_UP,
+            left_cold=(PE_PROCESSOR,),
         ),
         StageSpec(
             "t-seams",
             "faults/test_seams.py",
             "its topic refusing the HTTP function's publish",
-            **SHORT_RETRIES,
+            **FAST_FAILURES,
         ),
         *(
             StageSpec(
@@ -103,6 +113,7 @@ STAGES = {
                 f"a wrong database setting in SSM ({kind})",
                 **SHORT_RETRIES,
                 **HOLDS_UP,
+                left_cold=(PE_PROCESSOR, CL_PROCESSOR),
             )
             for n, kind in enumerate(("refused port", "wrong password", "host that never answers"), 1)
         ),
@@ -114,7 +125,7 @@ STAGES = {
             "faults/test_poison_and_hostile_messages.py",
             "poison and hostile messages in its queues",
             max_receive_count=2,
-            **SHORT_RETRIES,
+            **FAST_FAILURES,
         ),
         StageSpec(
             "t-repeat", "faults/test_repeated_delivery.py", "a message delivered twice to its PE queue"
@@ -124,8 +135,14 @@ STAGES = {
             "faults/test_chaos.py",
             "dropped COMMITs, silent connections, a killed worker",
             **HOLDS_UP,
+            left_cold=(PE_PROCESSOR, CL_PROCESSOR),
         ),
-        StageSpec("t-reload", "e2e/test_hot_reload.py", "its HTTP function's code replaced by `make watch`"),
+        StageSpec(
+            "t-reload",
+            "e2e/test_hot_reload.py",
+            "its HTTP function's code replaced by `make watch`",
+            left_cold=(names.HTTP_FUNCTION_NAME,),
+        ),
         StageSpec(
             "t-restart", "faults/test_engine_restart.py", "its engine stopped mid-flow (an engine of its own)"
         ),
@@ -134,7 +151,8 @@ STAGES = {
             "faults/test_console_dead_letters.py",
             "a wrong PE database password in SSM until a message reaches its DLQ, redriven from the console",
             max_receive_count=2,
-            **SHORT_RETRIES,
+            **FAST_FAILURES,
+            left_cold=(PE_PROCESSOR, CL_PROCESSOR),
         ),
     )
 }
@@ -227,15 +245,17 @@ def provision_shared_stages(
     return [provision_stage(kit, spec, zips) for spec in specs]
 
 
-def warm_stages(kit: KitConfig, stacks: list[Stack]) -> int:
+def warm_stages(kit: KitConfig, stacks: list[tuple[Stack, StageSpec | None]]) -> int:
     """One worker started for each function of each stage (the reconciler aside: it runs on its
-    schedule), all at once, so a test does not wait for its stage's cold starts while others run;
-    a no-op on workers the engine kept. Returns how many functions were invoked."""
+    schedule; and what the stage leaves cold), all at once, so a test does not wait for its
+    stage's cold starts while others run; a no-op on workers the engine kept. Returns how many
+    functions were invoked."""
     functions = {
         stack.outputs[function.output]: function
-        for stack in stacks
+        for stack, spec in stacks
         for function in names.FUNCTIONS
         if function.output != names.RECONCILER_FUNCTION_NAME
+        and function.output not in (spec.left_cold if spec else ())
     }
     warm.warm(kit.client("lambda"), functions, workers=1)
     return len(functions)
