@@ -7,24 +7,34 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from bootstrap import names
-from bootstrap.config import LOCAL_API_KEY, STATE_DIR
+from bootstrap.config import LOCAL_API_KEY, STATE_DIR, KitConfig
 from bootstrap.engines import ministack
 from bootstrap.stack.queries import queue_depth, stack_outputs
 from tests.support.counts import stored_rows
 from tests.support.faults import FaultRig
 from tests.support.polling import wait_for
 from tests.support.random_refs import random_insured_id, random_schedule_id
-from tests.support.stages import UNDER_LOAD, OwnStage, on_stage
+from tests.support.stages import UNDER_LOAD, OwnStage, on_stage, own_engine
 from tests.support.tally import STORED_BEFORE, mysql_rows, now_ms, table_of, tally, wait_all_told
 
 POSTED, CLIENTS = 40, 8
 pytestmark = on_stage("t-restart", group=UNDER_LOAD)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def own_engine_stopped_after(kit_config: KitConfig) -> Iterator[None]:
+    """The engine is this module's alone: stopped once its tests are done, early in the session,
+    so its pollers stop taking the cores and the session's end does not wait for it to save its
+    state (the session still stops it, if it was started after this)."""
+    yield
+    if kit_config.engine == "ministack":
+        ministack.stop(own_engine(kit_config))
 
 
 def test_no_accepted_appointment_is_lost_when_the_engine_restarts_mid_flow(
