@@ -39,7 +39,7 @@ TEST_WORKERS ?= 4
 $(foreach name,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(name))),,\
   $(eval override $(name) := $$(value $(name)))$(eval export $(name))))
 
-.PHONY: help venvs up down build pin-images deploy db-users migrate openapi asyncapi docs docs-build watch logs status trace redrive console screenshots awslocal bench cost bench-console bench-up bench-backlog test lint lint-code lint-template unit integration e2e faults lock clean
+.PHONY: help venvs up down build pin-images deploy db-users migrate openapi asyncapi docs docs-build watch logs status trace redrive console screenshots awslocal bench cost bench-console bench-up bench-backlog test test-durations lint lint-code lint-template unit integration e2e faults lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -220,6 +220,9 @@ test: venvs ## The whole suite: lint, unit, integration, e2e, faults (starts wha
 	  $(PHASE_TIMES); exit $$(( parallel || audit ))
 
 AUDIT = tests/faults/test_no_secrets_in_logs.py
+
+test-durations: $(VENV)/.installed ## Keep the last `make test`'s times in the repository, for a fresh clone's first session to hand out the longest work first
+	@$(PY) -m tests.support.longest_first
 
 lock: | $(UV) ## Re-resolve requirements/*.txt from *.in with hashes, for Python 3.11 and newer (the oldest supported)
 	cd requirements && for f in uv lambda engine bootstrap dev scan; do \

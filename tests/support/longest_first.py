@@ -5,7 +5,10 @@ in collection order, the groups with more tests first. A group of few but long t
 that put hundreds of appointments through a stage) could then start late and hold the session up
 alone at its end. Here the controller records each test's time (setup, call and teardown) in
 TEST_DURATIONS_FILE (.local/test-durations.json unless set), and the next session's queue gives
-out the unit whose tests took longest, a test it has not seen counting UNKNOWN_SECONDS.
+out the unit whose tests took longest, a test it has not seen counting UNKNOWN_SECONDS. Before a
+first session (a fresh clone, CI) there is no such file: TYPICAL_DURATIONS, kept in the repository,
+holds what the tests of half a second or more took in one `make test` on a 2-core machine, so
+that session too starts the long groups first. `make test-durations` refreshes it.
 """
 
 from __future__ import annotations
@@ -23,18 +26,32 @@ from bootstrap.config import STATE_DIR
 from tests.support.one_at_a_time import write_whole
 
 UNKNOWN_SECONDS = 1.0
+TYPICAL_DURATIONS = Path(__file__).resolve().parent / "typical-durations.json"
+TYPICAL_AT_LEAST = 0.5  # shorter tests are left to UNKNOWN_SECONDS: their order hardly matters
 
 
 def durations_file() -> Path:
     return Path(os.environ.get("TEST_DURATIONS_FILE", STATE_DIR / "test-durations.json"))
 
 
-def read_durations() -> dict[str, float]:
+def read_seconds(path: Path) -> dict[str, float]:
     try:
-        known = json.loads(durations_file().read_text())
+        known = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
     return {str(k): float(v) for k, v in known.items()} if isinstance(known, dict) else {}
+
+
+def read_durations() -> dict[str, float]:
+    """This machine's last times, over the repository's typical ones."""
+    return read_seconds(TYPICAL_DURATIONS) | read_seconds(durations_file())
+
+
+def typical(known: dict[str, float]) -> str:
+    """TYPICAL_DURATIONS' text: the tests of TYPICAL_AT_LEAST seconds or more, to a tenth."""
+    return json.dumps(
+        {nodeid: round(s, 1) for nodeid, s in sorted(known.items()) if s >= TYPICAL_AT_LEAST}, indent=0
+    )
 
 
 class LongestFirst(OrderedDict[str, dict[str, bool]]):
@@ -78,10 +95,23 @@ class Recorder:
     def pytest_sessionfinish(self) -> None:
         if not self.seconds:
             return
-        known = read_durations() | {nodeid: round(s, 3) for nodeid, s in self.seconds.items()}
+        known = read_seconds(durations_file()) | {nodeid: round(s, 3) for nodeid, s in self.seconds.items()}
         write_whole(durations_file(), json.dumps(known, indent=0, sort_keys=True))
+
+
+def save_typical() -> int:
+    """TYPICAL_DURATIONS from this machine's last times (`make test-durations`); how many."""
+    known = read_seconds(durations_file())
+    if not known:
+        raise SystemExit(f"no test times in {durations_file()}: run `make test` first")
+    TYPICAL_DURATIONS.write_text(typical(known) + "\n")
+    return sum(s >= TYPICAL_AT_LEAST for s in known.values())
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # the controller, or a session without workers
         config.pluginmanager.register(Recorder(), "rimac-test-durations")
+
+
+if __name__ == "__main__":
+    print(f"wrote {os.path.relpath(TYPICAL_DURATIONS)}: {save_typical()} tests' seconds")

@@ -12,7 +12,10 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 from bootstrap.config import ROOT
+from tests.support import longest_first
 
 SUITE = """
 import pytest
@@ -135,3 +138,18 @@ def test_the_session_hands_out_first_what_took_longest_last_time_and_records_thi
     recorded = json.loads(durations.read_text())
     assert sorted(recorded) == [f"test_timed.py::test_timed[{n}]" for n in "abcd"]
     assert all(seconds < 1.0 for seconds in recorded.values()), recorded  # this run's, not last time's
+
+
+def test_a_first_session_takes_the_repositorys_typical_times_and_this_machines_win(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local = tmp_path / "durations.json"
+    monkeypatch.setenv("TEST_DURATIONS_FILE", str(local))
+    typical = longest_first.read_seconds(longest_first.TYPICAL_DURATIONS)
+    chaos = next(nodeid for nodeid in typical if nodeid.startswith("tests/faults/test_chaos.py::"))
+
+    assert longest_first.read_durations() == typical  # no file here yet: a fresh clone
+    assert min(typical.values()) >= longest_first.TYPICAL_AT_LEAST
+    local.write_text(json.dumps({chaos: 0.25, "tests/new.py::test_new": 2.0}))
+    assert longest_first.read_durations() == typical | {chaos: 0.25, "tests/new.py::test_new": 2.0}
+    assert json.loads(longest_first.typical({"a": 0.44, "b": 0.51, "c": 12.345})) == {"b": 0.5, "c": 12.3}
