@@ -17,7 +17,7 @@ from bootstrap.engines.choice import EngineChoice
 from bootstrap.progress import Progress
 from bootstrap.stack.queries import admin_connection, stack_outputs
 from tests.support import longest_first, xdist_groups
-from tests.support.browser import chromium
+from tests.support.browser import BrowserProcess
 from tests.support.deadlines import Deadlines, deadlines_for
 from tests.support.one_at_a_time import in_xdist_worker, one_at_a_time
 from tests.support.own_engine import wait_ready
@@ -131,11 +131,18 @@ def stage(request: pytest.FixtureRequest, kit_config: KitConfig, stack: kit.Stac
     return OwnStage.of(kit_config, spec)
 
 
+@pytest.fixture(scope="session")
+def browser_process() -> Iterator[BrowserProcess]:
+    """One headless Chromium per worker, started when a test first asks for it."""
+    with BrowserProcess.kept() as process:
+        yield process
+
+
 @pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    """A headless Chromium (tests/support/browser.py): skipped without one, failed on CI."""
-    with chromium() as session:
-        yield session
+def browser(browser_process: BrowserProcess) -> WebDriver:
+    """A headless Chromium (tests/support/browser.py), on a blank page with no cookies, as a new
+    one starts: skipped without one, failed on CI."""
+    return browser_process.fresh()
 
 
 @pytest.fixture(scope="session")

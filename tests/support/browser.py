@@ -7,11 +7,15 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TypeVar
 
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -53,6 +57,33 @@ def chromium(window: str = "1280,2000") -> Iterator[WebDriver]:
         yield session
     finally:
         session.quit()
+
+
+class BrowserProcess:
+    """A Chromium kept for a worker's browser tests (starting one costs a second or two of CPU),
+    handed to each test as a new one would be: a blank page, no cookies. One that no longer
+    answers (a test crashed it) is replaced, so a test never meets another's broken browser."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        self._stack = stack
+        self._session: WebDriver | None = None
+
+    @classmethod
+    @contextmanager
+    def kept(cls) -> Iterator[BrowserProcess]:
+        with ExitStack() as stack:
+            yield cls(stack)
+
+    def fresh(self) -> WebDriver:
+        if self._session is not None:
+            try:
+                self._session.get("about:blank")
+                self._session.delete_all_cookies()
+                return self._session
+            except WebDriverException:
+                self._session = None  # quit by the stack at the end, whatever state it is in
+        self._session = self._stack.enter_context(chromium())
+        return self._session
 
 
 def read_page(read: Callable[[], T]) -> T | None:
