@@ -223,8 +223,9 @@ def settle(repository: AppointmentRepository, settled: Appointment) -> None:
 def test_an_appointment_kept_in_the_outbox_waits_there_until_settled_and_a_handed_over_one_until_due(
     repository: AppointmentRepository, unique_id: str
 ) -> None:
-    # Far in the past, so the query below finds ours and not what other tests left waiting.
-    old = datetime(2001, 1, 1, tzinfo=UTC)
+    # Far in the future, so the query below finds ours and not what other tests left waiting, and
+    # the shared stack's reconciler, whose walk and sweep stop short of now, never takes them.
+    old = datetime(2201, 1, 1, tzinfo=UTC)
     waiting, settled, handed = (appointment(unique_id, created=old) for _ in range(3))
     young = appointment(unique_id, created=old + timedelta(minutes=5))
     for item in (waiting, settled, handed, young):
@@ -251,7 +252,7 @@ def test_an_appointment_kept_in_the_outbox_waits_there_until_settled_and_a_hande
 def test_each_hand_over_is_counted_on_the_appointment_and_read_with_its_outbox_page(
     repository: AppointmentRepository, unique_id: str
 ) -> None:
-    old = datetime(2001, 2, 1, tzinfo=UTC)
+    old = datetime(2201, 2, 1, tzinfo=UTC)  # the future, as above
     item = appointment(unique_id, created=old)
     repository.add(item)
     repository.mark_handed_over(item, again_after=old)  # the sweep's: it puts it in the outbox
@@ -290,7 +291,7 @@ def walk_outbox(
 def test_the_outbox_comes_a_page_at_a_time_oldest_first_even_as_the_pages_read_are_settled(
     repository: AppointmentRepository, unique_id: str
 ) -> None:
-    old = datetime(2002, 1, 1, tzinfo=UTC)
+    old = datetime(2202, 1, 1, tzinfo=UTC)  # the future, as above
     before = old + timedelta(minutes=1)
     waiting = [appointment(unique_id, created=old + timedelta(seconds=n)) for n in (3, 1, 4, 0, 2)]
     for item in waiting:
@@ -318,7 +319,9 @@ def test_the_outbox_comes_a_page_at_a_time_oldest_first_even_as_the_pages_read_a
 def test_the_sweep_lists_a_countrys_pending_appointments_not_in_the_outbox_oldest_first_a_page_at_a_time(
     repository: AppointmentRepository, unique_id: str
 ) -> None:
-    old = datetime(2004, 1, 1, tzinfo=UTC)  # a span of its own: no other test writes there
+    # a span of its own, no other test writes there; in the future, where the shared stack's
+    # reconciler never sweeps (a fresh stack's first sweeps start from the earliest appointment)
+    old = datetime(2204, 1, 1, tzinfo=UTC)
     pending = [appointment(unique_id, created=old + timedelta(seconds=n)) for n in (4, 0, 2)]
     settled, kept = (
         appointment(unique_id, created=old + timedelta(seconds=1)),
