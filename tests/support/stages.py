@@ -14,6 +14,7 @@ The engine keeps the stages: a second run finds each unchanged and goes on in ab
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypedDict
@@ -32,6 +33,7 @@ STAGE_KEYS = STATE_DIR / "test-stages"
 # The engine the restart test stops and starts: another port and a state folder of its own.
 OWN_ENGINE_PORT_OFFSET = 100
 OWN_ENGINE_STATE = STATE_DIR / "test-engines" / "restart"
+PROVISIONED_AT_ONCE = 4
 
 
 class StageWaits(TypedDict, total=False):
@@ -240,9 +242,11 @@ SHARED_STAGES = tuple(spec for spec in STAGES.values() if spec.name != OWN_ENGIN
 def provision_shared_stages(
     kit: KitConfig, zips: list[packaging.BuiltZip], specs: tuple[StageSpec, ...] = SHARED_STAGES
 ) -> list[Stack]:
-    """These stages on the kit's engine (the restart test's has an engine of its own), in turn;
+    """These stages on the kit's engine (the restart test's has an engine of its own), a few at a
+    time (most of a stage's provisioning is waiting for the engine's answers), in their order;
     every stage there when none is named."""
-    return [provision_stage(kit, spec, zips) for spec in specs]
+    with ThreadPoolExecutor(max_workers=PROVISIONED_AT_ONCE) as pool:
+        return list(pool.map(lambda spec: provision_stage(kit, spec, zips), specs))
 
 
 def warm_stages(kit: KitConfig, stacks: list[tuple[Stack, StageSpec | None]]) -> int:

@@ -1,5 +1,5 @@
 """`make e2e` and `make test` end with each session's five slowest tests and a line per phase with
-its wall time, and fail when any phase failed (a failed lint runs no test)."""
+its wall time, and fail when any phase failed (`make test`'s lint runs beside its parallel session)."""
 
 from __future__ import annotations
 
@@ -74,30 +74,25 @@ def test_make_e2e_runs_one_parallel_session_with_its_slowest_tests_and_ends_with
 
 
 @pytest.mark.parametrize(
-    ("parallel", "audit"), [(0, 0), (1, 0), (0, 1)], ids=["passed", "parallel-failed", "audit-failed"]
+    ("lint", "parallel", "audit"),
+    [(0, 0, 0), (3, 0, 0), (0, 1, 0), (0, 0, 1)],
+    ids=["passed", "lint-failed", "parallel-failed", "audit-failed"],
 )
-def test_make_test_times_lint_then_every_test_in_one_parallel_session_then_the_audit(
-    tmp_path: Path, parallel: int, audit: int
+def test_make_test_times_lint_beside_one_parallel_session_then_the_audit(
+    tmp_path: Path, lint: int, parallel: int, audit: int
 ) -> None:
-    result, ran = run_target("test", tmp_path, parallel=parallel, audit=audit)
+    result, ran = run_target("test", tmp_path, lint=lint, parallel=parallel, audit=audit)
 
-    assert [session.split()[-1] for session in ran[:1]] == ["lint"]
-    assert [("--durations=5" in session, "-n" in session.split()) for session in ran[1:]] == [
+    assert sorted(session.split()[-1] == "lint" for session in ran) == [False, False, True]
+    sessions = [session for session in ran if session.split()[-1] != "lint"]
+    assert [("--durations=5" in session, "-n" in session.split()) for session in sessions] == [
         (True, True),
         (False, False),
     ]
-    assert "after_every_flow" in ran[2]
+    assert "after_every_flow" in sessions[1]
     assert phase_lines(result.stdout) == [
-        ("lint", ""),
+        ("lint", ", beside the session" + (f", exit {lint}" if lint else "")),
         ("parallel", f", exit {parallel}" if parallel else ""),
         ("audit", f", exit {audit}" if audit else ""),
     ]
-    assert (result.returncode != 0) == bool(parallel or audit)
-
-
-def test_a_failed_lint_runs_no_test_and_fails_make_test(tmp_path: Path) -> None:
-    result, ran = run_target("test", tmp_path, lint=3)
-
-    assert [session.split()[-1] for session in ran] == ["lint"]
-    assert phase_lines(result.stdout) == [("lint", ", exit 3")]
-    assert result.returncode != 0
+    assert (result.returncode != 0) == bool(lint or parallel or audit)
