@@ -208,8 +208,10 @@ PARALLEL = -n "$$TEST_WORKERS" --dist loadgroup  # TEST_WORKERS is 4 unless give
 # phase, so a regression shows at once. $(call timed,NAME,COMMAND) runs COMMAND, keeps its exit
 # status in $$NAME and its line for $(PHASE_TIMES), which prints them all.
 SLOWEST = --durations=5
-timed = started=$$SECONDS; $(2); $(1)=$$?; \
-  phases+="$$(printf '  %-9s %5d s' $(1) $$((SECONDS - started)))$$( (( $(1) )) && echo ", exit $$$(1)")"$$'\n';
+# $(call phase_line,NAME,SECONDS[,NOTE]) is one such line, its exit status (in $$NAME) when not 0.
+timed = started=$$SECONDS; $(2); $(1)=$$?; phases+=$(call phase_line,$(1),$$((SECONDS - started)));
+phase_line = "$$(printf '  %-9s %5d s%s' $(1) $(2) '$(3)')$$( (( $(1) )) && echo ", exit $$$(1)")"$$'\n'
+BESIDE := , beside the session
 PHASE_TIMES = printf '\nWall time per phase:\n%s' "$$phases"
 
 # Lint runs beside the parallel session, its output kept aside and printed after it: while the
@@ -221,7 +223,7 @@ test: venvs ## The whole suite: lint, unit, integration, e2e, faults (starts wha
 	    echo "$$? $$((SECONDS - started))" > "$$lint_log.done" ) & \
 	  $(call timed,parallel,$(PY) -m pytest $(PARALLEL) $(SLOWEST) -m "not after_every_flow") \
 	  wait; cat "$$lint_log"; read -r lint lint_seconds < "$$lint_log.done"; \
-	  phases="$$(printf '  %-9s %5d s, beside the session' lint "$$lint_seconds")$$( (( lint )) && echo ", exit $$lint")"$$'\n'"$$phases"; \
+	  phases=$(call phase_line,lint,"$$lint_seconds",$(BESIDE))"$$phases"; \
 	  $(call timed,audit,$(PY) -m pytest -m after_every_flow $(AUDIT)) \
 	  $(PHASE_TIMES); exit $$(( lint || parallel || audit ))
 

@@ -47,11 +47,9 @@ def read_durations() -> dict[str, float]:
     return read_seconds(TYPICAL_DURATIONS) | read_seconds(durations_file())
 
 
-def typical(known: dict[str, float]) -> str:
-    """TYPICAL_DURATIONS' text: the tests of TYPICAL_AT_LEAST seconds or more, to a tenth."""
-    return json.dumps(
-        {nodeid: round(s, 1) for nodeid, s in sorted(known.items()) if s >= TYPICAL_AT_LEAST}, indent=0
-    )
+def typical(known: dict[str, float]) -> dict[str, float]:
+    """What TYPICAL_DURATIONS keeps: the tests of TYPICAL_AT_LEAST seconds or more, to a tenth."""
+    return {nodeid: round(s, 1) for nodeid, s in sorted(known.items()) if s >= TYPICAL_AT_LEAST}
 
 
 class LongestFirst(OrderedDict[str, dict[str, bool]]):
@@ -104,8 +102,9 @@ def save_typical() -> int:
     known = read_seconds(durations_file())
     if not known:
         raise SystemExit(f"no test times in {durations_file()}: run `make test` first")
-    TYPICAL_DURATIONS.write_text(typical(known) + "\n")
-    return sum(s >= TYPICAL_AT_LEAST for s in known.values())
+    kept = typical(known)
+    TYPICAL_DURATIONS.write_text(json.dumps(kept, indent=0) + "\n")
+    return len(kept)
 
 
 def pytest_configure(config: pytest.Config) -> None:
